@@ -1,0 +1,67 @@
+/** The agent's HTTP app: middleware, every route group, and the one error handler. */
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { cors } from "hono/cors";
+import { requestId } from "hono/request-id";
+import { secureHeaders } from "hono/secure-headers";
+import type { AgentDeps, AgentEnv } from "./context";
+import { ApiError, errorHandler, notFoundHandler } from "./errors";
+import { deviceTicketRoutes } from "./routes/device-tickets";
+import { enrollRoutes } from "./routes/enroll";
+import { healthRoutes } from "./routes/health";
+import { reportRoutes } from "./routes/reports";
+import { staffTicketRoutes } from "./routes/staff-tickets";
+
+/** Every route group; the convention test checks each file under routes/ is listed here. */
+export const routeGroups = {
+  health: healthRoutes,
+  enroll: enrollRoutes,
+  reports: reportRoutes,
+  "device-tickets": deviceTicketRoutes,
+  "staff-tickets": staffTicketRoutes,
+} as const;
+
+export function createApp(deps: AgentDeps) {
+  const allowedOrigins = new Set(deps.config.extensionIds.map((id) => `chrome-extension://${id}`));
+  const app = new Hono<AgentEnv>();
+  app.use(requestId());
+  app.use(secureHeaders());
+  app.use(async function logRequest(c, next) {
+    const started = performance.now();
+    await next();
+    deps.log.debug("request", {
+      requestId: c.get("requestId"),
+      method: c.req.method,
+      path: c.req.path,
+      status: c.res.status,
+      ms: Math.round(performance.now() - started),
+    });
+  });
+  // The extension calls from its own origin; no host permission is needed, and no other origin is allowed.
+  app.use(
+    "/v1/*",
+    cors({
+      origin: (origin) => (allowedOrigins.has(origin) ? origin : null),
+      allowMethods: ["GET", "POST"],
+      allowHeaders: ["content-type", "authorization", "idempotency-key"],
+      exposeHeaders: ["idempotent-replayed"],
+      maxAge: 600,
+    }),
+  );
+  app.use(
+    "/v1/*",
+    bodyLimit({
+      maxSize: deps.config.maxBodyBytes,
+      onError: () => {
+        throw new ApiError(413, "payload_too_large", `The body is larger than ${deps.config.maxBodyBytes} bytes.`);
+      },
+    }),
+  );
+  for (const routes of Object.values(routeGroups)) app.route("/", routes(deps));
+  app.get("/", (c) => c.text("TechDesk agent is running. API under /v1; health at /healthz.\n"));
+  app.notFound(notFoundHandler);
+  app.onError(errorHandler(deps.log));
+  return app;
+}
+
+export type AgentApp = ReturnType<typeof createApp>;

@@ -1,0 +1,34 @@
+/** Device and staff authentication for the API. */
+import type { MiddlewareHandler } from "hono";
+import type { AgentDeps, AgentEnv } from "./context";
+import { ApiError } from "./errors";
+import { bearerToken, secretEquals, sha256 } from "./http";
+import { findEnrollmentByCredentialHash, touchEnrollment } from "./store/enrollments";
+
+/** A device's per-device credential from enrollment; sets `enrollment` on the context. */
+export function deviceAuth(deps: AgentDeps): MiddlewareHandler<AgentEnv> {
+  return async function requireDevice(c, next) {
+    const credential = bearerToken(c);
+    if (!credential)
+      throw new ApiError(401, "unauthenticated", "A device credential is required (Authorization: Bearer …).");
+    const enrollment = await findEnrollmentByCredentialHash(deps.db, sha256(credential));
+    if (!enrollment) throw new ApiError(401, "unauthenticated", "This device credential is not known; enrol again.");
+    c.set("enrollment", enrollment);
+    await touchEnrollment(deps.db, enrollment.id, deps.now().toISOString());
+    await next();
+  };
+}
+
+/**
+ * Staff API token. The console's sign-in and per-role permissions replace this with sessions; the
+ * token stays as the break-glass path for scripts.
+ */
+export function staffAuth(deps: AgentDeps): MiddlewareHandler<AgentEnv> {
+  return async function requireStaff(c, next) {
+    const token = bearerToken(c);
+    if (!token) throw new ApiError(401, "unauthenticated", "A staff token is required (Authorization: Bearer …).");
+    if (!secretEquals(token, deps.config.staffApiToken))
+      throw new ApiError(401, "unauthenticated", "The staff token is not valid.");
+    await next();
+  };
+}

@@ -1,0 +1,103 @@
+/**
+ * The agent's configuration, read from environment variables and validated once at start-up.
+ * A wrong value stops start-up with a sentence that names the variable.
+ */
+import path from "node:path";
+import { z } from "zod";
+
+/** The extension's fixed id (from the manifest `key` in wxt.config.ts). */
+export const techdeskExtensionId = "hclbedhgmicmhmlakomhbojpgaokbmko";
+
+const list = z.string().transform((s) =>
+  s
+    .split(",")
+    .map((x) => x.trim())
+    .filter(Boolean),
+);
+
+const environment = z.object({
+  TECHDESK_MODE: z.enum(["production", "demo"]).default("production"),
+  HOST: z.string().min(1).default("127.0.0.1"),
+  PORT: z.coerce.number().int().min(0).max(65535).default(8787),
+  PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, "must start with postgres:// or postgresql://")
+    .optional(),
+  DATA_DIR: z.string().min(1).default("./data"),
+  ENROLLMENT_TOKENS: list
+    .pipe(z.array(z.string().min(16, "each token must be at least 16 characters")).min(1))
+    .optional(),
+  STAFF_API_TOKEN: z.string().min(24, "must be at least 24 characters").optional(),
+  EXTENSION_IDS: list
+    .pipe(z.array(z.string().regex(/^[a-p]{32}$/, "each must be a 32-letter extension id (a–p)")))
+    .default([techdeskExtensionId]),
+  MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(50 * 1024 * 1024)
+    .default(4 * 1024 * 1024),
+  LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
+});
+
+export interface AgentConfig {
+  mode: "production" | "demo";
+  host: string;
+  port: number;
+  publicUrl?: string;
+  store: { databaseUrl: string } | { sqliteFile: string };
+  dataDir: string;
+  enrollmentTokens: string[];
+  staffApiToken: string;
+  extensionIds: string[];
+  maxBodyBytes: number;
+  logLevel: z.infer<typeof environment>["LOG_LEVEL"];
+}
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** Secrets the demo generates for itself when none are configured (never in production). */
+export interface GeneratedSecrets {
+  enrollmentToken: string;
+  staffApiToken: string;
+}
+
+export function loadConfig(env: Record<string, string | undefined>, demoSecrets?: () => GeneratedSecrets): AgentConfig {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const parsed = environment.safeParse(cleaned);
+  if (!parsed.success) {
+    const sentences = parsed.error.issues.map((issue) => `${issue.path.join(".") || "environment"}: ${issue.message}`);
+    throw new ConfigError(`The agent's configuration is wrong. ${sentences.join("; ")}.`);
+  }
+  const e = parsed.data;
+  let enrollmentTokens = e.ENROLLMENT_TOKENS;
+  let staffApiToken = e.STAFF_API_TOKEN;
+  if ((!enrollmentTokens || !staffApiToken) && e.TECHDESK_MODE === "demo" && demoSecrets) {
+    const generated = demoSecrets();
+    enrollmentTokens ??= [generated.enrollmentToken];
+    staffApiToken ??= generated.staffApiToken;
+  }
+  if (!enrollmentTokens)
+    throw new ConfigError(
+      "ENROLLMENT_TOKENS is not set: give one or more comma-separated tokens of at least 16 characters.",
+    );
+  if (!staffApiToken)
+    throw new ConfigError("STAFF_API_TOKEN is not set: give a random token of at least 24 characters.");
+  const dataDir = path.resolve(e.DATA_DIR);
+  return {
+    mode: e.TECHDESK_MODE,
+    host: e.HOST,
+    port: e.PORT,
+    publicUrl: e.PUBLIC_URL,
+    store: e.DATABASE_URL ? { databaseUrl: e.DATABASE_URL } : { sqliteFile: path.join(dataDir, "techdesk.sqlite") },
+    dataDir,
+    enrollmentTokens,
+    staffApiToken,
+    extensionIds: e.EXTENSION_IDS,
+    maxBodyBytes: e.MAX_BODY_BYTES,
+    logLevel: e.LOG_LEVEL,
+  };
+}

@@ -1,0 +1,20 @@
+/** What every route can reach: the store, the configuration, the log and the clock. */
+
+import type { RequestIdVariables } from "hono/request-id";
+import type { Kysely } from "kysely";
+import type { AgentConfig } from "./config";
+import type { Logger } from "./log";
+import type { Database, DeviceEnrollment } from "./store/schema";
+
+export interface AgentDeps {
+  db: Kysely<Database>;
+  config: AgentConfig;
+  log: Logger;
+  now: () => Date;
+}
+
+export type AgentEnv = {
+  Variables: RequestIdVariables & {
+    enrollment: DeviceEnrollment;
+  };
+};

@@ -1,0 +1,14 @@
+/** GET /v1/device/tickets: a device reads the status of its own tickets. */
+import { Hono } from "hono";
+import type { DeviceTicketList } from "../../shared";
+import { deviceAuth } from "../auth";
+import type { AgentDeps, AgentEnv } from "../context";
+import { toTicket } from "../services/tickets";
+import { listTicketsForEnrollment } from "../store/tickets";
+
+export function deviceTicketRoutes(deps: AgentDeps) {
+  return new Hono<AgentEnv>().get("/v1/device/tickets", deviceAuth(deps), async (c) => {
+    const rows = await listTicketsForEnrollment(deps.db, c.get("enrollment").id);
+    return c.json({ tickets: rows.map(toTicket) } satisfies DeviceTicketList);
+  });
+}

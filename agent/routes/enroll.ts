@@ -1,0 +1,35 @@
+/** POST /v1/enroll: an enrollment token becomes a per-device credential, stored hashed. */
+import { randomBytes, randomUUID } from "node:crypto";
+import { Hono } from "hono";
+import { type EnrollmentResponse, enrollmentRequest } from "../../shared";
+import type { AgentDeps, AgentEnv } from "../context";
+import { ApiError } from "../errors";
+import { parseBody, requireJson, secretEquals, sha256 } from "../http";
+import { insertEnrollment } from "../store/enrollments";
+
+export function enrollRoutes(deps: AgentDeps) {
+  return new Hono<AgentEnv>().post("/v1/enroll", requireJson, async (c) => {
+    const body = await parseBody(c, enrollmentRequest);
+    if (!deps.config.enrollmentTokens.some((token) => secretEquals(token, body.enrollmentToken))) {
+      throw new ApiError(401, "unauthenticated", "The enrollment token is not valid for this agent.");
+    }
+    const deviceId = randomUUID();
+    const credential = `tdd_${randomBytes(32).toString("base64url")}`;
+    const at = deps.now().toISOString();
+    await insertEnrollment(deps.db, {
+      id: deviceId,
+      directoryDeviceId: body.device.directoryDeviceId ?? null,
+      serialNumber: body.device.serialNumber ?? null,
+      assetId: body.device.assetId ?? null,
+      credentialHash: sha256(credential),
+      extensionVersion: body.extensionVersion ?? null,
+      enrolledAt: at,
+      lastSeenAt: at,
+    });
+    deps.log.info("device enrolled", {
+      deviceId,
+      serialNumber: body.device.serialNumber,
+    });
+    return c.json({ deviceId, credential } satisfies EnrollmentResponse, 201);
+  });
+}

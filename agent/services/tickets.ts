@@ -1,0 +1,132 @@
+/**
+ * Filing a report: report, ticket and idempotency record are written in one transaction, and a
+ * retried idempotency key answers with the ticket it filed the first time.
+ */
+import { createHash, randomUUID } from "node:crypto";
+import type { Kysely } from "kysely";
+import type { DiagnosticsSnapshot, ProblemReport, StaffTicketDetail, StaffTicketSummary, Ticket } from "../../shared";
+import { ApiError } from "../errors";
+import { isUniqueViolation } from "../store/db";
+import type { Database, DeviceEnrollment, TicketRow } from "../store/schema";
+import * as tickets from "../store/tickets";
+import { placeNewTicket } from "./routing";
+
+export interface FiledReport {
+  ticket: Ticket;
+  /** True when the key was seen before and this answer repeats the first one. */
+  replayed: boolean;
+}
+
+export function toTicket(row: TicketRow): Ticket {
+  return {
+    number: row.number,
+    status: row.status as Ticket["status"],
+    queue: row.queue as Ticket["queue"],
+    tier: row.tier,
+    category: row.category as Ticket["category"],
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+  };
+}
+
+export function toStaffSummary(row: TicketRow): StaffTicketSummary {
+  const optional = (value: string | null) => value ?? undefined;
+  return {
+    ...toTicket(row),
+    note: optional(row.note),
+    serialNumber: optional(row.serialNumber),
+    directoryDeviceId: optional(row.directoryDeviceId),
+    userEmail: optional(row.userEmail),
+  };
+}
+
+function hashReport(report: ProblemReport): string {
+  return createHash("sha256").update(JSON.stringify(report)).digest("hex");
+}
+
+async function replay(
+  db: Kysely<Database>,
+  enrollmentId: string,
+  report: ProblemReport,
+): Promise<FiledReport | undefined> {
+  const record = await tickets.findIdempotencyRecord(db, enrollmentId, report.idempotencyKey);
+  if (!record) return undefined;
+  if (record.requestHash !== hashReport(report)) {
+    throw new ApiError(422, "idempotency_key_reused", "This Idempotency-Key was already used for a different report.");
+  }
+  const row = await tickets.findTicket(db, record.ticketNumber);
+  if (!row) throw new Error(`Idempotency record points at missing ticket ${record.ticketNumber}`);
+  return { ticket: toTicket(row), replayed: true };
+}
+
+export async function fileReport(
+  db: Kysely<Database>,
+  enrollment: DeviceEnrollment,
+  report: ProblemReport,
+  now = new Date(),
+): Promise<FiledReport> {
+  const earlier = await replay(db, enrollment.id, report);
+  if (earlier) return earlier;
+
+  const at = now.toISOString();
+  const placement = placeNewTicket(report.category);
+  const reportId = randomUUID();
+  const attributes = report.diagnostics.deviceAttributes;
+  try {
+    const row = await db.transaction().execute(async (trx) => {
+      await tickets.insertReport(trx, {
+        id: reportId,
+        enrollmentId: enrollment.id,
+        idempotencyKey: report.idempotencyKey,
+        category: report.category,
+        note: report.note || null,
+        screenshot: report.screenshot ?? null,
+        diagnostics: JSON.stringify(report.diagnostics),
+        clientTime: report.clientTime,
+        receivedAt: at,
+      });
+      const ticket = await tickets.insertTicket(trx, {
+        reportId,
+        enrollmentId: enrollment.id,
+        status: "open",
+        queue: placement.queue,
+        tier: placement.tier,
+        category: report.category,
+        note: report.note || null,
+        serialNumber: attributes?.serialNumber ?? enrollment.serialNumber,
+        directoryDeviceId: attributes?.directoryDeviceId ?? enrollment.directoryDeviceId,
+        userEmail: report.diagnostics.user?.email ?? null,
+        createdAt: at,
+        updatedAt: at,
+      });
+      await tickets.insertIdempotencyRecord(trx, {
+        enrollmentId: enrollment.id,
+        idempotencyKey: report.idempotencyKey,
+        requestHash: hashReport(report),
+        ticketNumber: ticket.number,
+        createdAt: at,
+      });
+      return ticket;
+    });
+    return { ticket: toTicket(row), replayed: false };
+  } catch (error) {
+    // A concurrent request with the same key won the race: answer with its ticket.
+    if (isUniqueViolation(error)) {
+      const winner = await replay(db, enrollment.id, report);
+      if (winner) return winner;
+    }
+    throw error;
+  }
+}
+
+export async function ticketDetail(db: Kysely<Database>, number: number): Promise<StaffTicketDetail | undefined> {
+  const row = await tickets.findTicketWithReport(db, number);
+  if (!row) return undefined;
+  return {
+    ...toStaffSummary(row),
+    clientTime: row.clientTime,
+    receivedAt: row.receivedAt,
+    hasScreenshot: Boolean(row.hasScreenshot),
+    diagnostics: JSON.parse(row.diagnostics) as DiagnosticsSnapshot,
+  };
+}

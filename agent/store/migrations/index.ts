@@ -1,0 +1,12 @@
+/** Every migration in order. Names sort in the order they run; never rename or edit a landed one. */
+import type { Migration, MigrationProvider } from "kysely";
+import type { SqlDialect } from "../db";
+import { ticketsMigration } from "./0001-tickets";
+
+export function migrationProvider(dialect: SqlDialect): MigrationProvider {
+  return {
+    getMigrations: async (): Promise<Record<string, Migration>> => ({
+      "0001-tickets": ticketsMigration(dialect),
+    }),
+  };
+}

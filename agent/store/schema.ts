@@ -1,0 +1,64 @@
+/** The database's tables as Kysely sees them (camelCase here, snake_case in SQL via CamelCasePlugin). */
+import type { Generated, Insertable, Selectable } from "kysely";
+
+export interface DeviceEnrollmentTable {
+  id: string;
+  directoryDeviceId: string | null;
+  serialNumber: string | null;
+  assetId: string | null;
+  /** SHA-256 of the credential; the credential itself is never stored. */
+  credentialHash: string;
+  extensionVersion: string | null;
+  enrolledAt: string;
+  lastSeenAt: string;
+}
+
+export interface ReportTable {
+  id: string;
+  enrollmentId: string;
+  idempotencyKey: string;
+  category: string;
+  note: string | null;
+  screenshot: string | null;
+  /** The diagnostics snapshot as JSON text (same text on SQLite and PostgreSQL). */
+  diagnostics: string;
+  clientTime: string;
+  receivedAt: string;
+}
+
+export interface TicketTable {
+  number: Generated<number>;
+  reportId: string;
+  enrollmentId: string;
+  status: string;
+  queue: string;
+  tier: number;
+  category: string;
+  note: string | null;
+  serialNumber: string | null;
+  directoryDeviceId: string | null;
+  userEmail: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface IdempotencyRecordTable {
+  enrollmentId: string;
+  idempotencyKey: string;
+  /** SHA-256 of the request body: the same key with another body is refused. */
+  requestHash: string;
+  ticketNumber: number;
+  createdAt: string;
+}
+
+export interface Database {
+  deviceEnrollments: DeviceEnrollmentTable;
+  reports: ReportTable;
+  tickets: TicketTable;
+  idempotencyRecords: IdempotencyRecordTable;
+}
+
+export type DeviceEnrollment = Selectable<DeviceEnrollmentTable>;
+export type NewDeviceEnrollment = Insertable<DeviceEnrollmentTable>;
+export type TicketRow = Selectable<TicketTable>;
+export type ReportRow = Selectable<ReportTable>;

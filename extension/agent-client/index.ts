@@ -1,0 +1,97 @@
+/**
+ * The extension's only way to the agent: a thin fetch wrapper typed from the shared schemas.
+ * Every answer is validated; a failure says whether retrying can help.
+ */
+import type { z } from "zod";
+import {
+  type DeviceTicketList,
+  deviceTicketList,
+  type EnrollmentRequest,
+  type EnrollmentResponse,
+  enrollmentResponse,
+  errorEnvelope,
+  type ProblemReport,
+  type ReportReceipt,
+  reportReceipt,
+} from "../../shared";
+
+export class AgentError extends Error {
+  override name = "AgentError";
+  constructor(
+    message: string,
+    /** HTTP status, or 0 when the agent could not be reached. */
+    readonly status: number,
+    readonly code?: string,
+  ) {
+    super(message);
+  }
+
+  /** Network failures, timeouts, rate limits and server errors may succeed later; 4xx answers will not. */
+  get retryable(): boolean {
+    return this.status === 0 || this.status === 408 || this.status === 429 || this.status >= 500;
+  }
+}
+
+export interface AgentClientOptions {
+  agentUrl: string;
+  fetch?: typeof fetch;
+  timeoutMs?: number;
+}
+
+export function createAgentClient({ agentUrl, fetch: fetchImpl = fetch, timeoutMs = 15_000 }: AgentClientOptions) {
+  const base = agentUrl.replace(/\/+$/, "");
+
+  async function request<T>(path: string, schema: z.ZodType<T>, init: RequestInit): Promise<T> {
+    let response: Response;
+    try {
+      response = await fetchImpl(`${base}${path}`, {
+        ...init,
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (error) {
+      throw new AgentError(`Could not reach the agent: ${(error as Error).message}`, 0);
+    }
+    const body: unknown = await response.json().catch(() => undefined);
+    if (!response.ok) {
+      const envelope = errorEnvelope.safeParse(body);
+      const message = envelope.success ? envelope.data.error.message : `The agent answered ${response.status}.`;
+      throw new AgentError(message, response.status, envelope.success ? envelope.data.error.code : undefined);
+    }
+    const parsed = schema.safeParse(body);
+    if (!parsed.success) throw new AgentError("The agent's answer was not understood.", 502);
+    return parsed.data;
+  }
+
+  const json = (credential?: string): HeadersInit => ({
+    "content-type": "application/json",
+    ...(credential ? { authorization: `Bearer ${credential}` } : {}),
+  });
+
+  return {
+    enroll: function enroll(body: EnrollmentRequest): Promise<EnrollmentResponse> {
+      return request("/v1/enroll", enrollmentResponse, {
+        method: "POST",
+        headers: json(),
+        body: JSON.stringify(body),
+      });
+    },
+    sendReport: function sendReport(credential: string, report: ProblemReport): Promise<ReportReceipt> {
+      return request("/v1/reports", reportReceipt, {
+        method: "POST",
+        headers: {
+          ...json(credential),
+          "idempotency-key": report.idempotencyKey,
+        },
+        body: JSON.stringify(report),
+      });
+    },
+    myTickets: function myTickets(credential: string): Promise<DeviceTicketList> {
+      return request("/v1/device/tickets", deviceTicketList, {
+        method: "GET",
+        headers: json(credential),
+      });
+    },
+  };
+}
+
+export type AgentClient = ReturnType<typeof createAgentClient>;

@@ -1,0 +1,19 @@
+/**
+ * Removable storage (USB sticks, SD cards). On ChromeOS `system.storage` lists only removable
+ * media; internal disk use comes from Chrome Management telemetry on the agent side.
+ */
+import { chromeApi } from "../chrome-api";
+import { callApi, compact, defineCollector } from "./collector";
+
+export default defineCollector("removableStorage", async (warn) => {
+  const storage = chromeApi()?.system?.storage;
+  const units = await callApi("system.storage.getInfo", storage?.getInfo && (() => storage.getInfo()), warn);
+  return units?.map(
+    (unit) =>
+      compact({
+        name: unit.name,
+        type: unit.type,
+        capacityBytes: unit.capacity,
+      }) ?? {},
+  );
+});

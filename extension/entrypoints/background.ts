@@ -1,0 +1,103 @@
+/**
+ * The service worker: owns the outbox, enrollment and every call to the agent. It can be killed
+ * whenever it is idle, so all state lives in storage and the delivery alarm is re-made at each start.
+ */
+import { browser } from "wxt/browser";
+import { defineBackground } from "wxt/utils/define-background";
+import { isActive } from "../activation";
+import { resolveSettings } from "../config";
+import { deliverReport, fetchMyTickets } from "../delivery";
+import { collectDiagnostics } from "../diagnostics";
+import { type ExtensionState, isOwnPage, type PopupRequest, popupRequest, type SubmitAnswer } from "../messages";
+import { Outbox } from "../outbox/outbox";
+import { outboxItem } from "../outbox/storage";
+
+const deliveryAlarm = "outbox-delivery";
+
+export default defineBackground(() => {
+  const outbox = new Outbox({ storage: outboxItem, send: deliverReport });
+
+  async function scheduleDelivery(nextAttemptAt: number | undefined) {
+    await browser.alarms.clear(deliveryAlarm);
+    // Chrome fires alarms at most every 30 s for packed extensions; an earlier `when` is rounded up.
+    if (nextAttemptAt !== undefined)
+      await browser.alarms.create(deliveryAlarm, {
+        when: Math.max(nextAttemptAt, Date.now() + 1_000),
+      });
+  }
+
+  async function deliver() {
+    if (!(await isActive())) return;
+    const result = await outbox.flush();
+    await scheduleDelivery(result.nextAttemptAt);
+    return result;
+  }
+
+  async function state(): Promise<ExtensionState> {
+    const [active, settings, status] = await Promise.all([isActive(), resolveSettings(), outbox.status()]);
+    return {
+      active,
+      configured: Boolean(settings.settings),
+      settingsSource: settings.source,
+      pending: status.entries.filter((e) => !e.rejected).length,
+      rejected: status.entries
+        .filter((e) => e.rejected)
+        .map((e) => ({
+          idempotencyKey: e.report.idempotencyKey,
+          error: e.lastError,
+        })),
+      droppedCount: status.droppedCount,
+      delivered: status.delivered,
+      nextAttemptAt: status.nextAttemptAt,
+    };
+  }
+
+  async function submit(report: Extract<PopupRequest, { type: "submitReport" }>["report"]): Promise<SubmitAnswer> {
+    await outbox.enqueue(report);
+    await deliver();
+    const after = await outbox.status();
+    const receipt = after.delivered.find((d) => d.idempotencyKey === report.idempotencyKey);
+    if (receipt) return { outcome: "delivered", ticketNumber: receipt.ticketNumber };
+    const entry = after.entries.find((e) => e.report.idempotencyKey === report.idempotencyKey);
+    if (entry?.rejected)
+      return {
+        outcome: "rejected",
+        reason: entry.lastError ?? "The agent refused the report.",
+      };
+    return {
+      outcome: "queued",
+      reason: entry?.lastError ?? "The report is waiting to be sent.",
+    };
+  }
+
+  async function handle(request: PopupRequest): Promise<unknown> {
+    switch (request.type) {
+      case "getState":
+        return state();
+      case "collectDiagnostics":
+        return collectDiagnostics();
+      case "submitReport":
+        return submit(request.report);
+      case "myTickets":
+        return fetchMyTickets();
+      case "discardRejected":
+        return outbox.discardRejected();
+    }
+  }
+
+  browser.runtime.onMessage.addListener((message: unknown, sender) => {
+    if (!isOwnPage(sender, browser.runtime.id, browser.runtime.getURL("/"))) return undefined;
+    const parsed = popupRequest.safeParse(message);
+    if (!parsed.success) return Promise.resolve({ error: "Message not understood." });
+    return handle(parsed.data).catch((error: Error) => ({
+      error: error.message,
+    }));
+  });
+
+  browser.alarms.onAlarm.addListener((alarm) => {
+    if (alarm.name === deliveryAlarm) void deliver();
+  });
+
+  // Start-up: deliver what an earlier worker left behind, and re-make the alarm.
+  void deliver();
+});

@@ -1,0 +1,198 @@
+/**
+ * The outbox: reports wait here until the agent has answered 2xx for them. The idempotency key is
+ * fixed when a report is made, so a report re-sent after a lost answer or a service-worker restart
+ * still files one ticket. Size is bounded: past `maxEntries` the oldest report is dropped and
+ * counted.
+ */
+import type { ProblemReport, ReportReceipt } from "../../shared";
+
+export interface OutboxEntry {
+  report: ProblemReport;
+  enqueuedAt: number;
+  attempts: number;
+  nextAttemptAt: number;
+  lastError?: string;
+  /** The agent refused it with a 4xx that retrying cannot fix; it stays until the user discards it. */
+  rejected?: boolean;
+}
+
+export interface DeliveredReport {
+  idempotencyKey: string;
+  ticketNumber: number;
+  deliveredAt: number;
+}
+
+export interface OutboxState {
+  entries: OutboxEntry[];
+  /** Reports dropped because the outbox was full. */
+  droppedCount: number;
+  /** The most recent deliveries, so a report queued offline can still show its ticket number. */
+  delivered: DeliveredReport[];
+}
+
+export const emptyOutbox = (): OutboxState => ({
+  entries: [],
+  droppedCount: 0,
+  delivered: [],
+});
+
+export interface OutboxStorage {
+  getValue(): Promise<OutboxState>;
+  setValue(state: OutboxState): Promise<void>;
+}
+
+/** What sending one report came to. A thrown error is treated like a retryable failure. */
+export type SendOutcome =
+  | { kind: "delivered"; receipt: ReportReceipt }
+  | { kind: "retry"; error: string; retryAfterMs?: number }
+  | { kind: "rejected"; error: string };
+
+export interface OutboxOptions {
+  storage: OutboxStorage;
+  send: (report: ProblemReport) => Promise<SendOutcome>;
+  maxEntries?: number;
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+  now?: () => number;
+  random?: () => number;
+}
+
+export interface FlushResult {
+  delivered: DeliveredReport[];
+  pending: number;
+  /** When the next attempt is due, if anything is left to send. */
+  nextAttemptAt?: number;
+}
+
+const keepDelivered = 50;
+
+export class Outbox {
+  readonly maxEntries: number;
+  readonly #storage: OutboxStorage;
+  readonly #send: OutboxOptions["send"];
+  readonly #baseDelayMs: number;
+  readonly #maxDelayMs: number;
+  readonly #now: () => number;
+  readonly #random: () => number;
+  #queue: Promise<unknown> = Promise.resolve();
+
+  constructor(options: OutboxOptions) {
+    this.#storage = options.storage;
+    this.#send = options.send;
+    this.maxEntries = options.maxEntries ?? 200;
+    this.#baseDelayMs = options.baseDelayMs ?? 30_000;
+    this.#maxDelayMs = options.maxDelayMs ?? 30 * 60_000;
+    this.#now = options.now ?? Date.now;
+    this.#random = options.random ?? Math.random;
+  }
+
+  /** Runs `task` after every earlier outbox operation of this worker: one writer at a time. */
+  #exclusive<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(task, task);
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** A private copy: a storage fallback object must never be mutated in place. */
+  async #read(): Promise<OutboxState> {
+    return structuredClone(await this.#storage.getValue());
+  }
+
+  /** Exponential backoff with equal jitter: half fixed, half random, capped. */
+  backoffMs(attempts: number): number {
+    const ceiling = Math.min(this.#maxDelayMs, this.#baseDelayMs * 2 ** Math.max(0, attempts - 1));
+    return Math.round(ceiling / 2 + (this.#random() * ceiling) / 2);
+  }
+
+  enqueue(report: ProblemReport): Promise<OutboxEntry> {
+    return this.#exclusive(async () => {
+      const state = await this.#read();
+      const existing = state.entries.find((e) => e.report.idempotencyKey === report.idempotencyKey);
+      if (existing) return existing;
+      const entry: OutboxEntry = {
+        report,
+        enqueuedAt: this.#now(),
+        attempts: 0,
+        nextAttemptAt: this.#now(),
+      };
+      state.entries.push(entry);
+      while (state.entries.length > this.maxEntries) {
+        state.entries.shift();
+        state.droppedCount += 1;
+      }
+      await this.#storage.setValue(state);
+      return entry;
+    });
+  }
+
+  /** Sends every report that is due, oldest first; stops at the first retryable failure. */
+  flush(): Promise<FlushResult> {
+    return this.#exclusive(async () => {
+      let state = await this.#read();
+      const delivered: DeliveredReport[] = [];
+      const due = state.entries.filter((e) => !e.rejected && e.nextAttemptAt <= this.#now());
+      for (const entry of due) {
+        const key = entry.report.idempotencyKey;
+        const outcome = await this.#send(entry.report).catch(
+          (error: unknown): SendOutcome => ({
+            kind: "retry",
+            error: String((error as Error)?.message ?? error),
+          }),
+        );
+        state = await this.#read();
+        const index = state.entries.findIndex((e) => e.report.idempotencyKey === key);
+        if (outcome.kind === "delivered") {
+          const receipt = {
+            idempotencyKey: key,
+            ticketNumber: outcome.receipt.ticket.number,
+            deliveredAt: this.#now(),
+          };
+          if (index >= 0) state.entries.splice(index, 1);
+          state.delivered = [receipt, ...state.delivered.filter((d) => d.idempotencyKey !== key)].slice(
+            0,
+            keepDelivered,
+          );
+          delivered.push(receipt);
+          await this.#storage.setValue(state);
+          continue;
+        }
+        const current = state.entries[index];
+        if (current) {
+          current.attempts += 1;
+          current.lastError = outcome.error;
+          if (outcome.kind === "rejected") current.rejected = true;
+          else
+            current.nextAttemptAt = this.#now() + Math.max(outcome.retryAfterMs ?? 0, this.backoffMs(current.attempts));
+        }
+        await this.#storage.setValue(state);
+        if (outcome.kind === "retry") break;
+      }
+      return { delivered, ...summarize(state) };
+    });
+  }
+
+  /** Removes reports the agent refused for good (the popup offers this after showing why). */
+  discardRejected(): Promise<number> {
+    return this.#exclusive(async () => {
+      const state = await this.#read();
+      const before = state.entries.length;
+      state.entries = state.entries.filter((e) => !e.rejected);
+      await this.#storage.setValue(state);
+      return before - state.entries.length;
+    });
+  }
+
+  async status(): Promise<OutboxState & { nextAttemptAt?: number }> {
+    const state = await this.#read();
+    return { ...state, nextAttemptAt: summarize(state).nextAttemptAt };
+  }
+}
+
+function summarize(state: OutboxState): {
+  pending: number;
+  nextAttemptAt?: number;
+} {
+  const waiting = state.entries.filter((e) => !e.rejected);
+  const nextAttemptAt = waiting.length ? Math.min(...waiting.map((e) => e.nextAttemptAt)) : undefined;
+  return { pending: waiting.length, nextAttemptAt };
+}

@@ -1,0 +1,6 @@
+/** The wire contract between the extension and the agent. No I/O lives here. */
+export * from "./diagnostics";
+export * from "./enrollment";
+export * from "./errors";
+export * from "./report";
+export * from "./ticket";
