@@ -1,0 +1,35 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "../../agent/config";
+
+const valid = { ENROLLMENT_TOKENS: "a-token-of-sixteen-chars", STAFF_API_TOKEN: "x".repeat(24) };
+
+describe("loadConfig", () => {
+  it("defaults to SQLite under ./data on 127.0.0.1:8787", () => {
+    const config = loadConfig(valid);
+    expect(config).toMatchObject({ host: "127.0.0.1", port: 8787, mode: "production" });
+    expect("sqliteFile" in config.store && config.store.sqliteFile).toMatch(/data\/techdesk\.sqlite$/);
+  });
+
+  it("uses PostgreSQL when DATABASE_URL is set", () => {
+    expect(loadConfig({ ...valid, DATABASE_URL: "postgres://u@localhost/db" }).store).toEqual({
+      databaseUrl: "postgres://u@localhost/db",
+    });
+  });
+
+  it.each([
+    [{ PORT: "eighty" }, /PORT/],
+    [{ DATABASE_URL: "mysql://x" }, /DATABASE_URL: must start with postgres/],
+    [{ EXTENSION_IDS: "not-an-id" }, /EXTENSION_IDS/],
+    [{ TECHDESK_MODE: "staging" }, /TECHDESK_MODE/],
+  ])("stops with a sentence naming the variable for %o", (bad, pattern) => {
+    expect(() => loadConfig({ ...valid, ...bad })).toThrow(ConfigError);
+    expect(() => loadConfig({ ...valid, ...bad })).toThrow(pattern);
+  });
+
+  it("requires tokens in production and generates them only in demo mode", () => {
+    expect(() => loadConfig({})).toThrow(/ENROLLMENT_TOKENS is not set/);
+    const secrets = () => ({ enrollmentToken: "demo-enrollment-token", staffApiToken: "demo-staff-token-000000000" });
+    expect(() => loadConfig({}, secrets)).toThrow(/ENROLLMENT_TOKENS/);
+    expect(loadConfig({ TECHDESK_MODE: "demo" }, secrets).enrollmentTokens).toEqual(["demo-enrollment-token"]);
+  });
+});

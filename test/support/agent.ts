@@ -1,0 +1,93 @@
+/** An agent app over a fresh store for route tests, driven through `app.request()` (no port). */
+import { randomUUID } from "node:crypto";
+import { createApp } from "../../agent/app";
+import { type AgentConfig, loadConfig } from "../../agent/config";
+import { createLogger } from "../../agent/log";
+import { openStore, type Store, type StoreLocation } from "../../agent/store/db";
+import type { DiagnosticsSnapshot, ProblemReport } from "../../shared";
+
+export const enrollmentToken = "test-enrollment-token-0001";
+export const staffToken = "test-staff-token-000000000000001";
+
+export function testConfig(overrides: Record<string, string> = {}): AgentConfig {
+  return loadConfig({
+    ENROLLMENT_TOKENS: enrollmentToken,
+    STAFF_API_TOKEN: staffToken,
+    LOG_LEVEL: "silent",
+    DATA_DIR: "test/.tmp",
+    ...overrides,
+  });
+}
+
+export interface TestAgent {
+  app: ReturnType<typeof createApp>;
+  store: Store;
+  config: AgentConfig;
+  /** Enrols a device and returns its credential. */
+  enroll(device?: Record<string, string>): Promise<string>;
+  post(path: string, body: unknown, headers?: Record<string, string>): Promise<Response>;
+  get(path: string, headers?: Record<string, string>): Promise<Response>;
+  close(): Promise<void>;
+}
+
+export async function createTestAgent(
+  location: StoreLocation = { sqliteFile: ":memory:" },
+  overrides: Record<string, string> = {},
+): Promise<TestAgent> {
+  const config = testConfig(overrides);
+  const store = await openStore(location);
+  const app = createApp({ db: store.db, config, log: createLogger("silent"), now: () => new Date() });
+  const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+    Promise.resolve(
+      app.request(path, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...headers },
+        body: typeof body === "string" ? body : JSON.stringify(body),
+      }),
+    );
+  const get = (path: string, headers: Record<string, string> = {}) => Promise.resolve(app.request(path, { headers }));
+  return {
+    app,
+    store,
+    config,
+    post,
+    get,
+    async enroll(device = { serialNumber: "5CD1234XYZ", directoryDeviceId: randomUUID() }) {
+      const response = await post("/v1/enroll", { enrollmentToken, device, extensionVersion: "0.1.0" });
+      if (response.status !== 201) throw new Error(`enroll answered ${response.status}: ${await response.text()}`);
+      return ((await response.json()) as { credential: string }).credential;
+    },
+    close: () => store.close(),
+  };
+}
+
+export function sampleDiagnostics(overrides: Partial<DiagnosticsSnapshot> = {}): DiagnosticsSnapshot {
+  return {
+    platform: { os: "cros", arch: "x86-64", browserVersion: "126.0.6478.132", platformVersion: "15886.44.0" },
+    cpu: { modelName: "Intel(R) Celeron(R) N4500 @ 1.10GHz", cores: 2, load: 0.42 },
+    memory: { capacityBytes: 4_000_000_000, availableBytes: 900_000_000 },
+    deviceAttributes: { serialNumber: "5CD1234XYZ", assetId: "LHS-0042", directoryDeviceId: "a1b2c3" },
+    network: { online: true, connectionType: "wifi" },
+    user: { email: "student@example.org" },
+    extension: { version: "0.1.0", installType: "admin" },
+    locale: { timeZone: "America/Chicago", locale: "en-US" },
+    battery: { level: 0.18, charging: false },
+    warnings: [
+      { collector: "deviceAttributes", message: "enterprise.deviceAttributes.getDeviceHostname answered empty." },
+    ],
+    ...overrides,
+  };
+}
+
+export function sampleReport(overrides: Partial<ProblemReport> = {}): ProblemReport {
+  return {
+    idempotencyKey: randomUUID(),
+    category: "screen",
+    note: "The screen flickers when I open the lid.",
+    clientTime: new Date().toISOString(),
+    diagnostics: sampleDiagnostics(),
+    ...overrides,
+  };
+}
+
+export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
