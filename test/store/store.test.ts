@@ -1,0 +1,128 @@
+/** The storage suite: the same tests on SQLite and on a real PostgreSQL server. */
+import { randomUUID } from "node:crypto";
+import { sql } from "kysely";
+import { afterEach, beforeEach, describe, expect, inject, it } from "vitest";
+import { ApiError } from "../../agent/errors";
+import { fileReport } from "../../agent/services/tickets";
+import { openStore, type Store } from "../../agent/store/db";
+import { findEnrollmentByCredentialHash, insertEnrollment } from "../../agent/store/enrollments";
+import type { DeviceEnrollment } from "../../agent/store/schema";
+import { listTickets } from "../../agent/store/tickets";
+import { sampleReport } from "../support/agent";
+import { type Backend, postgresBackend, sqliteBackend } from "../support/databases";
+
+const backends: Backend[] = [sqliteBackend, postgresBackend(inject("postgresUrl"))];
+
+describe.each(backends)("store on $name", (backend) => {
+  let store: Store;
+  let drop: () => Promise<void>;
+  let location: Awaited<ReturnType<Backend["create"]>>["location"];
+  let device: DeviceEnrollment;
+
+  beforeEach(async () => {
+    ({ location, drop } = await backend.create());
+    store = await openStore(location);
+    const at = new Date().toISOString();
+    const enrollment = {
+      id: randomUUID(),
+      directoryDeviceId: "dir-1",
+      serialNumber: "5CD1234XYZ",
+      assetId: null,
+      credentialHash: randomUUID(),
+      extensionVersion: "0.1.0",
+      enrolledAt: at,
+      lastSeenAt: at,
+    };
+    await insertEnrollment(store.db, enrollment);
+    device = enrollment;
+  });
+  afterEach(async () => {
+    await store.close();
+    await drop();
+  });
+
+  it("runs its migrations once: opening an existing database again changes nothing", async () => {
+    await fileReport(store.db, device, sampleReport());
+    await store.close();
+    store = await openStore(location);
+    const migrations = await sql<{ n: number }>`select count(*) as n from kysely_migration`.execute(store.db);
+    expect(Number(migrations.rows[0]?.n)).toBe(1);
+    expect(await store.db.selectFrom("tickets").selectAll().execute()).toHaveLength(1);
+  });
+
+  it("finds an enrollment by its credential hash", async () => {
+    expect((await findEnrollmentByCredentialHash(store.db, device.credentialHash))?.id).toBe(device.id);
+    expect(await findEnrollmentByCredentialHash(store.db, "unknown")).toBeUndefined();
+  });
+
+  it("writes report, ticket and idempotency record together", async () => {
+    const report = sampleReport({ category: "broken_damaged" });
+    const { ticket } = await fileReport(store.db, device, report);
+    const saved = await store.db.selectFrom("reports").selectAll().executeTakeFirstOrThrow();
+    expect(JSON.parse(saved.diagnostics)).toEqual(report.diagnostics);
+    const record = await store.db.selectFrom("idempotencyRecords").selectAll().executeTakeFirstOrThrow();
+    expect(record).toMatchObject({ idempotencyKey: report.idempotencyKey, ticketNumber: ticket.number });
+    expect(ticket).toMatchObject({ queue: "school_it", tier: 2, status: "open" });
+  });
+
+  it("rolls the whole filing back when any part fails", async () => {
+    // Make the transaction's last write fail: earlier writes must not survive it.
+    await store.db.schema.dropTable("idempotency_records").execute();
+    await expect(fileReport(store.db, device, sampleReport())).rejects.toThrow();
+    expect(await store.db.selectFrom("reports").selectAll().execute()).toHaveLength(0);
+    expect(await store.db.selectFrom("tickets").selectAll().execute()).toHaveLength(0);
+  });
+
+  it("answers a repeated key with the first ticket, and refuses the key for another report", async () => {
+    const report = sampleReport();
+    const first = await fileReport(store.db, device, report);
+    const again = await fileReport(store.db, device, report);
+    expect(again).toEqual({ ticket: first.ticket, replayed: true });
+    await expect(fileReport(store.db, device, { ...report, note: "changed" })).rejects.toBeInstanceOf(ApiError);
+  });
+
+  it("files one ticket when the same key arrives many times at once", async () => {
+    const report = sampleReport();
+    const answers = await Promise.all(Array.from({ length: 12 }, () => fileReport(store.db, device, report)));
+    expect(new Set(answers.map((a) => a.ticket.number)).size).toBe(1);
+    expect(answers.filter((a) => !a.replayed)).toHaveLength(1);
+    expect(await store.db.selectFrom("tickets").selectAll().execute()).toHaveLength(1);
+    expect(await store.db.selectFrom("reports").selectAll().execute()).toHaveLength(1);
+  });
+
+  it("numbers tickets uniquely and in order under concurrent filing", async () => {
+    const answers = await Promise.all(Array.from({ length: 20 }, () => fileReport(store.db, device, sampleReport())));
+    const numbers = answers.map((a) => a.ticket.number).sort((a, b) => a - b);
+    expect(new Set(numbers).size).toBe(20);
+    const listed = await listTickets(store.db, { limit: 50 });
+    expect(listed.map((t) => t.number)).toEqual([...numbers].reverse());
+  });
+
+  it("pages by cursor without gaps or repeats", async () => {
+    for (let i = 0; i < 7; i++)
+      await fileReport(store.db, device, sampleReport({ category: i % 2 ? "slow" : "screen" }));
+    const seen: number[] = [];
+    let cursor: string | undefined;
+    do {
+      const rows = await listTickets(store.db, { limit: 3, cursor });
+      const page = rows.slice(0, 3);
+      seen.push(...page.map((r) => r.number));
+      cursor = rows.length > 3 ? String(page.at(-1)?.number) : undefined;
+    } while (cursor);
+    expect(seen).toHaveLength(7);
+    expect(new Set(seen).size).toBe(7);
+    expect((await listTickets(store.db, { limit: 50, category: "slow" })).every((t) => t.category === "slow")).toBe(
+      true,
+    );
+  });
+
+  if (backend.name === "sqlite") {
+    it("opens SQLite in WAL mode with synchronous=FULL", async () => {
+      // CamelCasePlugin renames result columns: journal_mode reads back as journalMode.
+      const mode = await sql<{ journalMode: string }>`pragma journal_mode`.execute(store.db);
+      const sync = await sql<{ synchronous: number }>`pragma synchronous`.execute(store.db);
+      expect(mode.rows[0]?.journalMode).toBe("wal");
+      expect(sync.rows[0]?.synchronous).toBe(2);
+    });
+  }
+});
