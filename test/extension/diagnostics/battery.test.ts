@@ -8,14 +8,12 @@ afterEach(() => vi.unstubAllGlobals());
 describe("battery collector (popup)", () => {
   it("reports level and charging, dropping Infinity times", async () => {
     vi.stubGlobal("navigator", {
-      getBattery: vi
-        .fn()
-        .mockResolvedValue({
-          level: 0.18,
-          charging: false,
-          chargingTime: Number.POSITIVE_INFINITY,
-          dischargingTime: 3600,
-        }),
+      getBattery: vi.fn().mockResolvedValue({
+        level: 0.18,
+        charging: false,
+        chargingTime: Number.POSITIVE_INFINITY,
+        dischargingTime: 3600,
+      }),
     });
     expect(await runCollector(battery, 200)).toEqual({
       data: { level: 0.18, charging: false, dischargingTimeS: 3600 },

@@ -50,7 +50,6 @@ interface World {
   clock: number;
   crashArmed: boolean;
   enqueued: string[];
-  /** Keys the outbox reported as dropped for space, derived from its own counter. */
   maxEntries: number;
 }
 
