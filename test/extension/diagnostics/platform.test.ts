@@ -15,7 +15,6 @@ describe("platform collector", () => {
     vi.spyOn(fakeBrowser.runtime, "getPlatformInfo").mockResolvedValue({
       os: "cros",
       arch: "x86-64",
-      nacl_arch: "x86-64",
     });
     vi.stubGlobal("navigator", {
       userAgentData: {
@@ -39,7 +38,6 @@ describe("platform collector", () => {
     vi.spyOn(fakeBrowser.runtime, "getPlatformInfo").mockResolvedValue({
       os: "linux",
       arch: "x86-64",
-      nacl_arch: "x86-64",
     });
     vi.stubGlobal("navigator", {});
     const result = await runCollector(platform, 200);

@@ -165,13 +165,13 @@ describe("outbox (model test)", () => {
         fc.integer({ min: 3, max: 12 }),
         async (commands, maxEntries) => {
           fakeBrowser.reset();
-          const world: World = {
+          const world = {
             agent: new FakeAgent(),
             clock: 1_700_000_000_000,
             crashArmed: false,
             enqueued: [],
             maxEntries,
-          } as World;
+          } as unknown as World;
           world.outbox = makeOutbox(world);
           await fc.asyncModelRun(() => ({ model: {}, real: world }), commands);
 
