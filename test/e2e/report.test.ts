@@ -9,6 +9,7 @@ import path from "node:path";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningAgent, startAgent } from "../../agent/server";
+import type { ChromeNamespace } from "../../extension/chrome-api";
 import { staffTicketDetail, staffTicketPage } from "../../shared";
 import { bearer, enrollmentToken, staffToken, testConfig } from "../support/agent";
 import { buildExtension, type ExtensionBrowser, launchWithExtension, writeManagedPolicy } from "../support/chromium";
@@ -45,7 +46,9 @@ afterAll(async () => {
 
 describe("a student reports a problem", () => {
   it("reads its managed configuration from policy", async () => {
-    const managed = await browser.worker.evaluate(() => chrome.storage.managed.get(null));
+    const managed = await browser.worker.evaluate(() =>
+      (globalThis as unknown as { chrome: ChromeNamespace }).chrome.storage.managed.get(null),
+    );
     expect(managed).toEqual({ agentUrl: agent.url, enrollmentToken });
   });
 
@@ -110,7 +113,12 @@ describe("a student reports a problem", () => {
     // The outbox retries on an alarm with backoff (15–30 s for the first retry).
     await expect.poll(async () => (await findIt()).length, { timeout: 120_000, interval: 2_000 }).toBe(1);
 
-    const outbox = await browser.worker.evaluate(async () => (await chrome.storage.local.get("outbox")).outbox);
+    const outbox = await browser.worker.evaluate(
+      async () =>
+        (await (globalThis as unknown as { chrome: ChromeNamespace }).chrome.storage.local.get("outbox")).outbox as {
+          entries: unknown[];
+        },
+    );
     expect(outbox.entries).toEqual([]);
     const again = await browser.context.newPage();
     await again.goto(browser.extensionUrl("popup.html"));
