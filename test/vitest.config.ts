@@ -12,7 +12,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: "agent",
-          include: ["test/agent/**/*.test.ts", "test/shared/**/*.test.ts", "test/conventions.test.ts"],
+          include: ["test/agent/**/*.test.ts", "test/shared/**/*.test.ts"],
         },
       },
       {
@@ -28,7 +28,7 @@ export default defineConfig({
       {
         extends: true,
         plugins: [WxtVitest()],
-        test: { name: "extension", include: ["test/extension/**/*.test.ts"] },
+        test: { name: "extension", include: ["test/extension/**/*.test.ts", "test/conventions.test.ts"] },
       },
       {
         extends: true,

@@ -1,0 +1,33 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { deviceTicketList, reportReceipt } from "../../shared";
+import { bearer, createTestAgent, sampleReport, staffToken, type TestAgent } from "../support/agent";
+
+let agent: TestAgent;
+let credential: string;
+beforeEach(async () => {
+  agent = await createTestAgent();
+  credential = await agent.enroll();
+});
+afterEach(() => agent.close());
+
+async function file(category: Parameters<typeof sampleReport>[0] = {}, as = credential) {
+  const response = await agent.post("/v1/reports", sampleReport(category), bearer(as));
+  return reportReceipt.parse(await response.json()).ticket;
+}
+
+describe("GET /v1/device/tickets", () => {
+  it("lists this device's tickets and no other device's", async () => {
+    const mine = await file();
+    const other = await agent.enroll({ serialNumber: "OTHER" });
+    await file({}, other);
+    const response = await agent.get("/v1/device/tickets", bearer(credential));
+    expect(response.status).toBe(200);
+    const body = deviceTicketList.parse(await response.json());
+    expect(body.tickets.map((t) => t.number)).toEqual([mine.number]);
+  });
+
+  it("answers 401 without a device credential", async () => {
+    expect((await agent.get("/v1/device/tickets")).status).toBe(401);
+    expect((await agent.get("/v1/device/tickets", bearer(staffToken))).status).toBe(401);
+  });
+});
