@@ -4,7 +4,9 @@ import type { DiagnosticsSnapshot, ProblemCategory } from "../../shared";
 import { collectDiagnostics, windowCollectors } from "../diagnostics";
 import type { ExtensionState, SubmitAnswer } from "../messages";
 import { CategoryTiles } from "./CategoryTiles";
+import { OutboxNotice } from "./OutboxNotice";
 import { Outcome } from "./Outcome";
+import { RecentTickets } from "./RecentTickets";
 import { type ReportDraft, ReportForm } from "./ReportForm";
 import { worker } from "./worker";
 
@@ -82,11 +84,7 @@ export function App() {
   return (
     <main>
       <h1>Get help with this Chromebook</h1>
-      {state && state.pending > 0 && view.name !== "done" && (
-        <p class="notice" role="status">
-          {state.pending === 1 ? "1 earlier report is" : `${state.pending} earlier reports are`} waiting to be sent.
-        </p>
-      )}
+      {state && view.name !== "done" && <OutboxNotice state={state} onChange={() => worker.state().then(setState)} />}
       {view.name === "loading" && <p class="muted">Loading…</p>}
       {view.name === "inactive" && (
         <p>TechDesk works on school Chromebooks. On this computer, ask your school's tech team for help directly.</p>
@@ -100,7 +98,12 @@ export function App() {
           .
         </p>
       )}
-      {view.name === "pick" && <CategoryTiles onPick={(category) => setView({ name: "details", category })} />}
+      {view.name === "pick" && (
+        <>
+          <CategoryTiles onPick={(category) => setView({ name: "details", category })} />
+          <RecentTickets />
+        </>
+      )}
       {(view.name === "details" || view.name === "sending") && (
         <ReportForm
           category={view.category}
