@@ -4,12 +4,14 @@ import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
+import { sameOrigin } from "./auth/session";
 import type { AgentDeps, AgentEnv } from "./context";
 import { ApiError, errorHandler, notFoundHandler } from "./errors";
 import { deviceTicketRoutes } from "./routes/device-tickets";
 import { enrollRoutes } from "./routes/enroll";
 import { healthRoutes } from "./routes/health";
 import { reportRoutes } from "./routes/reports";
+import { sessionRoutes } from "./routes/session";
 import { staffTicketRoutes } from "./routes/staff-tickets";
 
 /** Every route group; the convention test checks each file under routes/ is listed here. */
@@ -19,6 +21,7 @@ export const routeGroups = {
   reports: reportRoutes,
   "device-tickets": deviceTicketRoutes,
   "staff-tickets": staffTicketRoutes,
+  session: sessionRoutes,
 } as const;
 
 export function createApp(deps: AgentDeps) {
@@ -49,7 +52,7 @@ export function createApp(deps: AgentDeps) {
     }),
   );
   app.use(
-    "/v1/*",
+    "*",
     bodyLimit({
       maxSize: deps.config.maxBodyBytes,
       onError: () => {
@@ -57,6 +60,8 @@ export function createApp(deps: AgentDeps) {
       },
     }),
   );
+  // The console API: state-changing calls only from the console's own origin.
+  app.use("/api/*", sameOrigin(deps));
   for (const routes of Object.values(routeGroups)) app.route("/", routes(deps));
   app.get("/", (c) => c.text("TechDesk agent is running. API under /v1; health at /healthz.\n"));
   app.notFound(notFoundHandler);

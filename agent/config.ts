@@ -39,6 +39,25 @@ const environment = z.object({
     .max(50 * 1024 * 1024)
     .default(4 * 1024 * 1024),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
+  SESSION_IDLE_MINUTES: z.coerce
+    .number()
+    .int()
+    .min(5)
+    .max(24 * 60)
+    .default(120),
+  SESSION_MAX_HOURS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 30)
+    .default(12),
+  SIGN_IN_MAX_FAILURES: z.coerce.number().int().min(3).max(100).default(5),
+  SIGN_IN_LOCK_MINUTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 60)
+    .default(15),
 });
 
 export interface AgentConfig {
@@ -53,6 +72,7 @@ export interface AgentConfig {
   extensionIds: string[];
   maxBodyBytes: number;
   logLevel: z.infer<typeof environment>["LOG_LEVEL"];
+  sessions: { idleMinutes: number; maxHours: number; maxFailures: number; lockMinutes: number };
 }
 
 export class ConfigError extends Error {
@@ -99,5 +119,11 @@ export function loadConfig(env: Record<string, string | undefined>, demoSecrets?
     extensionIds: e.EXTENSION_IDS,
     maxBodyBytes: e.MAX_BODY_BYTES,
     logLevel: e.LOG_LEVEL,
+    sessions: {
+      idleMinutes: e.SESSION_IDLE_MINUTES,
+      maxHours: e.SESSION_MAX_HOURS,
+      maxFailures: e.SIGN_IN_MAX_FAILURES,
+      lockMinutes: e.SIGN_IN_LOCK_MINUTES,
+    },
   };
 }

@@ -4,6 +4,7 @@ import type { RequestIdVariables } from "hono/request-id";
 import type { Kysely } from "kysely";
 import type { AgentConfig } from "./config";
 import type { Logger } from "./log";
+import type { StaffPrincipal } from "./services/staff-accounts";
 import type { Database, DeviceEnrollment } from "./store/schema";
 
 export interface AgentDeps {
@@ -16,5 +17,6 @@ export interface AgentDeps {
 export type AgentEnv = {
   Variables: RequestIdVariables & {
     enrollment: DeviceEnrollment;
+    staff: StaffPrincipal;
   };
 };

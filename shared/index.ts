@@ -2,5 +2,6 @@
 export * from "./diagnostics";
 export * from "./enrollment";
 export * from "./errors";
+export * from "./permissions";
 export * from "./report";
 export * from "./ticket";

@@ -1,7 +1,7 @@
 /** GET /v1/device/tickets: a device reads the status of its own tickets. */
 import { Hono } from "hono";
 import type { DeviceTicketList } from "../../shared";
-import { deviceAuth } from "../auth";
+import { deviceAuth } from "../auth/tokens";
 import type { AgentDeps, AgentEnv } from "../context";
 import { toTicket } from "../services/tickets";
 import { listTicketsForEnrollment } from "../store/tickets";

@@ -1,7 +1,7 @@
 /** POST /v1/reports: a device files a problem report and gets its ticket number. */
 import { Hono } from "hono";
 import { problemReport, type ReportReceipt } from "../../shared";
-import { deviceAuth } from "../auth";
+import { deviceAuth } from "../auth/tokens";
 import type { AgentDeps, AgentEnv } from "../context";
 import { ApiError } from "../errors";
 import { parseBody, requireJson } from "../http";

@@ -1,7 +1,7 @@
 /** GET /v1/staff/tickets and /v1/staff/tickets/:number: the staff listing and one ticket in full. */
 import { Hono } from "hono";
 import { type StaffTicketPage, staffTicketQuery, ticketNumber } from "../../shared";
-import { staffAuth } from "../auth";
+import { staffAuth } from "../auth/tokens";
 import type { AgentDeps, AgentEnv } from "../context";
 import { ApiError } from "../errors";
 import { parseQuery } from "../http";

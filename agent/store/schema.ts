@@ -51,14 +51,48 @@ export interface IdempotencyRecordTable {
   createdAt: string;
 }
 
+export interface StaffUserTable {
+  id: string;
+  email: string;
+  displayName: string;
+  /** scrypt hash; null for accounts that sign in with Google only. */
+  passwordHash: string | null;
+  disabled: Generated<number>;
+  failedSignIns: Generated<number>;
+  lockedUntil: string | null;
+  createdAt: string;
+}
+
+export interface StaffRoleGrantTable {
+  userId: string;
+  role: string;
+  /** An OU path, or "*" for the whole district. */
+  school: string;
+}
+
+export interface StaffSessionTable {
+  /** SHA-256 of the session token; the token lives only in the cookie. */
+  idHash: string;
+  userId: string;
+  createdAt: string;
+  lastSeenAt: string;
+  expiresAt: string;
+  userAgent: string | null;
+}
+
 export interface Database {
   deviceEnrollments: DeviceEnrollmentTable;
   reports: ReportTable;
   tickets: TicketTable;
   idempotencyRecords: IdempotencyRecordTable;
+  staffUsers: StaffUserTable;
+  staffRoleGrants: StaffRoleGrantTable;
+  staffSessions: StaffSessionTable;
 }
 
 export type DeviceEnrollment = Selectable<DeviceEnrollmentTable>;
 export type NewDeviceEnrollment = Insertable<DeviceEnrollmentTable>;
 export type TicketRow = Selectable<TicketTable>;
 export type ReportRow = Selectable<ReportTable>;
+export type StaffUserRow = Selectable<StaffUserTable>;
+export type StaffSessionRow = Selectable<StaffSessionTable>;

@@ -33,10 +33,11 @@ export interface TestAgent {
 export async function createTestAgent(
   location: StoreLocation = { sqliteFile: ":memory:" },
   overrides: Record<string, string> = {},
+  now: () => Date = () => new Date(),
 ): Promise<TestAgent> {
   const config = testConfig(overrides);
   const store = await openStore(location);
-  const app = createApp({ db: store.db, config, log: createLogger("silent"), now: () => new Date() });
+  const app = createApp({ db: store.db, config, log: createLogger("silent"), now });
   const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
     Promise.resolve(
       app.request(path, {

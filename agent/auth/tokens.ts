@@ -1,9 +1,9 @@
 /** Device and staff authentication for the API. */
 import type { MiddlewareHandler } from "hono";
-import type { AgentDeps, AgentEnv } from "./context";
-import { ApiError } from "./errors";
-import { bearerToken, secretEquals, sha256 } from "./http";
-import { findEnrollmentByCredentialHash, touchEnrollment } from "./store/enrollments";
+import type { AgentDeps, AgentEnv } from "../context";
+import { ApiError } from "../errors";
+import { bearerToken, secretEquals, sha256 } from "../http";
+import { findEnrollmentByCredentialHash, touchEnrollment } from "../store/enrollments";
 
 /** A device's per-device credential from enrollment; sets `enrollment` on the context. */
 export function deviceAuth(deps: AgentDeps): MiddlewareHandler<AgentEnv> {

@@ -1,0 +1,44 @@
+/** /api/session: sign in with a local account, read who is signed in, sign out (here or everywhere). */
+import { Hono } from "hono";
+import { z } from "zod";
+import { isAllowed, permissionNames } from "../../shared";
+import { clearSessionCookie, requireSession, setSessionCookie } from "../auth/session";
+import type { AgentDeps, AgentEnv } from "../context";
+import { parseBody, requireJson } from "../http";
+import { signIn, signOut, signOutEverywhere } from "../services/staff-accounts";
+
+const signInBody = z.object({ email: z.string().trim().min(3).max(320), password: z.string().min(1).max(1024) });
+
+export function sessionRoutes(deps: AgentDeps) {
+  const session = requireSession(deps);
+  return new Hono<AgentEnv>()
+    .post("/api/session", requireJson, async (c) => {
+      const body = await parseBody(c, signInBody);
+      const { token } = await signIn(
+        deps.db,
+        deps.config.sessions,
+        { ...body, userAgent: c.req.header("user-agent") },
+        deps.now(),
+      );
+      setSessionCookie(c, deps, token);
+      return c.json({ signedIn: true }, 201);
+    })
+    .get("/api/session", session, (c) => {
+      const { user, grants } = c.get("staff");
+      // What this person may do somewhere: the console shows and hides actions from this list.
+      const permissions = permissionNames.filter((p) =>
+        grants.some((g) => isAllowed([g], p, g.school === "*" ? null : g.school)),
+      );
+      return c.json({ user, grants, permissions });
+    })
+    .delete("/api/session", session, async (c) => {
+      await signOut(deps.db, c.get("staff").sessionHash);
+      clearSessionCookie(c, deps);
+      return c.body(null, 204);
+    })
+    .post("/api/session/sign-out-everywhere", session, requireJson, async (c) => {
+      const ended = await signOutEverywhere(deps.db, c.get("staff").user.id);
+      clearSessionCookie(c, deps);
+      return c.json({ ended });
+    });
+}
