@@ -6,7 +6,8 @@ import path from "node:path";
 import { build } from "wxt";
 import { ConfigError, loadConfig } from "../config";
 import { startAgent } from "../server";
-import { demoSecrets } from "./demo-secrets";
+import { ensureDemoAccounts } from "./demo-accounts";
+import { demoSecrets, readDemoSecrets, saveDemoSecrets } from "./demo-secrets";
 
 const env: Record<string, string | undefined> = {
   TECHDESK_MODE: "demo",
@@ -15,9 +16,14 @@ const env: Record<string, string | undefined> = {
 const root = path.resolve(import.meta.dirname, "../..");
 
 async function main() {
-  const config = loadConfig(env, demoSecrets(env.DATA_DIR ?? "./data"));
+  const dataDir = env.DATA_DIR ?? "./data";
+  const config = loadConfig(env, demoSecrets(dataDir));
   const agent = await startAgent(config);
   const enrollmentToken = config.enrollmentTokens[0] ?? "";
+  const secrets = readDemoSecrets(dataDir);
+  const accounts = await ensureDemoAccounts(agent.store.db, config, secrets?.accounts ?? {});
+  if (secrets)
+    saveDemoSecrets(dataDir, { ...secrets, accounts: Object.fromEntries(accounts.map((a) => [a.role, a.password])) });
 
   process.env.WXT_AGENT_URL = agent.url;
   process.env.WXT_ENROLLMENT_TOKEN = enrollmentToken;
@@ -32,6 +38,9 @@ TechDesk is running (${config.mode} mode, ${agent.store.dialect}).
   Staff API token:     ${config.staffApiToken}
   Enrollment token:    ${enrollmentToken}
   Unpacked extension:  ${extensionDir}
+
+Demo sign-ins (demo mode only; passwords kept in ${dataDir}/demo-secrets.json):
+${accounts.map((a) => `  ${a.label.padEnd(20)} ${a.email.padEnd(40)} ${a.password}`).join("\n")}
 
 Load the extension: open chrome://extensions, turn on Developer mode, "Load unpacked", and pick
 the folder above. It is built pointing at this agent, so clicking it files a ticket here.
