@@ -15,6 +15,25 @@ const list = z.string().transform((s) =>
     .filter(Boolean),
 );
 
+/** The demo district's first school; the Google sandbox seeds the same OU. */
+export const demoSchool = "/Schools/Lincoln High";
+
+export interface EnrollmentTokenConfig {
+  token: string;
+  /** The school (OU path) whose devices use this token; their tickets belong to it. */
+  school?: string;
+}
+
+/** `token`, or `/OU path=token` so each school's devices enrol into that school. */
+const enrollmentTokenEntry = z.string().transform((item, ctx): EnrollmentTokenConfig => {
+  const at = item.lastIndexOf("=");
+  const hasSchool = at > 0 && item.startsWith("/");
+  const token = (hasSchool ? item.slice(at + 1) : item).trim();
+  const school = hasSchool ? item.slice(0, at).trim() : undefined;
+  if (token.length < 16) ctx.addIssue({ code: "custom", message: "each token must be at least 16 characters" });
+  return school ? { token, school } : { token };
+});
+
 const environment = z.object({
   TECHDESK_MODE: z.enum(["production", "demo"]).default("production"),
   HOST: z.string().min(1).default("127.0.0.1"),
@@ -25,9 +44,7 @@ const environment = z.object({
     .regex(/^postgres(ql)?:\/\//, "must start with postgres:// or postgresql://")
     .optional(),
   DATA_DIR: z.string().min(1).default("./data"),
-  ENROLLMENT_TOKENS: list
-    .pipe(z.array(z.string().min(16, "each token must be at least 16 characters")).min(1))
-    .optional(),
+  ENROLLMENT_TOKENS: list.pipe(z.array(enrollmentTokenEntry).min(1)).optional(),
   STAFF_API_TOKEN: z.string().min(24, "must be at least 24 characters").optional(),
   EXTENSION_IDS: list
     .pipe(z.array(z.string().regex(/^[a-p]{32}$/, "each must be a 32-letter extension id (a–p)")))
@@ -67,7 +84,7 @@ export interface AgentConfig {
   publicUrl?: string;
   store: { databaseUrl: string } | { sqliteFile: string };
   dataDir: string;
-  enrollmentTokens: string[];
+  enrollmentTokens: EnrollmentTokenConfig[];
   staffApiToken: string;
   extensionIds: string[];
   maxBodyBytes: number;
@@ -97,12 +114,12 @@ export function loadConfig(env: Record<string, string | undefined>, demoSecrets?
   let staffApiToken = e.STAFF_API_TOKEN;
   if ((!enrollmentTokens || !staffApiToken) && e.TECHDESK_MODE === "demo" && demoSecrets) {
     const generated = demoSecrets();
-    enrollmentTokens ??= [generated.enrollmentToken];
+    enrollmentTokens ??= [{ token: generated.enrollmentToken, school: demoSchool }];
     staffApiToken ??= generated.staffApiToken;
   }
   if (!enrollmentTokens)
     throw new ConfigError(
-      "ENROLLMENT_TOKENS is not set: give one or more comma-separated tokens of at least 16 characters.",
+      "ENROLLMENT_TOKENS is not set: give one or more comma-separated tokens of at least 16 characters, each optionally as /School OU=token.",
     );
   if (!staffApiToken)
     throw new ConfigError("STAFF_API_TOKEN is not set: give a random token of at least 24 characters.");

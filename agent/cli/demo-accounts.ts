@@ -5,13 +5,10 @@
 import { randomBytes } from "node:crypto";
 import type { Kysely } from "kysely";
 import { type RoleGrant, type StaffRole, staffRoleLabels, staffRoles } from "../../shared";
-import type { AgentConfig } from "../config";
+import { type AgentConfig, demoSchool } from "../config";
 import { createStaffUser } from "../services/staff-accounts";
 import type { Database } from "../store/schema";
 import { findStaffUserByEmail } from "../store/staff";
-
-/** The demo district's first school; the Google sandbox seeds the same OU. */
-export const demoSchool = "/Schools/Lincoln High";
 
 const demoScope: Record<StaffRole, string> = {
   student_tech_team: demoSchool,

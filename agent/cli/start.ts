@@ -19,7 +19,7 @@ async function main() {
   const dataDir = env.DATA_DIR ?? "./data";
   const config = loadConfig(env, demoSecrets(dataDir));
   const agent = await startAgent(config);
-  const enrollmentToken = config.enrollmentTokens[0] ?? "";
+  const enrollmentToken = config.enrollmentTokens[0]?.token ?? "";
   const secrets = readDemoSecrets(dataDir);
   const accounts = await ensureDemoAccounts(agent.store.db, config, secrets?.accounts ?? {});
   if (secrets)

@@ -10,9 +10,8 @@ import { insertEnrollment } from "../store/enrollments";
 export function enrollRoutes(deps: AgentDeps) {
   return new Hono<AgentEnv>().post("/v1/enroll", requireJson, async (c) => {
     const body = await parseBody(c, enrollmentRequest);
-    if (!deps.config.enrollmentTokens.some((token) => secretEquals(token, body.enrollmentToken))) {
-      throw new ApiError(401, "unauthenticated", "The enrollment token is not valid for this agent.");
-    }
+    const matched = deps.config.enrollmentTokens.find((entry) => secretEquals(entry.token, body.enrollmentToken));
+    if (!matched) throw new ApiError(401, "unauthenticated", "The enrollment token is not valid for this agent.");
     const deviceId = randomUUID();
     const credential = `tdd_${randomBytes(32).toString("base64url")}`;
     const at = deps.now().toISOString();
@@ -23,6 +22,7 @@ export function enrollRoutes(deps: AgentDeps) {
       assetId: body.device.assetId ?? null,
       credentialHash: sha256(credential),
       extensionVersion: body.extensionVersion ?? null,
+      school: matched.school ?? null,
       enrolledAt: at,
       lastSeenAt: at,
     });

@@ -96,8 +96,19 @@ export async function fileReport(
         serialNumber: attributes?.serialNumber ?? enrollment.serialNumber,
         directoryDeviceId: attributes?.directoryDeviceId ?? enrollment.directoryDeviceId,
         userEmail: report.diagnostics.user?.email ?? null,
+        school: enrollment.school,
+        assetId: attributes?.assetId ?? enrollment.assetId,
+        assigneeId: null,
         createdAt: at,
         updatedAt: at,
+      });
+      await tickets.insertTicketEvent(trx, {
+        ticketNumber: ticket.number,
+        kind: "created",
+        actorId: null,
+        actorName: report.diagnostics.user?.email ?? "Device",
+        detail: JSON.stringify({ category: report.category, queue: placement.queue, tier: placement.tier }),
+        createdAt: at,
       });
       await tickets.insertIdempotencyRecord(trx, {
         enrollmentId: enrollment.id,

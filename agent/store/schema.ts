@@ -9,6 +9,8 @@ export interface DeviceEnrollmentTable {
   /** SHA-256 of the credential; the credential itself is never stored. */
   credentialHash: string;
   extensionVersion: string | null;
+  /** The school (OU path) from the enrollment token, when the token names one. */
+  school: string | null;
   enrolledAt: string;
   lastSeenAt: string;
 }
@@ -38,8 +40,24 @@ export interface TicketTable {
   serialNumber: string | null;
   directoryDeviceId: string | null;
   userEmail: string | null;
+  school: string | null;
+  assetId: string | null;
+  assigneeId: string | null;
   createdAt: string;
   updatedAt: string;
+}
+
+export interface TicketEventTable {
+  id: Generated<number>;
+  ticketNumber: number;
+  /** created, comment, assigned, escalated, resolved, reopened */
+  kind: string;
+  /** The staff member, or null for the device or the system. */
+  actorId: string | null;
+  actorName: string;
+  /** JSON: the event's fields (comment text, from/to, reason). */
+  detail: string;
+  createdAt: string;
 }
 
 export interface IdempotencyRecordTable {
@@ -88,6 +106,7 @@ export interface Database {
   staffUsers: StaffUserTable;
   staffRoleGrants: StaffRoleGrantTable;
   staffSessions: StaffSessionTable;
+  ticketEvents: TicketEventTable;
 }
 
 export type DeviceEnrollment = Selectable<DeviceEnrollmentTable>;

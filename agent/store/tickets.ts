@@ -1,7 +1,7 @@
 /** Reports, tickets and idempotency records. Queries are the same on SQLite and PostgreSQL. */
 import type { Insertable, Kysely, Transaction } from "kysely";
 import type { StaffTicketQuery } from "../../shared";
-import type { Database, IdempotencyRecordTable, ReportTable, TicketRow, TicketTable } from "./schema";
+import type { Database, IdempotencyRecordTable, ReportTable, TicketEventTable, TicketRow, TicketTable } from "./schema";
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -67,4 +67,17 @@ export function findTicketWithReport(db: Db, number: number) {
     ])
     .where("tickets.number", "=", number)
     .executeTakeFirst();
+}
+
+export async function insertTicketEvent(db: Db, event: Insertable<TicketEventTable>): Promise<void> {
+  await db.insertInto("ticketEvents").values(event).execute();
+}
+
+export function listTicketEvents(db: Db, ticketNumber: number) {
+  return db
+    .selectFrom("ticketEvents")
+    .selectAll()
+    .where("ticketNumber", "=", ticketNumber)
+    .orderBy("id", "asc")
+    .execute();
 }

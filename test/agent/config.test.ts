@@ -30,6 +30,22 @@ describe("loadConfig", () => {
     expect(() => loadConfig({})).toThrow(/ENROLLMENT_TOKENS is not set/);
     const secrets = () => ({ enrollmentToken: "demo-enrollment-token", staffApiToken: "demo-staff-token-000000000" });
     expect(() => loadConfig({}, secrets)).toThrow(/ENROLLMENT_TOKENS/);
-    expect(loadConfig({ TECHDESK_MODE: "demo" }, secrets).enrollmentTokens).toEqual(["demo-enrollment-token"]);
+    expect(loadConfig({ TECHDESK_MODE: "demo" }, secrets).enrollmentTokens).toEqual([
+      { token: "demo-enrollment-token", school: "/Schools/Lincoln High" },
+    ]);
+  });
+
+  it("reads a school for each enrollment token given as /OU path=token", () => {
+    const config = loadConfig({
+      ...valid,
+      ENROLLMENT_TOKENS: "/Schools/Lincoln High=lincoln-token-000001, plain-token-00000001",
+    });
+    expect(config.enrollmentTokens).toEqual([
+      { token: "lincoln-token-000001", school: "/Schools/Lincoln High" },
+      { token: "plain-token-00000001" },
+    ]);
+    expect(() => loadConfig({ ...valid, ENROLLMENT_TOKENS: "/Schools/Lincoln=short" })).toThrow(
+      /at least 16 characters/,
+    );
   });
 });

@@ -6,6 +6,7 @@ import { ApiError } from "../../agent/errors";
 import { fileReport } from "../../agent/services/tickets";
 import { openStore, type Store } from "../../agent/store/db";
 import { findEnrollmentByCredentialHash, insertEnrollment } from "../../agent/store/enrollments";
+import { migrationProvider } from "../../agent/store/migrations";
 import type { DeviceEnrollment } from "../../agent/store/schema";
 import { listTickets } from "../../agent/store/tickets";
 import { sampleReport } from "../support/agent";
@@ -30,6 +31,7 @@ describe.each(backends)("store on $name", (backend) => {
       assetId: null,
       credentialHash: randomUUID(),
       extensionVersion: "0.1.0",
+      school: "/Schools/Lincoln High",
       enrolledAt: at,
       lastSeenAt: at,
     };
@@ -46,7 +48,8 @@ describe.each(backends)("store on $name", (backend) => {
     await store.close();
     store = await openStore(location);
     const migrations = await sql<{ n: number }>`select count(*) as n from kysely_migration`.execute(store.db);
-    expect(Number(migrations.rows[0]?.n)).toBe(1);
+    const known = Object.keys(await migrationProvider(store.dialect).getMigrations());
+    expect(Number(migrations.rows[0]?.n)).toBe(known.length);
     expect(await store.db.selectFrom("tickets").selectAll().execute()).toHaveLength(1);
   });
 
@@ -63,6 +66,10 @@ describe.each(backends)("store on $name", (backend) => {
     const record = await store.db.selectFrom("idempotencyRecords").selectAll().executeTakeFirstOrThrow();
     expect(record).toMatchObject({ idempotencyKey: report.idempotencyKey, ticketNumber: ticket.number });
     expect(ticket).toMatchObject({ queue: "school_it", tier: 2, status: "open" });
+    const row = await store.db.selectFrom("tickets").selectAll().executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ school: "/Schools/Lincoln High", assetId: "LHS-0042", serialNumber: "5CD1234XYZ" });
+    const events = await store.db.selectFrom("ticketEvents").selectAll().execute();
+    expect(events).toMatchObject([{ ticketNumber: ticket.number, kind: "created" }]);
   });
 
   it("rolls the whole filing back when any part fails", async () => {

@@ -3,12 +3,14 @@ import type { Migration, MigrationProvider } from "kysely";
 import type { SqlDialect } from "../db";
 import { ticketsMigration } from "./0001-tickets";
 import { staffMigration } from "./0002-staff";
+import { ticketDeskMigration } from "./0003-ticket-desk";
 
 export function migrationProvider(dialect: SqlDialect): MigrationProvider {
   return {
     getMigrations: async (): Promise<Record<string, Migration>> => ({
       "0001-tickets": ticketsMigration(dialect),
       "0002-staff": staffMigration,
+      "0003-ticket-desk": ticketDeskMigration(dialect),
     }),
   };
 }
