@@ -7,12 +7,14 @@ import { secureHeaders } from "hono/secure-headers";
 import { sameOrigin } from "./auth/session";
 import type { AgentDeps, AgentEnv } from "./context";
 import { ApiError, errorHandler, notFoundHandler } from "./errors";
+import { consoleTicketRoutes } from "./routes/console-tickets";
 import { deviceTicketRoutes } from "./routes/device-tickets";
 import { enrollRoutes } from "./routes/enroll";
 import { healthRoutes } from "./routes/health";
 import { reportRoutes } from "./routes/reports";
 import { sessionRoutes } from "./routes/session";
 import { staffTicketRoutes } from "./routes/staff-tickets";
+import { userRoutes } from "./routes/users";
 
 /** Every route group; the convention test checks each file under routes/ is listed here. */
 export const routeGroups = {
@@ -22,6 +24,8 @@ export const routeGroups = {
   "device-tickets": deviceTicketRoutes,
   "staff-tickets": staffTicketRoutes,
   session: sessionRoutes,
+  "console-tickets": consoleTicketRoutes,
+  users: userRoutes,
 } as const;
 
 export function createApp(deps: AgentDeps) {

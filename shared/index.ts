@@ -1,4 +1,6 @@
 /** The wire contract between the extension and the agent. No I/O lives here. */
+
+export * from "./console";
 export * from "./diagnostics";
 export * from "./enrollment";
 export * from "./errors";

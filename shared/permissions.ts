@@ -22,6 +22,7 @@ export const permissionNames = [
   "ticket.comment",
   "ticket.assign",
   "ticket.escalate",
+  "ticket.route_external",
   "ticket.resolve",
   "device.read",
   "device.mark_missing",
@@ -52,7 +53,15 @@ const techTeam: Permission[] = [
 
 export const rolePermissions: Record<StaffRole, readonly Permission[]> = {
   student_tech_team: techTeam,
-  school_it_lead: [...techTeam, "device.disable", "device.command", "policy.write", "app.push", "audit.read"],
+  school_it_lead: [
+    ...techTeam,
+    "ticket.route_external",
+    "device.disable",
+    "device.command",
+    "policy.write",
+    "app.push",
+    "audit.read",
+  ],
   district_admin: [...permissionNames],
   coach: ["ticket.read", "ticket.comment", "ticket.resolve"],
   building_admin: ["ticket.read", "ticket.comment", "device.read"],

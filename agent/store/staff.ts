@@ -60,3 +60,33 @@ export async function deleteSessionsOf(db: Db, userId: string): Promise<number> 
   const result = await db.deleteFrom("staffSessions").where("userId", "=", userId).executeTakeFirst();
   return Number(result.numDeletedRows);
 }
+
+export async function listStaffUsers(db: Db) {
+  const [users, grants] = await Promise.all([
+    db.selectFrom("staffUsers").select(["id", "email", "displayName", "disabled"]).orderBy("displayName").execute(),
+    db.selectFrom("staffRoleGrants").selectAll().execute(),
+  ]);
+  return users.map((u) => ({
+    ...u,
+    disabled: Boolean(u.disabled),
+    grants: grants.filter((g) => g.userId === u.id).map((g) => ({ role: g.role, school: g.school }) as RoleGrant),
+  }));
+}
+
+export async function replaceGrants(db: Db, userId: string, grants: RoleGrant[]): Promise<void> {
+  await db.deleteFrom("staffRoleGrants").where("userId", "=", userId).execute();
+  if (grants.length) {
+    await db
+      .insertInto("staffRoleGrants")
+      .values(grants.map((g) => ({ userId, role: g.role, school: g.school })))
+      .execute();
+  }
+}
+
+export async function updateStaffUser(
+  db: Db,
+  userId: string,
+  change: Partial<{ displayName: string; passwordHash: string; disabled: number }>,
+): Promise<void> {
+  if (Object.keys(change).length) await db.updateTable("staffUsers").set(change).where("id", "=", userId).execute();
+}

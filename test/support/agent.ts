@@ -7,11 +7,15 @@ import { openStore, type Store, type StoreLocation } from "../../agent/store/db"
 import type { DiagnosticsSnapshot, ProblemReport } from "../../shared";
 
 export const enrollmentToken = "test-enrollment-token-0001";
+export const lincoln = "/Schools/Lincoln High";
+export const washington = "/Schools/Washington Middle";
+export const lincolnToken = "lincoln-enrollment-token-01";
+export const washingtonToken = "washington-enrollment-token-1";
 export const staffToken = "test-staff-token-000000000000001";
 
 export function testConfig(overrides: Record<string, string> = {}): AgentConfig {
   return loadConfig({
-    ENROLLMENT_TOKENS: enrollmentToken,
+    ENROLLMENT_TOKENS: `${enrollmentToken},${lincoln}=${lincolnToken},${washington}=${washingtonToken}`,
     STAFF_API_TOKEN: staffToken,
     LOG_LEVEL: "silent",
     DATA_DIR: "test/.tmp",
@@ -24,7 +28,7 @@ export interface TestAgent {
   store: Store;
   config: AgentConfig;
   /** Enrols a device and returns its credential. */
-  enroll(device?: Record<string, string>): Promise<string>;
+  enroll(device?: Record<string, string>, token?: string): Promise<string>;
   post(path: string, body: unknown, headers?: Record<string, string>): Promise<Response>;
   get(path: string, headers?: Record<string, string>): Promise<Response>;
   close(): Promise<void>;
@@ -53,8 +57,8 @@ export async function createTestAgent(
     config,
     post,
     get,
-    async enroll(device = { serialNumber: "5CD1234XYZ", directoryDeviceId: randomUUID() }) {
-      const response = await post("/v1/enroll", { enrollmentToken, device, extensionVersion: "0.1.0" });
+    async enroll(device = { serialNumber: "5CD1234XYZ", directoryDeviceId: randomUUID() }, token = enrollmentToken) {
+      const response = await post("/v1/enroll", { enrollmentToken: token, device, extensionVersion: "0.1.0" });
       if (response.status !== 201) throw new Error(`enroll answered ${response.status}: ${await response.text()}`);
       return ((await response.json()) as { credential: string }).credential;
     },

@@ -1,0 +1,201 @@
+/**
+ * The ticket desk: what staff see and do to tickets. Every action checks the person's permission in
+ * the ticket's school and writes the change and its timeline entry in one transaction.
+ */
+import type { Kysely } from "kysely";
+import {
+  type ConsoleTicket,
+  type ConsoleTicketDetail,
+  type DiagnosticsSnapshot,
+  isAllowed,
+  type Permission,
+  type RoleGrant,
+  rolePermissions,
+  type TicketEvent,
+  type TicketQueue,
+} from "../../shared";
+import { ApiError } from "../errors";
+import type { Database, TicketRow } from "../store/schema";
+import { findStaffUser, grantsOf } from "../store/staff";
+import type { SchoolScope } from "../store/ticket-desk";
+import * as tickets from "../store/tickets";
+import type { StaffPrincipal } from "./staff-accounts";
+import { toTicket } from "./tickets";
+
+/** The schools in which these grants give `permission`. */
+export function scopeFor(grants: readonly RoleGrant[], permission: Permission): SchoolScope {
+  const granting = grants.filter((g) => rolePermissions[g.role].includes(permission));
+  if (granting.some((g) => g.school === "*")) return { all: true };
+  return { all: false, schools: [...new Set(granting.map((g) => g.school))] };
+}
+
+const optional = (value: string | null) => value ?? undefined;
+
+export function toConsoleTicket(row: TicketRow & { assigneeName?: string | null }): ConsoleTicket {
+  return {
+    ...toTicket(row),
+    school: optional(row.school),
+    note: optional(row.note),
+    serialNumber: optional(row.serialNumber),
+    assetId: optional(row.assetId),
+    userEmail: optional(row.userEmail),
+    assignee: row.assigneeId ? { id: row.assigneeId, name: row.assigneeName ?? "Unknown" } : undefined,
+  };
+}
+
+/** The ticket if this person may read it; otherwise 404, so other schools' tickets do not leak. */
+async function visibleTicket(db: Kysely<Database>, staff: StaffPrincipal, number: number): Promise<TicketRow> {
+  const row = await tickets.findTicket(db, number);
+  if (!row || !isAllowed(staff.grants, "ticket.read", row.school)) {
+    throw new ApiError(404, "not_found", `There is no ticket #${number} you can see.`);
+  }
+  return row;
+}
+
+function require(staff: StaffPrincipal, permission: Permission, school: string | null, what: string) {
+  if (!isAllowed(staff.grants, permission, school)) {
+    throw new ApiError(403, "forbidden", `Your role does not allow you to ${what} for this school.`);
+  }
+}
+
+const externalQueues: TicketQueue[] = ["district_repair", "vendor"];
+
+export async function ticketDetailFor(
+  db: Kysely<Database>,
+  staff: StaffPrincipal,
+  number: number,
+): Promise<ConsoleTicketDetail> {
+  const row = await visibleTicket(db, staff, number);
+  const [withReport, events, assignee] = await Promise.all([
+    tickets.findTicketWithReport(db, number),
+    tickets.listTicketEvents(db, number),
+    row.assigneeId ? findStaffUser(db, row.assigneeId) : undefined,
+  ]);
+  if (!withReport) throw new ApiError(404, "not_found", `There is no ticket #${number}.`);
+  const can = (p: Permission) => isAllowed(staff.grants, p, row.school);
+  return {
+    ...toConsoleTicket({ ...row, assigneeName: assignee?.displayName }),
+    clientTime: withReport.clientTime,
+    receivedAt: withReport.receivedAt,
+    hasScreenshot: Boolean(withReport.hasScreenshot),
+    diagnostics: JSON.parse(withReport.diagnostics) as DiagnosticsSnapshot,
+    events: events.map(
+      (e): TicketEvent => ({
+        id: e.id,
+        kind: e.kind as TicketEvent["kind"],
+        actorName: e.actorName,
+        createdAt: e.createdAt,
+        detail: JSON.parse(e.detail) as Record<string, unknown>,
+      }),
+    ),
+    can: {
+      comment: can("ticket.comment"),
+      assign: can("ticket.assign"),
+      escalate: can("ticket.escalate"),
+      routeExternal: can("ticket.route_external"),
+      resolve: can("ticket.resolve"),
+    },
+  };
+}
+
+async function change(
+  db: Kysely<Database>,
+  staff: StaffPrincipal,
+  row: TicketRow,
+  kind: TicketEvent["kind"],
+  detail: Record<string, unknown>,
+  update: Partial<Pick<TicketRow, "status" | "queue" | "tier" | "assigneeId">>,
+  now: Date,
+): Promise<void> {
+  const at = now.toISOString();
+  await db.transaction().execute(async (trx) => {
+    await trx
+      .updateTable("tickets")
+      .set({ ...update, updatedAt: at })
+      .where("number", "=", row.number)
+      .execute();
+    await tickets.insertTicketEvent(trx, {
+      ticketNumber: row.number,
+      kind,
+      actorId: staff.user.id,
+      actorName: staff.user.displayName,
+      detail: JSON.stringify(detail),
+      createdAt: at,
+    });
+  });
+}
+
+export async function commentOn(db: Kysely<Database>, staff: StaffPrincipal, number: number, body: string, now: Date) {
+  const row = await visibleTicket(db, staff, number);
+  require(staff, "ticket.comment", row.school, "comment");
+  await change(db, staff, row, "comment", { body }, {}, now);
+}
+
+export async function assign(
+  db: Kysely<Database>,
+  staff: StaffPrincipal,
+  number: number,
+  assigneeId: string | null,
+  now: Date,
+) {
+  const row = await visibleTicket(db, staff, number);
+  require(staff, "ticket.assign", row.school, "assign tickets");
+  let assigneeName: string | null = null;
+  if (assigneeId) {
+    const assignee = await findStaffUser(db, assigneeId);
+    if (!assignee || assignee.disabled || !isAllowed(await grantsOf(db, assigneeId), "ticket.read", row.school)) {
+      throw new ApiError(400, "bad_request", "That person cannot work tickets for this school.");
+    }
+    assigneeName = assignee.displayName;
+  }
+  const status = assigneeId && row.status === "open" ? "in_progress" : row.status;
+  await change(db, staff, row, "assigned", { to: assigneeName, toId: assigneeId }, { assigneeId, status }, now);
+}
+
+export async function escalate(
+  db: Kysely<Database>,
+  staff: StaffPrincipal,
+  number: number,
+  input: { queue: TicketQueue; tier: number; reason: string },
+  now: Date,
+) {
+  const row = await visibleTicket(db, staff, number);
+  require(staff, "ticket.escalate", row.school, "change a ticket's queue or tier");
+  if (externalQueues.includes(input.queue) || input.tier >= 3) {
+    require(staff, "ticket.route_external", row.school, "send tickets to district repair or a vendor");
+  }
+  if (input.queue === row.queue && input.tier === row.tier) {
+    throw new ApiError(400, "bad_request", "The ticket is already in that queue and tier.");
+  }
+  await change(
+    db,
+    staff,
+    row,
+    "escalated",
+    { fromQueue: row.queue, fromTier: row.tier, toQueue: input.queue, toTier: input.tier, reason: input.reason },
+    { queue: input.queue, tier: input.tier },
+    now,
+  );
+}
+
+export async function resolve(
+  db: Kysely<Database>,
+  staff: StaffPrincipal,
+  number: number,
+  resolution: string,
+  now: Date,
+) {
+  const row = await visibleTicket(db, staff, number);
+  require(staff, "ticket.resolve", row.school, "resolve tickets");
+  if (row.status === "resolved" || row.status === "closed")
+    throw new ApiError(409, "conflict", `Ticket #${number} is already resolved.`);
+  await change(db, staff, row, "resolved", { resolution }, { status: "resolved" }, now);
+}
+
+export async function reopen(db: Kysely<Database>, staff: StaffPrincipal, number: number, reason: string, now: Date) {
+  const row = await visibleTicket(db, staff, number);
+  require(staff, "ticket.resolve", row.school, "reopen tickets");
+  if (row.status !== "resolved" && row.status !== "closed")
+    throw new ApiError(409, "conflict", `Ticket #${number} is not resolved.`);
+  await change(db, staff, row, "reopened", { reason }, { status: row.assigneeId ? "in_progress" : "open" }, now);
+}

@@ -1,0 +1,122 @@
+/**
+ * The console's ticket queries: filters, search and keyset paging, always inside the schools the
+ * signed-in person may read. Same SQL on SQLite and PostgreSQL.
+ */
+import { type ExpressionBuilder, type Kysely, type SelectQueryBuilder, sql } from "kysely";
+import type { ConsoleTicketQuery } from "../../shared";
+import type { Database } from "./schema";
+
+/** Where someone may read: everywhere, or these schools (OU paths) and the OUs under them. */
+export type SchoolScope = { all: true } | { all: false; schools: string[] };
+
+type TicketQuery = SelectQueryBuilder<Database & { assignee: Database["staffUsers"] }, "tickets" | "assignee", object>;
+
+function escapeLike(value: string): string {
+  return value.replace(/[\\%_]/g, (ch) => `\\${ch}`);
+}
+
+export function withinSchools(scope: SchoolScope) {
+  return (eb: ExpressionBuilder<Database, "tickets">) => {
+    if (scope.all) return sql<boolean>`1 = 1`;
+    if (!scope.schools.length) return sql<boolean>`1 = 0`;
+    return eb.or(
+      scope.schools.flatMap((school) => {
+        const prefix = `${school.replace(/\/$/, "")}/`;
+        return [
+          eb("tickets.school", "=", school),
+          sql<boolean>`substr(tickets.school, 1, ${prefix.length}) = ${prefix}`,
+        ];
+      }),
+    );
+  };
+}
+
+function applyFilters(q: TicketQuery, query: ConsoleTicketQuery, scope: SchoolScope, now: Date): TicketQuery {
+  let out = q.where(withinSchools(scope));
+  if (query.school) out = out.where(withinSchools({ all: false, schools: [query.school] }));
+  if (query.queue) out = out.where("tickets.queue", "=", query.queue);
+  if (query.tier) out = out.where("tickets.tier", "=", query.tier);
+  if (query.status) out = out.where("tickets.status", "=", query.status);
+  if (query.category) out = out.where("tickets.category", "=", query.category);
+  if (query.olderThanDays !== undefined) {
+    out = out.where(
+      "tickets.createdAt",
+      "<=",
+      new Date(now.getTime() - query.olderThanDays * 86_400_000).toISOString(),
+    );
+  }
+  const text = query.q?.replace(/^#/, "").trim();
+  if (text) {
+    const pattern = `%${escapeLike(text.toLowerCase())}%`;
+    out = out.where((eb) =>
+      eb.or([
+        ...(/^\d+$/.test(text) && Number(text) <= 2_147_483_647 ? [eb("tickets.number", "=", Number(text))] : []),
+        eb(eb.fn("upper", ["tickets.serialNumber"]), "=", text.toUpperCase()),
+        eb(eb.fn("upper", ["tickets.assetId"]), "=", text.toUpperCase()),
+        sql<boolean>`lower(tickets.user_email) like ${pattern} escape '\\'`,
+      ]),
+    );
+  }
+  return out;
+}
+
+export interface TicketCursor {
+  number: number;
+  updatedAt?: string;
+}
+
+export function encodeCursor(cursor: TicketCursor): string {
+  return Buffer.from(JSON.stringify(cursor)).toString("base64url");
+}
+
+export function decodeCursor(value: string): TicketCursor | undefined {
+  try {
+    const parsed = JSON.parse(Buffer.from(value, "base64url").toString()) as TicketCursor;
+    return Number.isInteger(parsed.number) ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function base(db: Kysely<Database>): TicketQuery {
+  return db
+    .selectFrom("tickets")
+    .leftJoin("staffUsers as assignee", "assignee.id", "tickets.assigneeId") as TicketQuery;
+}
+
+export async function searchTickets(
+  db: Kysely<Database>,
+  query: ConsoleTicketQuery,
+  scope: SchoolScope,
+  cursor: TicketCursor | undefined,
+  now: Date,
+) {
+  let page = applyFilters(base(db), query, scope, now)
+    .selectAll("tickets")
+    .select("assignee.displayName as assigneeName");
+  if (query.sort === "oldest") {
+    page = page.orderBy("tickets.number", "asc");
+    if (cursor) page = page.where("tickets.number", ">", cursor.number);
+  } else if (query.sort === "updated") {
+    page = page.orderBy("tickets.updatedAt", "desc").orderBy("tickets.number", "desc");
+    const at = cursor?.updatedAt;
+    if (cursor && at) {
+      page = page.where((eb) =>
+        eb.or([
+          eb("tickets.updatedAt", "<", at),
+          eb.and([eb("tickets.updatedAt", "=", at), eb("tickets.number", "<", cursor.number)]),
+        ]),
+      );
+    }
+  } else {
+    page = page.orderBy("tickets.number", "desc");
+    if (cursor) page = page.where("tickets.number", "<", cursor.number);
+  }
+  const [rows, count] = await Promise.all([
+    page.limit(query.limit + 1).execute(),
+    applyFilters(base(db), query, scope, now)
+      .select((eb) => eb.fn.countAll().as("n"))
+      .executeTakeFirstOrThrow(),
+  ]);
+  return { rows, total: Number(count.n) };
+}
