@@ -22,8 +22,8 @@ export default defineConfig({
     build: {
       rollupOptions: {
         // zod's sources carry /* @__PURE__ */ hints Rollup cannot place; they are harmless.
-        onwarn(warning, warn) {
-          if (warning.code !== "INVALID_ANNOTATION") warn(warning);
+        onLog(level, log, handler) {
+          if (log.code !== "INVALID_ANNOTATION") handler(level, log);
         },
       },
     },

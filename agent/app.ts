@@ -5,6 +5,7 @@ import { cors } from "hono/cors";
 import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
 import { sameOrigin } from "./auth/session";
+import { mountConsole } from "./console/serve";
 import type { AgentDeps, AgentEnv } from "./context";
 import { ApiError, errorHandler, notFoundHandler } from "./errors";
 import { consoleTicketRoutes } from "./routes/console-tickets";
@@ -32,7 +33,21 @@ export function createApp(deps: AgentDeps) {
   const allowedOrigins = new Set(deps.config.extensionIds.map((id) => `chrome-extension://${id}`));
   const app = new Hono<AgentEnv>();
   app.use(requestId());
-  app.use(secureHeaders());
+  app.use(
+    secureHeaders({
+      contentSecurityPolicy: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", "data:"],
+        connectSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'none'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+      },
+    }),
+  );
   app.use(async function logRequest(c, next) {
     const started = performance.now();
     await next();
@@ -67,7 +82,7 @@ export function createApp(deps: AgentDeps) {
   // The console API: state-changing calls only from the console's own origin.
   app.use("/api/*", sameOrigin(deps));
   for (const routes of Object.values(routeGroups)) app.route("/", routes(deps));
-  app.get("/", (c) => c.text("TechDesk agent is running. API under /v1; health at /healthz.\n"));
+  mountConsole(app);
   app.notFound(notFoundHandler);
   app.onError(errorHandler(deps.log));
   return app;

@@ -5,6 +5,7 @@
 import path from "node:path";
 import { build } from "wxt";
 import { ConfigError, loadConfig } from "../config";
+import { buildConsole } from "../console/build";
 import { startAgent } from "../server";
 import { ensureDemoAccounts } from "./demo-accounts";
 import { demoSecrets, readDemoSecrets, saveDemoSecrets } from "./demo-secrets";
@@ -27,12 +28,13 @@ async function main() {
 
   process.env.WXT_AGENT_URL = agent.url;
   process.env.WXT_ENROLLMENT_TOKEN = enrollmentToken;
-  const output = await build({ root, logger: quietLogger });
+  const [output] = await Promise.all([build({ root, logger: quietLogger }), buildConsole()]);
   const extensionDir = output.manifest ? path.join(root, ".output", "chrome-mv3") : "";
 
   console.log(`
 TechDesk is running (${config.mode} mode, ${agent.store.dialect}).
 
+  Console:             ${agent.url}/
   Agent / API:         ${agent.url}
   Health:              ${agent.url}/healthz
   Staff API token:     ${config.staffApiToken}

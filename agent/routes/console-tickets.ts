@@ -15,7 +15,7 @@ import type { AgentDeps, AgentEnv } from "../context";
 import { ApiError } from "../errors";
 import { parseBody, parseQuery, requireJson } from "../http";
 import * as desk from "../services/ticket-desk";
-import { decodeCursor, encodeCursor, searchTickets } from "../store/ticket-desk";
+import { decodeCursor, encodeCursor, searchTickets, ticketSchools } from "../store/ticket-desk";
 
 function numberParam(value: string): number {
   const parsed = ticketNumber.safeParse(Number(value));
@@ -39,6 +39,15 @@ export function consoleTicketRoutes(deps: AgentDeps) {
       if (rows.length > query.limit && last)
         body.nextCursor = encodeCursor({ number: last.number, updatedAt: last.updatedAt });
       return c.json(body);
+    })
+    .get("/api/schools", session, async (c) => {
+      const scope = desk.scopeFor(c.get("staff").grants, "ticket.read");
+      const granted = c
+        .get("staff")
+        .grants.map((g) => g.school)
+        .filter((s) => s !== "*");
+      const schools = new Set([...granted, ...(await ticketSchools(deps.db, scope))]);
+      return c.json({ schools: [...schools].sort() });
     })
     .get("/api/tickets/:number", session, async (c) =>
       c.json(await desk.ticketDetailFor(deps.db, c.get("staff"), numberParam(c.req.param("number")))),

@@ -120,3 +120,16 @@ export async function searchTickets(
   ]);
   return { rows, total: Number(count.n) };
 }
+
+/** The schools that have tickets within `scope`, for the queue's school filter. */
+export async function ticketSchools(db: Kysely<Database>, scope: SchoolScope): Promise<string[]> {
+  const rows = await db
+    .selectFrom("tickets")
+    .select("tickets.school")
+    .distinct()
+    .where(withinSchools(scope))
+    .where("tickets.school", "is not", null)
+    .orderBy("tickets.school")
+    .execute();
+  return rows.map((r) => r.school as string);
+}

@@ -40,6 +40,7 @@ const routes: MatrixRoute[] = [
     expected: all(401, 401),
   },
   { method: "GET", pattern: "/api/tickets", path: () => "/api/tickets", signedOut: 401, expected: all(200, 200) },
+  { method: "GET", pattern: "/api/schools", path: () => "/api/schools", signedOut: 401, expected: all(200, 200) },
   {
     method: "GET",
     pattern: "/api/tickets/:number",
@@ -200,7 +201,7 @@ patchRoute.body = () => ({ displayName: "Renamed" });
 /** Routes outside the console's session API, each with why it is not in the matrix. */
 const notSessionRoutes: Record<string, string> = {
   "GET /healthz": "public health check",
-  "GET /": "public landing page",
+  "GET /*": "the console's HTML shell (public; every piece of data comes from /api)",
   "POST /v1/enroll": "enrollment token; tested in enroll.test.ts",
   "POST /v1/reports": "device credential; tested in reports.test.ts",
   "GET /v1/device/tickets": "device credential; tested in device-tickets.test.ts",

@@ -1,0 +1,72 @@
+/** The console shell: sign-in, the navigation, and the page the address names. */
+import { useEffect, useState } from "preact/hooks";
+import { staffRoleLabels } from "../../shared";
+import { api, whenSignedOut } from "./api";
+import { Queue } from "./pages/Queue";
+import { SignIn } from "./pages/SignIn";
+import { TicketPage } from "./pages/TicketPage";
+import { Users } from "./pages/Users";
+import { go, useRoute } from "./router";
+import type { Session } from "./session";
+
+export function App() {
+  const [session, setSession] = useState<Session | null>();
+  const route = useRoute();
+
+  const load = () =>
+    api<Session>("/api/session")
+      .then(setSession)
+      .catch(() => setSession(null));
+  useEffect(() => {
+    whenSignedOut(() => setSession(null));
+    load();
+  }, []);
+
+  if (session === undefined) return <p class="loading">Loading…</p>;
+  if (session === null) return <SignIn onSignedIn={load} />;
+
+  async function signOut(everywhere: boolean) {
+    if (everywhere) await api("/api/session/sign-out-everywhere", { method: "POST", body: {} });
+    else await api("/api/session", { method: "DELETE" });
+    setSession(null);
+  }
+
+  const roles = [...new Set(session.grants.map((g) => staffRoleLabels[g.role]))].join(", ");
+  return (
+    <>
+      <header class="bar">
+        <a class="brand" href="#/tickets">
+          TechDesk
+        </a>
+        <nav aria-label="Main">
+          <a href="#/tickets" aria-current={route.page !== "users" ? "page" : undefined}>
+            Tickets
+          </a>
+          {session.permissions.includes("user.manage") && (
+            <a href="#/users" aria-current={route.page === "users" ? "page" : undefined}>
+              Users and roles
+            </a>
+          )}
+        </nav>
+        <div class="who">
+          <span>
+            {session.user.displayName} <span class="muted">({roles})</span>
+          </span>
+          <button type="button" class="link" onClick={() => signOut(false)}>
+            Sign out
+          </button>
+          <button type="button" class="link" onClick={() => signOut(true)}>
+            Sign out everywhere
+          </button>
+        </div>
+      </header>
+      <main>
+        {route.page === "queue" && <Queue query={route.query} session={session} />}
+        {route.page === "ticket" && (
+          <TicketPage number={route.number} session={session} onBack={() => go("#/tickets")} />
+        )}
+        {route.page === "users" && <Users session={session} />}
+      </main>
+    </>
+  );
+}

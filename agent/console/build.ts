@@ -1,0 +1,13 @@
+/** Builds the console with Vite (used by `npm start`, `npm run build` and the browser tests). */
+import { build } from "vite";
+import config, { consoleOutDir } from "./vite.config";
+
+export async function buildConsole(): Promise<string> {
+  await build({ ...config, configFile: false });
+  return consoleOutDir;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  await buildConsole();
+  console.log(`Console built into ${consoleOutDir}`);
+}

@@ -1,0 +1,68 @@
+/** One ticket: what is wrong, the device's diagnostics, the timeline, and the actions this person may take. */
+import { useEffect, useState } from "preact/hooks";
+import { type ConsoleTicketDetail, problemCategoryLabels } from "../../../shared";
+import { api } from "../api";
+import { Diagnostics } from "../components/Diagnostics";
+import { TicketActions } from "../components/TicketActions";
+import { Timeline } from "../components/Timeline";
+import { age, queueLabels, schoolName, statusLabels, when } from "../format";
+import type { Session } from "../session";
+
+export function TicketPage({ number, onBack }: { number: number; session: Session; onBack: () => void }) {
+  const [ticket, setTicket] = useState<ConsoleTicketDetail>();
+  const [error, setError] = useState<string>();
+  const load = () =>
+    api<ConsoleTicketDetail>(`/api/tickets/${number}`)
+      .then(setTicket)
+      .catch((failure: Error) => setError(failure.message));
+  useEffect(() => {
+    setTicket(undefined);
+    setError(undefined);
+    load();
+  }, [number]);
+
+  if (error)
+    return (
+      <section>
+        <p class="error" role="alert">
+          {error}
+        </p>
+        <button type="button" class="secondary" onClick={onBack}>
+          Back to tickets
+        </button>
+      </section>
+    );
+  if (!ticket) return <p class="loading">Loading ticket #{number}…</p>;
+  return (
+    <article class="ticket" aria-labelledby="ticket-heading">
+      <p>
+        <a href="#/tickets">← All tickets</a>
+      </p>
+      <h1 id="ticket-heading">
+        #{ticket.number} · {problemCategoryLabels[ticket.category]}
+      </h1>
+      <p class="summary" data-testid="ticket-summary">
+        <span class={`badge status-${ticket.status}`}>{statusLabels[ticket.status]}</span> {queueLabels[ticket.queue]} ·
+        tier {ticket.tier} · {schoolName(ticket.school)} ·{" "}
+        {ticket.assignee ? `assigned to ${ticket.assignee.name}` : "unassigned"}
+      </p>
+      <p class="muted">
+        Reported {age(ticket.createdAt)} ({when(ticket.createdAt)}) by {ticket.userEmail ?? "an unknown user"} on{" "}
+        {ticket.serialNumber ?? "an unknown device"}
+        {ticket.assetId ? ` (asset ${ticket.assetId})` : ""}
+      </p>
+      {ticket.note && <blockquote class="note">{ticket.note}</blockquote>}
+      <div class="columns">
+        <div>
+          <h2>Timeline</h2>
+          <Timeline events={ticket.events} />
+          <TicketActions ticket={ticket} onChanged={load} />
+        </div>
+        <div>
+          <h2>Diagnostics</h2>
+          <Diagnostics snapshot={ticket.diagnostics} />
+        </div>
+      </div>
+    </article>
+  );
+}

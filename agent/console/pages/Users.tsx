@@ -1,0 +1,140 @@
+/** Users and roles (district admins): who can sign in, with which role in which school. */
+import { useEffect, useState } from "preact/hooks";
+import { type StaffMember, type StaffRole, staffRoleLabels, staffRoles } from "../../../shared";
+import { api } from "../api";
+import { schoolName } from "../format";
+import type { Session } from "../session";
+
+export function Users({ session }: { session: Session }) {
+  const [users, setUsers] = useState<StaffMember[]>();
+  const [error, setError] = useState<string>();
+  const [notice, setNotice] = useState<string>();
+  const load = () =>
+    api<{ users: StaffMember[] }>("/api/users")
+      .then((r) => setUsers(r.users))
+      .catch((failure: Error) => setError(failure.message));
+  useEffect(() => {
+    load();
+  }, []);
+
+  async function act(work: Promise<unknown>, done: string) {
+    setError(undefined);
+    setNotice(undefined);
+    try {
+      await work;
+      setNotice(done);
+      await load();
+    } catch (failure) {
+      setError((failure as Error).message);
+    }
+  }
+
+  return (
+    <section aria-labelledby="users-heading">
+      <h1 id="users-heading">Users and roles</h1>
+      {error && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
+      {notice && <p role="status">{notice}</p>}
+      <AddUser onAdd={(body) => act(api("/api/users", { method: "POST", body }), `Added ${body.email}.`)} />
+      {users && (
+        <table class="users">
+          <thead>
+            <tr>
+              <th scope="col">Name</th>
+              <th scope="col">Email</th>
+              <th scope="col">Roles</th>
+              <th scope="col">Account</th>
+            </tr>
+          </thead>
+          <tbody>
+            {users.map((u) => (
+              <tr key={u.id}>
+                <td data-label="Name">{u.displayName}</td>
+                <td data-label="Email">{u.email}</td>
+                <td data-label="Roles">
+                  {u.grants
+                    .map(
+                      (g) =>
+                        `${staffRoleLabels[g.role]} (${g.school === "*" ? "whole district" : schoolName(g.school)})`,
+                    )
+                    .join(", ")}
+                </td>
+                <td data-label="Account">
+                  {u.id === session.user.id ? (
+                    "You"
+                  ) : (
+                    <button
+                      type="button"
+                      class="secondary"
+                      aria-label={`${u.disabled ? "Enable" : "Disable"} ${u.email}`}
+                      onClick={() =>
+                        act(
+                          api(`/api/users/${u.id}`, { method: "PATCH", body: { disabled: !u.disabled } }),
+                          `${u.email} is now ${u.disabled ? "enabled" : "disabled"}.`,
+                        )
+                      }
+                    >
+                      {u.disabled ? "Enable" : "Disable"}
+                    </button>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
+
+interface NewUser {
+  email: string;
+  displayName: string;
+  password?: string;
+  grants: { role: StaffRole; school: string }[];
+}
+
+function AddUser({ onAdd }: { onAdd: (body: NewUser) => void }) {
+  return (
+    <form
+      class="add-user"
+      aria-label="Add a user"
+      onSubmit={(event) => {
+        event.preventDefault();
+        const form = new FormData(event.currentTarget);
+        const text = (name: string) => String(form.get(name) ?? "").trim();
+        onAdd({
+          email: text("email"),
+          displayName: text("displayName"),
+          password: text("password") || undefined,
+          grants: [{ role: text("role") as StaffRole, school: text("school") || "*" }],
+        });
+        event.currentTarget.reset();
+      }}
+    >
+      <h2>Add a user</h2>
+      <label for="new-email">Email</label>
+      <input id="new-email" name="email" type="email" required />
+      <label for="new-name">Name</label>
+      <input id="new-name" name="displayName" required />
+      <label for="new-password">Password (leave empty for Google sign-in only)</label>
+      <input id="new-password" name="password" type="password" minLength={12} autoComplete="new-password" />
+      <label for="new-role">Role</label>
+      <select id="new-role" name="role">
+        {staffRoles.map((r) => (
+          <option key={r} value={r}>
+            {staffRoleLabels[r]}
+          </option>
+        ))}
+      </select>
+      <label for="new-school">School (OU path, empty for the whole district)</label>
+      <input id="new-school" name="school" placeholder="/Schools/Lincoln High" />
+      <button type="submit" class="primary">
+        Add user
+      </button>
+    </form>
+  );
+}
