@@ -105,7 +105,9 @@ export function Diagnostics({ snapshot }: { snapshot: DiagnosticsSnapshot }) {
       />
       {snapshot.warnings.length > 0 && (
         <details class="warnings">
-          <summary>{snapshot.warnings.length} things could not be read</summary>
+          <summary>
+            {snapshot.warnings.length === 1 ? "1 thing" : `${snapshot.warnings.length} things`} could not be read
+          </summary>
           <ul>
             {snapshot.warnings.map((w, i) => (
               <li key={i}>

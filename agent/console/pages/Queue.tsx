@@ -1,4 +1,7 @@
-/** The ticket queue: filters, search and server-side paging, fast with tens of thousands of tickets. */
+/**
+ * The ticket queue: filters, search and server-side paging, fast with tens of thousands of tickets.
+ * The filter form is uncontrolled and keyed by the address, so a slow answer never resets a choice.
+ */
 import { useEffect, useState } from "preact/hooks";
 import {
   type ConsoleTicketPage,
@@ -53,7 +56,7 @@ export function Queue({ query, session }: { query: string; session: Session }) {
   return (
     <section aria-labelledby="queue-heading">
       <h1 id="queue-heading">Tickets</h1>
-      <form class="filters" onSubmit={applyFilters} aria-label="Filter tickets">
+      <form class="filters" key={query} onSubmit={applyFilters} aria-label="Filter tickets">
         <div class="search">
           <label for="q">Search</label>
           <input
@@ -190,7 +193,7 @@ function Select(props: { name: string; label: string; value: string; options: [s
   return (
     <div>
       <label for={id}>{props.label}</label>
-      <select id={id} name={props.name} value={props.value}>
+      <select id={id} name={props.name} defaultValue={props.value}>
         <option value="">{props.anyLabel ?? "Any"}</option>
         {props.options.map(([value, label]) => (
           <option key={value} value={value}>

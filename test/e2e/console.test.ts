@@ -1,0 +1,239 @@
+/**
+ * The staff console in Debian's Chromium against the real agent: sign-in with a local account, the
+ * queue with filters, search and paging, working a ticket to resolution, and a student tech team
+ * member being refused an IT lead's action.
+ */
+import { randomUUID } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildConsole } from "../../agent/console/build";
+import { type RunningAgent, startAgent } from "../../agent/server";
+import { createStaffUser } from "../../agent/services/staff-accounts";
+import { type ProblemReport, reportReceipt } from "../../shared";
+import {
+  lincoln,
+  lincolnToken,
+  sampleDiagnostics,
+  sampleReport,
+  testConfig,
+  washington,
+  washingtonToken,
+} from "../support/agent";
+import { chromiumPath, requireChromium } from "../support/chromium";
+import { freePort } from "../support/ports";
+
+const password = "a long enough password";
+let agent: RunningAgent;
+let browser: Browser;
+let dataDir: string;
+let target: { number: number; serial: string; student: string };
+
+async function fileTicket(credential: string, report: ProblemReport): Promise<number> {
+  const response = await fetch(`${agent.url}/v1/reports`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${credential}` },
+    body: JSON.stringify(report),
+  });
+  return reportReceipt.parse(await response.json()).ticket.number;
+}
+
+async function enroll(token: string, serialNumber: string): Promise<string> {
+  const response = await fetch(`${agent.url}/v1/enroll`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ enrollmentToken: token, device: { serialNumber } }),
+  });
+  return ((await response.json()) as { credential: string }).credential;
+}
+
+beforeAll(async () => {
+  requireChromium();
+  dataDir = mkdtempSync(path.join(tmpdir(), "techdesk-console-e2e-"));
+  agent = await startAgent(testConfig({ PORT: String(await freePort()), DATA_DIR: dataDir }));
+  await buildConsole();
+  const db = agent.store.db;
+  await createStaffUser(db, {
+    email: "lead@lincoln.example.org",
+    displayName: "Lee Lead",
+    password,
+    grants: [{ role: "school_it_lead", school: lincoln }],
+  });
+  await createStaffUser(db, {
+    email: "tech@lincoln.example.org",
+    displayName: "Tam Tech",
+    password,
+    grants: [{ role: "student_tech_team", school: lincoln }],
+  });
+  const lincolnDevice = await enroll(lincolnToken, "LHS0000001");
+  const washingtonDevice = await enroll(washingtonToken, "WMS0000001");
+  const categories = ["screen", "battery_charging", "how_to", "slow", "wifi_internet"] as const;
+  for (let i = 0; i < 60; i++) {
+    const serial = `LHS${String(i).padStart(7, "0")}`;
+    await fileTicket(
+      lincolnDevice,
+      sampleReport({
+        category: categories[i % categories.length],
+        diagnostics: sampleDiagnostics({
+          deviceAttributes: { serialNumber: serial, assetId: `LHS-${1000 + i}` },
+          user: { email: `kid${i}@students.example.org` },
+        }),
+      }),
+    );
+  }
+  await fileTicket(washingtonDevice, sampleReport({ note: `Washington only ${randomUUID()}` }));
+  const serial = "5CD9999ZZZ";
+  const number = await fileTicket(
+    lincolnDevice,
+    sampleReport({
+      category: "broken_damaged",
+      note: "Dropped it on the stairs; the hinge cracked.",
+      diagnostics: sampleDiagnostics({
+        deviceAttributes: { serialNumber: serial, assetId: "LHS-7777" },
+        user: { email: "ada.l@students.example.org" },
+      }),
+    }),
+  );
+  target = { number, serial, student: "ada.l@students.example.org" };
+  browser = await chromium.launch({
+    executablePath: chromiumPath,
+    headless: true,
+    args: [
+      "--disable-gpu",
+      "--disable-quic",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+    ],
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await agent?.close();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function signedIn(email: string): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
+  await page.goto(`${agent.url}/`);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("heading", { name: "Tickets" }).waitFor();
+  return page;
+}
+
+const ticketNumbers = async (page: Page) =>
+  (await page.locator("table.tickets tbody tr td:first-child").allTextContents()).map((t) =>
+    Number(t.replace("#", "")),
+  );
+
+describe("the staff console", () => {
+  it("refuses a wrong password, then signs in with the keyboard alone", async () => {
+    const page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
+    await page.goto(`${agent.url}/`);
+    await page.getByLabel("Email").fill("lead@lincoln.example.org");
+    await page.getByLabel("Password").fill("not the password");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect.poll(() => page.getByRole("alert").textContent()).toMatch(/do not match an account/);
+
+    await page.getByLabel("Password").fill("");
+    await page.getByLabel("Password").focus();
+    await page.keyboard.type(password);
+    await page.keyboard.press("Enter");
+    await page.getByRole("heading", { name: "Tickets" }).waitFor();
+    expect(await page.getByText("Lee Lead").count()).toBe(1);
+    await page.close();
+  });
+
+  it("finds a student's ticket among many: search, filters and paging, only in the lead's school", async () => {
+    const page = await signedIn("lead@lincoln.example.org");
+    await expect.poll(() => page.getByRole("status").first().textContent()).toMatch(/61 tickets in your schools/);
+    expect(await page.getByText("Washington only").count()).toBe(0);
+
+    const first = await ticketNumbers(page);
+    expect(first).toHaveLength(50);
+    await page.getByRole("button", { name: "Next page" }).click();
+    await expect.poll(async () => (await ticketNumbers(page)).length).toBe(11);
+    await page.getByRole("button", { name: "Previous page" }).click();
+    await expect.poll(() => ticketNumbers(page)).toEqual(first);
+
+    for (const q of [target.serial, "LHS-7777", "ada.l@", `#${target.number}`]) {
+      await page.getByLabel("Search").fill(q);
+      await page.getByRole("button", { name: "Apply" }).click();
+      await expect.poll(() => ticketNumbers(page), { message: q }).toEqual([target.number]);
+    }
+
+    await page.getByRole("button", { name: "Clear" }).click();
+    await page.getByLabel("Queue").selectOption("coach");
+    await page.getByRole("button", { name: "Apply" }).click();
+    await expect.poll(() => page.getByRole("status").first().textContent()).toMatch(/12 tickets/);
+    const rows = await page.locator("table.tickets tbody tr td[data-label='Queue']").allTextContents();
+    expect(rows.every((r) => r.startsWith("Coach"))).toBe(true);
+    await page.close();
+  });
+
+  it("reads the diagnostics and works the ticket to resolution", async () => {
+    const page = await signedIn("lead@lincoln.example.org");
+    await page.goto(`${agent.url}/#/tickets/${target.number}`);
+    await page.getByRole("heading", { name: "Diagnostics" }).waitFor();
+    const device = page.getByRole("region", { name: "Device" });
+    expect(await device.textContent()).toContain(target.serial);
+    expect(await page.getByRole("region", { name: "System" }).textContent()).toMatch(/Memory4\.0 GB/);
+    expect(await page.getByRole("region", { name: "Battery" }).textContent()).toMatch(/Charge18%/);
+
+    await page.getByLabel("Assigned to").selectOption({ label: "Lee Lead" });
+    await expect.poll(() => page.getByTestId("ticket-summary").textContent()).toMatch(/assigned to Lee Lead/);
+
+    await page.getByLabel("Queue").selectOption("district_repair");
+    await page.getByLabel("Tier").selectOption("3");
+    await page.getByLabel("Reason").fill("Hinge replacement at the depot");
+    await page.getByRole("button", { name: "Move ticket" }).click();
+    await expect.poll(() => page.getByTestId("ticket-summary").textContent()).toMatch(/District repair · tier 3/);
+
+    await page.getByLabel("Comment").fill("Loaner LN-12 handed out.");
+    await page.getByRole("button", { name: "Add comment" }).click();
+    await expect.poll(() => page.locator(".timeline").textContent()).toContain("Loaner LN-12 handed out.");
+
+    await page.getByLabel("How was it fixed?").fill("Hinge replaced, device returned");
+    await page.getByRole("button", { name: "Resolve" }).click();
+    await expect.poll(() => page.getByTestId("ticket-summary").textContent()).toMatch(/^Resolved/);
+    const timeline = await page.locator(".timeline").textContent();
+    for (const text of [
+      "assigned it to Lee Lead",
+      "moved it from School IT lead (tier 2) to District repair (tier 3)",
+      "Hinge replacement at the depot",
+      "resolved it",
+    ]) {
+      expect(timeline).toContain(text);
+    }
+    await page.close();
+  });
+
+  it("does not let the student tech team send a ticket to district repair", async () => {
+    const page = await signedIn("tech@lincoln.example.org");
+    expect(await page.getByRole("link", { name: "Users and roles" }).count()).toBe(0);
+    const number = 1; // an open Lincoln ticket
+    await page.goto(`${agent.url}/#/tickets/${number}`);
+    await page.getByRole("heading", { name: "Diagnostics" }).waitFor();
+    const queues = await page.getByLabel("Queue").locator("option").allTextContents();
+    expect(queues).toContain("School IT lead");
+    expect(queues).not.toContain("District repair");
+    // Even a hand-made request is refused by the agent.
+    const answer = await page.evaluate(async (n) => {
+      const response = await fetch(`/api/tickets/${n}/escalate`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ queue: "district_repair", tier: 3, reason: "Trying anyway" }),
+      });
+      return { status: response.status, body: await response.json() };
+    }, number);
+    expect(answer.status).toBe(403);
+    expect(answer.body.error.message).toMatch(/district repair or a vendor/);
+    await page.close();
+  });
+});
