@@ -62,6 +62,12 @@ beforeAll(async () => {
     grants: [{ role: "school_it_lead", school: lincoln }],
   });
   await createStaffUser(db, {
+    email: "admin@district.example.org",
+    displayName: "Dana Admin",
+    password,
+    grants: [{ role: "district_admin", school: "*" }],
+  });
+  await createStaffUser(db, {
     email: "tech@lincoln.example.org",
     displayName: "Tam Tech",
     password,
@@ -234,6 +240,33 @@ describe("the staff console", () => {
     }, number);
     expect(answer.status).toBe(403);
     expect(answer.body.error.message).toMatch(/district repair or a vendor/);
+    await page.close();
+  });
+
+  it("lets a district admin add a person and change their role", async () => {
+    const page = await signedIn("admin@district.example.org");
+    await page.getByRole("link", { name: "Users and roles" }).click();
+    await page.getByRole("heading", { name: "Users and roles" }).waitFor();
+    const add = page.getByRole("form", { name: "Add a user" });
+    await add.getByLabel("Email").fill("new.coach@lincoln.example.org");
+    await add.getByLabel("Name").fill("Nia Coach");
+    await add.getByLabel(/^Password/).fill(password);
+    await add.getByLabel("Role").selectOption("coach");
+    await add.getByLabel(/^School/).fill(lincoln);
+    await add.getByRole("button", { name: "Add user" }).click();
+    await expect.poll(() => page.getByRole("status").textContent()).toMatch(/Added new.coach@lincoln.example.org/);
+
+    const row = page.locator("tr", { hasText: "new.coach@lincoln.example.org" });
+    await row.getByText("Change role").click();
+    await row.getByLabel("Role", { exact: true }).selectOption("student_tech_team");
+    await row.getByRole("button", { name: "Save role" }).click();
+    await expect
+      .poll(() => page.locator("tr", { hasText: "new.coach@lincoln.example.org" }).textContent())
+      .toMatch(/Student tech team \(Lincoln High\)/);
+
+    const newcomer = await signedIn("new.coach@lincoln.example.org");
+    expect(await newcomer.getByText("(Student tech team)").count()).toBe(1);
+    await newcomer.close();
     await page.close();
   });
 });

@@ -61,6 +61,17 @@ export function Users({ session }: { session: Session }) {
                         `${staffRoleLabels[g.role]} (${g.school === "*" ? "whole district" : schoolName(g.school)})`,
                     )
                     .join(", ")}
+                  {u.id !== session.user.id && (
+                    <RoleEditor
+                      user={u}
+                      onSave={(grants) =>
+                        act(
+                          api(`/api/users/${u.id}`, { method: "PATCH", body: { grants } }),
+                          `Changed the role of ${u.email}.`,
+                        )
+                      }
+                    />
+                  )}
                 </td>
                 <td data-label="Account">
                   {u.id === session.user.id ? (
@@ -136,5 +147,44 @@ function AddUser({ onAdd }: { onAdd: (body: NewUser) => void }) {
         Add user
       </button>
     </form>
+  );
+}
+
+/** Replaces a person's role with one role in one school (or the whole district). */
+function RoleEditor({
+  user,
+  onSave,
+}: {
+  user: StaffMember;
+  onSave: (grants: { role: StaffRole; school: string }[]) => void;
+}) {
+  const first = user.grants[0];
+  return (
+    <details class="role-editor">
+      <summary>Change role</summary>
+      <form
+        aria-label={`Change the role of ${user.email}`}
+        onSubmit={(event) => {
+          event.preventDefault();
+          const form = new FormData(event.currentTarget);
+          const school = String(form.get("school") ?? "").trim() || "*";
+          onSave([{ role: String(form.get("role")) as StaffRole, school }]);
+        }}
+      >
+        <label for={`role-${user.id}`}>Role</label>
+        <select id={`role-${user.id}`} name="role" defaultValue={first?.role}>
+          {staffRoles.map((r) => (
+            <option key={r} value={r}>
+              {staffRoleLabels[r]}
+            </option>
+          ))}
+        </select>
+        <label for={`school-${user.id}`}>School (empty for the whole district)</label>
+        <input id={`school-${user.id}`} name="school" defaultValue={first?.school === "*" ? "" : first?.school} />
+        <button type="submit" class="secondary">
+          Save role
+        </button>
+      </form>
+    </details>
   );
 }
