@@ -4,6 +4,7 @@ import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
+import { createGoogleSignIn } from "./auth/google-signin";
 import { sameOrigin } from "./auth/session";
 import { mountConsole } from "./console/serve";
 import type { AgentDeps, AgentEnv } from "./context";
@@ -11,6 +12,7 @@ import { ApiError, errorHandler, notFoundHandler } from "./errors";
 import { consoleTicketRoutes } from "./routes/console-tickets";
 import { deviceTicketRoutes } from "./routes/device-tickets";
 import { enrollRoutes } from "./routes/enroll";
+import { googleSignInRoutes } from "./routes/google-signin";
 import { healthRoutes } from "./routes/health";
 import { reportRoutes } from "./routes/reports";
 import { sessionRoutes } from "./routes/session";
@@ -25,11 +27,15 @@ export const routeGroups = {
   "device-tickets": deviceTicketRoutes,
   "staff-tickets": staffTicketRoutes,
   session: sessionRoutes,
+  "google-signin": googleSignInRoutes,
   "console-tickets": consoleTicketRoutes,
   users: userRoutes,
 } as const;
 
-export function createApp(deps: AgentDeps) {
+export function createApp(given: AgentDeps) {
+  const google = given.config.googleSignIn;
+  const deps: AgentDeps =
+    google && !given.googleSignIn ? { ...given, googleSignIn: createGoogleSignIn(google) } : given;
   const allowedOrigins = new Set(deps.config.extensionIds.map((id) => `chrome-extension://${id}`));
   const app = new Hono<AgentEnv>();
   app.use(requestId());

@@ -75,6 +75,11 @@ const environment = z.object({
     .min(1)
     .max(24 * 60)
     .default(15),
+  GOOGLE_OIDC_CLIENT_ID: z.string().min(10).optional(),
+  GOOGLE_OIDC_CLIENT_SECRET: z.string().min(10).optional(),
+  GOOGLE_SIGNIN_DOMAINS: list
+    .pipe(z.array(z.string().regex(/^[a-z0-9.-]+\.[a-z]{2,}$/i, "each must be a domain such as district.org")))
+    .optional(),
 });
 
 export interface AgentConfig {
@@ -90,6 +95,8 @@ export interface AgentConfig {
   maxBodyBytes: number;
   logLevel: z.infer<typeof environment>["LOG_LEVEL"];
   sessions: { idleMinutes: number; maxHours: number; maxFailures: number; lockMinutes: number };
+  /** Google sign-in (OpenID Connect), when configured: only these domains' accounts may sign in. */
+  googleSignIn?: { clientId: string; clientSecret: string; domains: string[]; redirectUri: string };
 }
 
 export class ConfigError extends Error {
@@ -125,6 +132,7 @@ export function loadConfig(env: Record<string, string | undefined>, demoSecrets?
     throw new ConfigError("STAFF_API_TOKEN is not set: give a random token of at least 24 characters.");
   const dataDir = path.resolve(e.DATA_DIR);
   return {
+    googleSignIn: googleSignIn(e),
     mode: e.TECHDESK_MODE,
     host: e.HOST,
     port: e.PORT,
@@ -143,4 +151,28 @@ export function loadConfig(env: Record<string, string | undefined>, demoSecrets?
       lockMinutes: e.SIGN_IN_LOCK_MINUTES,
     },
   };
+}
+
+function googleSignIn(e: z.infer<typeof environment>): AgentConfig["googleSignIn"] {
+  const {
+    GOOGLE_OIDC_CLIENT_ID: clientId,
+    GOOGLE_OIDC_CLIENT_SECRET: clientSecret,
+    GOOGLE_SIGNIN_DOMAINS: domains,
+  } = e;
+  if (!clientId && !clientSecret && !domains) return undefined;
+  if (!clientId || !clientSecret) {
+    throw new ConfigError("Google sign-in needs both GOOGLE_OIDC_CLIENT_ID and GOOGLE_OIDC_CLIENT_SECRET.");
+  }
+  if (!domains?.length) {
+    throw new ConfigError(
+      "GOOGLE_SIGNIN_DOMAINS must name the district's Google domains (comma-separated) when Google sign-in is on.",
+    );
+  }
+  if (!e.PUBLIC_URL) {
+    throw new ConfigError(
+      "PUBLIC_URL must be set (https://…) when Google sign-in is on: Google sends people back to it.",
+    );
+  }
+  const redirectUri = new URL("/api/auth/google/callback", e.PUBLIC_URL).toString();
+  return { clientId, clientSecret, domains: domains.map((d) => d.toLowerCase()), redirectUri };
 }

@@ -2,6 +2,7 @@
 
 import type { RequestIdVariables } from "hono/request-id";
 import type { Kysely } from "kysely";
+import type { GoogleSignIn } from "./auth/google-signin";
 import type { AgentConfig } from "./config";
 import type { Logger } from "./log";
 import type { StaffPrincipal } from "./services/staff-accounts";
@@ -12,6 +13,8 @@ export interface AgentDeps {
   config: AgentConfig;
   log: Logger;
   now: () => Date;
+  /** Present when Google sign-in is configured. */
+  googleSignIn?: GoogleSignIn;
 }
 
 export type AgentEnv = {

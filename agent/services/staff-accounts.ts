@@ -78,17 +78,28 @@ export async function signIn(
     throw refused;
   }
   await staff.clearSignInFailures(db, user.id);
+  return { token: await openSession(db, policy, user.id, input.userAgent, now), userId: user.id };
+}
+
+/** Opens a session for someone already identified (password or Google); the answer is the cookie's token. */
+export async function openSession(
+  db: Kysely<Database>,
+  policy: SessionPolicy,
+  userId: string,
+  userAgent: string | undefined,
+  now = new Date(),
+): Promise<string> {
   const token = randomBytes(32).toString("base64url");
   const at = now.toISOString();
   await staff.insertSession(db, {
     idHash: sha256(token),
-    userId: user.id,
+    userId,
     createdAt: at,
     lastSeenAt: at,
     expiresAt: new Date(now.getTime() + policy.maxHours * 3_600_000).toISOString(),
-    userAgent: input.userAgent?.slice(0, 300) ?? null,
+    userAgent: userAgent?.slice(0, 300) ?? null,
   });
-  return { token, userId: user.id };
+  return token;
 }
 
 /** The signed-in person behind a session token, or undefined when it is unknown, idle too long or expired. */

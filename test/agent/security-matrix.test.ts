@@ -201,6 +201,9 @@ patchRoute.body = () => ({ displayName: "Renamed" });
 /** Routes outside the console's session API, each with why it is not in the matrix. */
 const notSessionRoutes: Record<string, string> = {
   "GET /healthz": "public health check",
+  "GET /api/auth/methods": "public: which sign-in methods the sign-in page offers",
+  "GET /api/auth/google": "public: starts Google sign-in; tested in google-signin.test.ts",
+  "GET /api/auth/google/callback": "public: Google sign-in's return; tested in google-signin.test.ts",
   "GET /*": "the console's HTML shell (public; every piece of data comes from /api)",
   "POST /v1/enroll": "enrollment token; tested in enroll.test.ts",
   "POST /v1/reports": "device credential; tested in reports.test.ts",
