@@ -1,25 +1,53 @@
 /** /api/session: sign in with a local account, read who is signed in, sign out (here or everywhere). */
-import { Hono } from "hono";
+import { getConnInfo } from "@hono/node-server/conninfo";
+import { type Context, Hono } from "hono";
 import { z } from "zod";
 import { isAllowed, permissionNames } from "../../shared";
 import { clearSessionCookie, requireSession, setSessionCookie } from "../auth/session";
+import { SignInThrottle } from "../auth/sign-in-throttle";
 import type { AgentDeps, AgentEnv } from "../context";
+import { ApiError } from "../errors";
 import { parseBody, requireJson } from "../http";
 import { signIn, signOut, signOutEverywhere } from "../services/staff-accounts";
 
 const signInBody = z.object({ email: z.string().trim().min(3).max(320), password: z.string().min(1).max(1024) });
 
-export function sessionRoutes(deps: AgentDeps) {
+/** The client's address; behind a proxy every request shares the proxy's, which only makes throttling stricter. */
+function clientAddress(c: Context): string {
+  try {
+    return getConnInfo(c).remote.address ?? "unknown";
+  } catch {
+    return "unknown"; // app.request() in tests has no socket
+  }
+}
+
+export function sessionRoutes(deps: AgentDeps, throttle = new SignInThrottle()) {
   const session = requireSession(deps);
   return new Hono<AgentEnv>()
     .post("/api/session", requireJson, async (c) => {
       const body = await parseBody(c, signInBody);
-      const { token } = await signIn(
-        deps.db,
-        deps.config.sessions,
-        { ...body, userAgent: c.req.header("user-agent") },
-        deps.now(),
-      );
+      const address = clientAddress(c);
+      const now = deps.now();
+      const wait = throttle.waitMinutes(address, now.getTime());
+      if (wait) {
+        throw new ApiError(
+          429,
+          "rate_limited",
+          `Too many failed sign-ins from this network. Try again in ${wait} minute${wait === 1 ? "" : "s"}.`,
+        );
+      }
+      let token: string;
+      try {
+        ({ token } = await signIn(
+          deps.db,
+          deps.config.sessions,
+          { ...body, userAgent: c.req.header("user-agent") },
+          now,
+        ));
+      } catch (error) {
+        if (error instanceof ApiError && error.status === 401) throttle.recordFailure(address, now.getTime());
+        throw error;
+      }
       setSessionCookie(c, deps, token);
       return c.json({ signedIn: true }, 201);
     })

@@ -113,3 +113,16 @@ describe("/api/session", () => {
     expect(form.status).toBe(415);
   });
 });
+
+describe("sign-in throttling per address", () => {
+  it("slows down many failed sign-ins across accounts from one place, then lets it try again", async () => {
+    for (let i = 0; i < 20; i++) expect((await attempt(`nobody${i}@example.org`, "guess")).status).toBe(401);
+    const blocked = await attempt("lead@lincoln.example.org", password);
+    expect(blocked.status).toBe(429);
+    expect(errorEnvelope.parse(await blocked.json()).error.message).toMatch(
+      /from this network. Try again in 10 minutes/,
+    );
+    clock = new Date(clock.getTime() + 11 * 60_000);
+    expect((await attempt("lead@lincoln.example.org", password)).status).toBe(201);
+  });
+});
