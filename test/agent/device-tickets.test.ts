@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { deviceTicketList, reportReceipt } from "../../shared";
-import { bearer, createTestAgent, sampleReport, staffToken, type TestAgent } from "../support/agent";
+import { deviceTicketList } from "../../shared";
+import { bearer, createTestAgent, staffToken, type TestAgent } from "../support/agent";
 
 let agent: TestAgent;
 let credential: string;
@@ -10,10 +10,7 @@ beforeEach(async () => {
 });
 afterEach(() => agent.close());
 
-async function file(category: Parameters<typeof sampleReport>[0] = {}, as = credential) {
-  const response = await agent.post("/v1/reports", sampleReport(category), bearer(as));
-  return reportReceipt.parse(await response.json()).ticket;
-}
+const file = (overrides: Parameters<TestAgent["file"]>[1] = {}, as = credential) => agent.file(as, overrides);
 
 describe("GET /v1/device/tickets", () => {
   it("lists this device's tickets and no other device's", async () => {

@@ -1,19 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { errorEnvelope, reportReceipt } from "../../shared";
-import { bearer, createTestAgent, sampleReport, type TestAgent } from "../support/agent";
+import { errorEnvelope } from "../../shared";
+import { createTestAgent, type TestAgent } from "../support/agent";
 
 let agent: TestAgent;
-let credential: string;
 beforeEach(async () => {
   agent = await createTestAgent();
-  credential = await agent.enroll();
 });
 afterEach(() => agent.close());
-
-async function _file(category: Parameters<typeof sampleReport>[0] = {}, as = credential) {
-  const response = await agent.post("/v1/reports", sampleReport(category), bearer(as));
-  return reportReceipt.parse(await response.json()).ticket;
-}
 
 describe("the app", () => {
   it("answers /healthz", async () => {

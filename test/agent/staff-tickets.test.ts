@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { errorEnvelope, reportReceipt, staffTicketDetail, staffTicketPage } from "../../shared";
-import { bearer, createTestAgent, sampleReport, staffToken, type TestAgent } from "../support/agent";
+import { errorEnvelope, staffTicketDetail, staffTicketPage } from "../../shared";
+import { bearer, createTestAgent, staffToken, type TestAgent } from "../support/agent";
 
 let agent: TestAgent;
 let credential: string;
@@ -10,10 +10,7 @@ beforeEach(async () => {
 });
 afterEach(() => agent.close());
 
-async function file(category: Parameters<typeof sampleReport>[0] = {}, as = credential) {
-  const response = await agent.post("/v1/reports", sampleReport(category), bearer(as));
-  return reportReceipt.parse(await response.json()).ticket;
-}
+const file = (overrides: Parameters<TestAgent["file"]>[1] = {}, as = credential) => agent.file(as, overrides);
 
 describe("GET /v1/staff/tickets", () => {
   it("pages newest first with a cursor and filters by queue", async () => {

@@ -13,16 +13,8 @@ import { buildConsole } from "../../agent/console/build";
 import { type RunningAgent, startAgent } from "../../agent/server";
 import { createStaffUser } from "../../agent/services/staff-accounts";
 import { type ProblemReport, reportReceipt } from "../../shared";
-import {
-  lincoln,
-  lincolnToken,
-  sampleDiagnostics,
-  sampleReport,
-  testConfig,
-  washington,
-  washingtonToken,
-} from "../support/agent";
-import { chromiumPath, requireChromium } from "../support/chromium";
+import { lincoln, lincolnToken, sampleDiagnostics, sampleReport, testConfig, washingtonToken } from "../support/agent";
+import { chromiumArgs, chromiumPath, requireChromium } from "../support/chromium";
 import { freePort } from "../support/ports";
 
 const password = "a long enough password";
@@ -106,14 +98,7 @@ beforeAll(async () => {
   browser = await chromium.launch({
     executablePath: chromiumPath,
     headless: true,
-    args: [
-      "--disable-gpu",
-      "--disable-quic",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-    ],
+    args: chromiumArgs,
   });
 });
 

@@ -4,7 +4,7 @@ import { createApp } from "../../agent/app";
 import { type AgentConfig, loadConfig } from "../../agent/config";
 import { createLogger } from "../../agent/log";
 import { openStore, type Store, type StoreLocation } from "../../agent/store/db";
-import type { DiagnosticsSnapshot, ProblemReport } from "../../shared";
+import { type DiagnosticsSnapshot, type ProblemReport, reportReceipt, type Ticket } from "../../shared";
 
 export const enrollmentToken = "test-enrollment-token-0001";
 export const lincoln = "/Schools/Lincoln High";
@@ -29,6 +29,8 @@ export interface TestAgent {
   config: AgentConfig;
   /** Enrols a device and returns its credential. */
   enroll(device?: Record<string, string>, token?: string): Promise<string>;
+  /** Files a sample report from the device with `credential`; answers the ticket. */
+  file(credential: string, overrides?: Partial<ProblemReport>): Promise<Ticket>;
   post(path: string, body: unknown, headers?: Record<string, string>): Promise<Response>;
   get(path: string, headers?: Record<string, string>): Promise<Response>;
   close(): Promise<void>;
@@ -61,6 +63,11 @@ export async function createTestAgent(
       const response = await post("/v1/enroll", { enrollmentToken: token, device, extensionVersion: "0.1.0" });
       if (response.status !== 201) throw new Error(`enroll answered ${response.status}: ${await response.text()}`);
       return ((await response.json()) as { credential: string }).credential;
+    },
+    async file(credential, overrides = {}) {
+      const response = await post("/v1/reports", sampleReport(overrides), bearer(credential));
+      if (response.status !== 201) throw new Error(`report answered ${response.status}: ${await response.text()}`);
+      return reportReceipt.parse(await response.json()).ticket;
     },
     close: () => store.close(),
   };

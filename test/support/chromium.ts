@@ -13,6 +13,16 @@ export const chromiumPath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const policyDir = "/etc/chromium/policies/managed";
 const root = path.resolve(import.meta.dirname, "../..");
 
+/** No network here but loopback: keep Chromium from reaching for Google's services. */
+export const chromiumArgs = [
+  "--disable-gpu",
+  "--disable-quic",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+];
+
 export function requireChromium(): void {
   if (!existsSync(chromiumPath)) {
     throw new Error(
@@ -72,16 +82,7 @@ export async function launchWithExtension(extensionDir: string): Promise<Extensi
     headless: true,
     viewport: { width: 1366, height: 768 },
     ignoreDefaultArgs: ["--disable-extensions"],
-    args: [
-      "--disable-gpu",
-      "--disable-quic",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-      `--disable-extensions-except=${extensionDir}`,
-      `--load-extension=${extensionDir}`,
-    ],
+    args: [...chromiumArgs, `--disable-extensions-except=${extensionDir}`, `--load-extension=${extensionDir}`],
   });
   const worker =
     context.serviceWorkers().find((w) => w.url().includes(techdeskExtensionId)) ??
