@@ -1,0 +1,58 @@
+/**
+ * The sandbox's district: an OU tree, ChromeOS devices, telemetry and Chrome policies, held in
+ * memory in exactly the shapes Google's APIs answer with (typed by `googleapis`).
+ */
+import type { admin_directory_v1, chromemanagement_v1 } from "googleapis";
+
+export type DirectoryDevice = admin_directory_v1.Schema$ChromeOsDevice;
+export type DirectoryOrgUnit = admin_directory_v1.Schema$OrgUnit;
+export type TelemetryDevice = chromemanagement_v1.Schema$GoogleChromeManagementV1TelemetryDevice;
+
+export interface SandboxCommand {
+  commandId: string;
+  deviceId: string;
+  type: string;
+  state: "PENDING" | "SENT_TO_CLIENT" | "ACKED_BY_CLIENT" | "EXECUTED_BY_CLIENT" | "EXPIRED" | "CANCELLED";
+  issueTime: string;
+  payload?: string;
+  /** Polls left before the command moves on a state; makes "follow until it ends" testable. */
+  pollsUntilNextState: number;
+}
+
+export interface SandboxDistrict {
+  customerId: string;
+  domain: string;
+  orgUnits: DirectoryOrgUnit[];
+  /** Devices in a stable order (by deviceId), which is the order `list` pages through. */
+  devices: Map<string, DirectoryDevice>;
+  telemetry: Map<string, TelemetryDevice>;
+  /** Locally set policy values: orgUnitId → policySchema → value object. */
+  policies: Map<string, Map<string, Record<string, unknown>>>;
+  commands: Map<string, SandboxCommand>;
+}
+
+export function orgUnitByPath(district: SandboxDistrict, path: string): DirectoryOrgUnit | undefined {
+  return district.orgUnits.find((ou) => ou.orgUnitPath?.toLowerCase() === path.toLowerCase());
+}
+
+export function orgUnitById(district: SandboxDistrict, id: string): DirectoryOrgUnit | undefined {
+  const bare = id.replace(/^id:/, "");
+  return district.orgUnits.find((ou) => ou.orgUnitId?.replace(/^id:/, "") === bare);
+}
+
+/** The OU and its ancestors, nearest first: the order Chrome policy inheritance walks. */
+export function ancestry(district: SandboxDistrict, ou: DirectoryOrgUnit): DirectoryOrgUnit[] {
+  const chain: DirectoryOrgUnit[] = [];
+  let current: DirectoryOrgUnit | undefined = ou;
+  while (current) {
+    chain.push(current);
+    current = current.parentOrgUnitPath ? orgUnitByPath(district, current.parentOrgUnitPath) : undefined;
+  }
+  return chain;
+}
+
+export function isWithin(path: string, parent: string): boolean {
+  const p = path.toLowerCase();
+  const q = parent.toLowerCase();
+  return q === "/" || p === q || p.startsWith(`${q}/`);
+}
