@@ -1,0 +1,165 @@
+/**
+ * The one Google client: per-API services from `googleapis` pointed at Google or the sandbox,
+ * every call through our retry rule, a limiter per API and acting user, and a circuit breaker.
+ */
+import { admin, type admin_directory_v1 } from "googleapis/build/src/apis/admin";
+import { chromemanagement, type chromemanagement_v1 } from "googleapis/build/src/apis/chromemanagement";
+import { chromepolicy, type chromepolicy_v1 } from "googleapis/build/src/apis/chromepolicy";
+import type { Logger } from "../log";
+import { CircuitBreaker } from "./circuit-breaker";
+import { CallLimiter } from "./limiter";
+import {
+  describeGoogleError,
+  type GoogleFailure,
+  googleRetryPolicy,
+  isRetryable,
+  type RetryPolicy,
+  retryDelayMs,
+} from "./retry";
+
+export type GoogleApi = "directory" | "policy" | "telemetry";
+
+/** Whatever `googleapis` accepts as `auth` (its own copy of google-auth-library's types). */
+export type GoogleAuthOption = admin_directory_v1.Options["auth"];
+
+export class GoogleCallError extends Error {
+  override name = "GoogleCallError";
+  constructor(
+    readonly api: GoogleApi,
+    readonly label: string,
+    readonly failure: GoogleFailure,
+    readonly tries: number,
+  ) {
+    super(
+      `Google ${api} ${label} failed after ${tries} tr${tries === 1 ? "y" : "ies"}: ${failure.status ?? "network"} ${failure.reason ?? ""} ${failure.message}`.replace(
+        /\s+/g,
+        " ",
+      ),
+    );
+  }
+}
+
+export interface GoogleClientOptions {
+  /** An auth client (JWT, GoogleAuth client); none for the sandbox. */
+  auth?: GoogleAuthOption;
+  /** The sandbox's URL; Google's own when absent. */
+  rootUrl?: string;
+  /** `my_customer` means the acting admin's account. */
+  customerId?: string;
+  /** Who the calls act as, for the per-user limiter. */
+  actingUser?: string;
+  retry?: RetryPolicy;
+  /** Calls in flight and per minute, per API (Admin SDK: 2,400/min/user; Policy reads 10/s). */
+  limits?: Partial<Record<GoogleApi, { concurrency: number; perMinute: number }>>;
+  breaker?: { threshold: number; cooldownMs: number };
+  log?: Logger;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+const defaultLimits: Record<GoogleApi, { concurrency: number; perMinute: number }> = {
+  directory: { concurrency: 20, perMinute: 2_400 },
+  policy: { concurrency: 5, perMinute: 600 },
+  telemetry: { concurrency: 10, perMinute: 2_400 },
+};
+
+export interface CallOptions {
+  /** False for POSTs like issueCommand: retried only when Google surely did not act on them. */
+  idempotent?: boolean;
+  /** For non-idempotent calls: a key of ours; a second call with it answers the first's result. */
+  dedupeKey?: string;
+}
+
+/** Per-request options every adapter passes: our rule retries, so gaxios must not. */
+export const noGaxiosRetry = { retry: false } as const;
+
+export function createGoogleClient(options: GoogleClientOptions = {}) {
+  const service = { auth: options.auth, ...(options.rootUrl ? { rootUrl: options.rootUrl } : {}) };
+  const directory: admin_directory_v1.Admin = admin({ version: "directory_v1" as const, ...service });
+  const policy: chromepolicy_v1.Chromepolicy = chromepolicy({ version: "v1" as const, ...service });
+  const telemetry: chromemanagement_v1.Chromemanagement = chromemanagement({ version: "v1" as const, ...service });
+  const retry = options.retry ?? googleRetryPolicy;
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const user = options.actingUser ?? "default";
+  const limiters = new Map<string, CallLimiter>();
+  const breakers = new Map<GoogleApi, CircuitBreaker>();
+  const deduped = new Map<string, Promise<unknown>>();
+  let calls = 0;
+
+  const limiterFor = (api: GoogleApi) => {
+    const key = `${api}:${user}`;
+    let limiter = limiters.get(key);
+    if (!limiter) {
+      const limit = { ...defaultLimits[api], ...options.limits?.[api] };
+      limiter = new CallLimiter(limit.concurrency, limit.perMinute);
+      limiters.set(key, limiter);
+    }
+    return limiter;
+  };
+  const breakerFor = (api: GoogleApi) => {
+    let breaker = breakers.get(api);
+    if (!breaker) {
+      breaker = new CircuitBreaker(api, options.breaker?.threshold ?? 5, options.breaker?.cooldownMs ?? 60_000);
+      breakers.set(api, breaker);
+    }
+    return breaker;
+  };
+
+  async function withRetries<T>(
+    api: GoogleApi,
+    label: string,
+    fn: () => Promise<{ data: T }>,
+    idempotent: boolean,
+  ): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        calls += 1;
+        return (await limiterFor(api).run(fn)).data;
+      } catch (error) {
+        const failure = describeGoogleError(error);
+        // A non-idempotent POST is retried only when Google surely did not act: throttled or unavailable.
+        const safe =
+          idempotent ||
+          (!failure.network && (failure.status === 429 || failure.status === 403 || failure.status === 503));
+        if (!isRetryable(failure) || !safe || attempt + 1 >= retry.maxTries)
+          throw new GoogleCallError(api, label, failure, attempt + 1);
+        const wait = retryDelayMs(attempt, retry, failure);
+        options.log?.warn("google call retried", {
+          api,
+          label,
+          attempt: attempt + 1,
+          status: failure.status,
+          reason: failure.reason,
+          waitMs: Math.round(wait),
+        });
+        await sleep(wait);
+      }
+    }
+  }
+
+  return {
+    directory,
+    policy,
+    telemetry,
+    customerId: options.customerId ?? "my_customer",
+    /** Every Google request, retries included, since start: benchmarks report it. */
+    get calls() {
+      return calls;
+    },
+    breakerState: (api: GoogleApi) => breakerFor(api).state,
+    call<T>(api: GoogleApi, label: string, fn: () => Promise<{ data: T }>, callOptions: CallOptions = {}): Promise<T> {
+      const run = () => breakerFor(api).run(() => withRetries(api, label, fn, callOptions.idempotent ?? true));
+      if (!callOptions.dedupeKey) return run();
+      const key = `${api}:${label}:${callOptions.dedupeKey}`;
+      const earlier = deduped.get(key);
+      if (earlier) return earlier as Promise<T>;
+      const pending = run().catch((error) => {
+        deduped.delete(key);
+        throw error;
+      });
+      deduped.set(key, pending);
+      return pending;
+    },
+  };
+}
+
+export type GoogleClient = ReturnType<typeof createGoogleClient>;
