@@ -98,6 +98,54 @@ export interface StaffSessionTable {
   userAgent: string | null;
 }
 
+export interface DeviceTable {
+  /** Google's deviceId (the Directory API's id, also the extension's directory device id). */
+  deviceId: string;
+  serialNumber: string | null;
+  status: string | null;
+  orgUnitPath: string | null;
+  model: string | null;
+  osVersion: string | null;
+  /** Auto-update expiration (autoUpdateThrough). */
+  aueDate: string | null;
+  lastSync: string | null;
+  annotatedUser: string | null;
+  annotatedAssetId: string | null;
+  annotatedLocation: string | null;
+  notes: string | null;
+  /** JSON array of emails, most recent first. */
+  recentUsers: Generated<string>;
+  macAddress: string | null;
+  /** JSON array of { ipAddress, wanIpAddress }. */
+  lastKnownNetwork: Generated<string>;
+  batteryHealth: string | null;
+  batteryCycleCount: number | null;
+  /** int64 values stay strings, as Google sends them. */
+  diskTotalBytes: string | null;
+  diskFreeBytes: string | null;
+  telemetryAt: string | null;
+  /** The full sync run that last saw it: devices a finished run did not see are tombstoned. */
+  seenInRun: string | null;
+  syncedAt: string;
+  /** Set when Google no longer lists the device; the row stays for its tickets and history. */
+  removedAt: string | null;
+}
+
+export interface DeviceAssignmentTable {
+  id: Generated<number>;
+  deviceId: string;
+  userEmail: string;
+  startedAt: string;
+  endedAt: string | null;
+}
+
+export interface SyncStateTable {
+  name: string;
+  /** JSON: the sync's progress and resume point. */
+  state: string;
+  updatedAt: string;
+}
+
 export interface Database {
   deviceEnrollments: DeviceEnrollmentTable;
   reports: ReportTable;
@@ -107,6 +155,9 @@ export interface Database {
   staffRoleGrants: StaffRoleGrantTable;
   staffSessions: StaffSessionTable;
   ticketEvents: TicketEventTable;
+  devices: DeviceTable;
+  deviceAssignments: DeviceAssignmentTable;
+  syncState: SyncStateTable;
 }
 
 export type DeviceEnrollment = Selectable<DeviceEnrollmentTable>;

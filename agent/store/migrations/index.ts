@@ -4,6 +4,7 @@ import type { SqlDialect } from "../db";
 import { ticketsMigration } from "./0001-tickets";
 import { staffMigration } from "./0002-staff";
 import { ticketDeskMigration } from "./0003-ticket-desk";
+import { inventoryMigration } from "./0004-inventory";
 
 export function migrationProvider(dialect: SqlDialect): MigrationProvider {
   return {
@@ -11,6 +12,7 @@ export function migrationProvider(dialect: SqlDialect): MigrationProvider {
       "0001-tickets": ticketsMigration(dialect),
       "0002-staff": staffMigration,
       "0003-ticket-desk": ticketDeskMigration(dialect),
+      "0004-inventory": inventoryMigration(dialect),
     }),
   };
 }

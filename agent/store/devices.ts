@@ -1,0 +1,76 @@
+/** The device inventory: upserts from Google with assignment history, tombstones, and sync state. */
+import type { Insertable, Kysely } from "kysely";
+import type { Database, DeviceTable } from "./schema";
+
+export type DeviceRow = Insertable<DeviceTable> & { deviceId: string };
+
+/**
+ * Writes a page of devices from Google in one transaction. When a device's assigned user changes,
+ * the open assignment ends and a new one starts, so device ↔ student history is kept.
+ */
+export async function upsertDevices(db: Kysely<Database>, rows: DeviceRow[], at: string): Promise<void> {
+  if (!rows.length) return;
+  await db.transaction().execute(async (trx) => {
+    const ids = rows.map((r) => r.deviceId);
+    const before = new Map(
+      (
+        await trx.selectFrom("devices").select(["deviceId", "annotatedUser"]).where("deviceId", "in", ids).execute()
+      ).map((r) => [r.deviceId, r.annotatedUser]),
+    );
+    for (const row of rows) {
+      const { deviceId, ...rest } = row;
+      await trx
+        .insertInto("devices")
+        .values({ ...row, removedAt: null })
+        .onConflict((oc) => oc.column("deviceId").doUpdateSet({ ...rest, removedAt: null }))
+        .execute();
+      const previous = before.get(deviceId) ?? null;
+      const next = row.annotatedUser || null;
+      if ((previous || null) === next) continue;
+      await trx
+        .updateTable("deviceAssignments")
+        .set({ endedAt: at })
+        .where("deviceId", "=", deviceId)
+        .where("endedAt", "is", null)
+        .execute();
+      if (next)
+        await trx
+          .insertInto("deviceAssignments")
+          .values({ deviceId, userEmail: next, startedAt: at, endedAt: null })
+          .execute();
+    }
+  });
+}
+
+/** Marks devices the finished run `runId` did not see (under the OUs it walked) as removed. */
+export async function tombstoneUnseen(db: Kysely<Database>, runId: string, at: string): Promise<number> {
+  const result = await db
+    .updateTable("devices")
+    .set({ removedAt: at })
+    .where("removedAt", "is", null)
+    .where((eb) => eb.or([eb("seenInRun", "is", null), eb("seenInRun", "!=", runId)]))
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
+export async function readSyncState<T>(db: Kysely<Database>, name: string): Promise<T | undefined> {
+  const row = await db.selectFrom("syncState").select("state").where("name", "=", name).executeTakeFirst();
+  return row ? (JSON.parse(row.state) as T) : undefined;
+}
+
+export async function writeSyncState(db: Kysely<Database>, name: string, state: unknown, at: string): Promise<void> {
+  const json = JSON.stringify(state);
+  await db
+    .insertInto("syncState")
+    .values({ name, state: json, updatedAt: at })
+    .onConflict((oc) => oc.column("name").doUpdateSet({ state: json, updatedAt: at }))
+    .execute();
+}
+
+export async function updateTelemetry(
+  db: Kysely<Database>,
+  deviceId: string,
+  values: Pick<DeviceTable, "batteryHealth" | "batteryCycleCount" | "diskTotalBytes" | "diskFreeBytes" | "telemetryAt">,
+): Promise<void> {
+  await db.updateTable("devices").set(values).where("deviceId", "=", deviceId).execute();
+}

@@ -1,0 +1,154 @@
+/** Inventory sync against the sandbox, on SQLite and on PostgreSQL. */
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
+import { createGoogleClient } from "../../agent/google/client";
+import { directoryAdapter } from "../../agent/google/directory";
+import { seedDistrict } from "../../agent/sandbox/seed";
+import { type RunningSandbox, startSandbox } from "../../agent/sandbox/server";
+import { fullSync, incrementalSync } from "../../agent/services/inventory-sync";
+import { openStore, type Store } from "../../agent/store/db";
+import { type Backend, postgresBackend, sqliteBackend } from "../support/databases";
+
+const backends: Backend[] = [sqliteBackend, postgresBackend(inject("postgresUrl"))];
+const fast = { maxTries: 10, baseMs: 1, capMs: 5, jitterMs: 1 };
+
+let sandbox: RunningSandbox;
+beforeAll(async () => {
+  sandbox = await startSandbox({ district: seedDistrict({ seed: 3, devices: 700 }) });
+});
+afterAll(() => sandbox.close());
+
+describe.each(backends)("inventory sync on $name", (backend) => {
+  let store: Store;
+  let drop: () => Promise<void>;
+  beforeEach(async () => {
+    sandbox.context.faults.clear();
+    const created = await backend.create();
+    drop = created.drop;
+    store = await openStore(created.location);
+  });
+  afterEach(async () => {
+    await store.close();
+    await drop();
+  });
+
+  const directory = (maxTries = 10) =>
+    directoryAdapter(createGoogleClient({ rootUrl: sandbox.url, retry: { ...fast, maxTries } }));
+  const count = async (table: "devices" | "deviceAssignments") =>
+    Number(
+      (
+        await store.db
+          .selectFrom(table)
+          .select((eb) => eb.fn.countAll().as("n"))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
+
+  it("copies every device with its OU, model, AUE and assigned student, and reports progress", async () => {
+    const seen: number[] = [];
+    const result = await fullSync(store.db, directory(), { onProgress: (p) => seen.push(p.ousDone) });
+    expect(result).toMatchObject({ kind: "full", devicesSeen: 700, ousDone: result.ousTotal, removed: 0 });
+    expect(await count("devices")).toBe(700);
+    const sample = [...sandbox.context.district.devices.values()].find((d) => d.annotatedUser) ?? {};
+    const row = await store.db
+      .selectFrom("devices")
+      .selectAll()
+      .where("deviceId", "=", sample.deviceId as string)
+      .executeTakeFirstOrThrow();
+    expect(row).toMatchObject({
+      serialNumber: sample.serialNumber,
+      orgUnitPath: sample.orgUnitPath,
+      model: sample.model,
+      aueDate: sample.autoUpdateThrough,
+      annotatedUser: sample.annotatedUser,
+    });
+    const assigned = [...sandbox.context.district.devices.values()].filter((d) => d.annotatedUser).length;
+    expect(await count("deviceAssignments")).toBe(assigned);
+    expect(seen.at(-1)).toBe(result.ousTotal);
+  });
+
+  it("is idempotent: a second full sync changes nothing", async () => {
+    await fullSync(store.db, directory());
+    const before = await count("deviceAssignments");
+    const again = await fullSync(store.db, directory());
+    expect(again.devicesSeen).toBe(700);
+    expect(await count("devices")).toBe(700);
+    expect(await count("deviceAssignments")).toBe(before);
+  });
+
+  it("resumes an interrupted full sync where it stopped", async () => {
+    // Let a few listings finish first: fail the sixth device listing, with no retries.
+    let listings = 0;
+    const failing = directory(1);
+    const flaky = {
+      ...failing,
+      listDevicesPage: async (query: Parameters<typeof failing.listDevicesPage>[0]) => {
+        listings += 1;
+        if (listings === 6) sandbox.context.faults.inject({ fault: { kind: "status", status: 500 }, times: 1 });
+        return failing.listDevicesPage(query);
+      },
+    };
+    await expect(fullSync(store.db, flaky, { parallelOus: 1 })).rejects.toThrow();
+    const partial = await count("devices");
+    expect(partial).toBeGreaterThan(0);
+    expect(partial).toBeLessThan(700);
+    const before = sandbox.context.faults.calls;
+    const resumed = await fullSync(store.db, directory(), { parallelOus: 1 });
+    expect(await count("devices")).toBe(700);
+    expect(resumed.removed).toBe(0);
+    // Only what was left was listed again: fewer calls than the whole walk.
+    expect(sandbox.context.faults.calls - before).toBeLessThan(listings + resumed.ousTotal);
+  });
+
+  it("keeps devices Google no longer lists as tombstones", async () => {
+    await fullSync(store.db, directory());
+    const district = sandbox.context.district;
+    const [gone] = [...district.devices.keys()];
+    const device = district.devices.get(gone as string);
+    district.devices.delete(gone as string);
+    try {
+      const result = await fullSync(store.db, directory());
+      expect(result.removed).toBe(1);
+      const row = await store.db
+        .selectFrom("devices")
+        .selectAll()
+        .where("deviceId", "=", gone as string)
+        .executeTakeFirstOrThrow();
+      expect(row.removedAt).not.toBeNull();
+    } finally {
+      district.devices.set(gone as string, device ?? {});
+    }
+    await fullSync(store.db, directory());
+    expect(
+      (
+        await store.db
+          .selectFrom("devices")
+          .select("removedAt")
+          .where("deviceId", "=", gone as string)
+          .executeTakeFirstOrThrow()
+      ).removedAt,
+    ).toBeNull();
+  });
+
+  it("picks up changed devices incrementally and keeps the assignment history", async () => {
+    await fullSync(store.db, directory());
+    const device = [...sandbox.context.district.devices.values()].find((d) => d.annotatedUser) ?? {};
+    const previousUser = device.annotatedUser;
+    device.annotatedUser = "new.student@students.demo-district.example.org";
+    device.lastSync = new Date().toISOString();
+    const result = await incrementalSync(store.db, directory());
+    expect(result.kind).toBe("incremental");
+    expect(result.devicesSeen).toBeLessThan(700);
+    expect(result.devicesSeen).toBeGreaterThan(0);
+    const history = await store.db
+      .selectFrom("deviceAssignments")
+      .selectAll()
+      .where("deviceId", "=", device.deviceId as string)
+      .orderBy("id")
+      .execute();
+    expect(history.map((h) => [h.userEmail, h.endedAt === null])).toEqual([
+      [previousUser, false],
+      ["new.student@students.demo-district.example.org", true],
+    ]);
+    device.annotatedUser = previousUser;
+  });
+});
