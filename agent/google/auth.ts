@@ -31,7 +31,8 @@ interface ServiceAccountKey {
 }
 
 function readKey(keyFile: string): ServiceAccountKey & { client_email: string } {
-  if (!existsSync(keyFile)) throw new GoogleAuthConfigError(`GOOGLE_CREDENTIALS names ${keyFile}, which does not exist.`);
+  if (!existsSync(keyFile))
+    throw new GoogleAuthConfigError(`GOOGLE_CREDENTIALS names ${keyFile}, which does not exist.`);
   let key: ServiceAccountKey;
   try {
     key = JSON.parse(readFileSync(keyFile, "utf8")) as ServiceAccountKey;
@@ -53,22 +54,35 @@ export function googleAuthMode(env: Record<string, string | undefined>): GoogleA
   const wanted = env.GOOGLE_AUTH ?? (keyFile ? (subject ? "delegated" : "service-account") : "sandbox");
   switch (wanted) {
     case "sandbox":
-      if (keyFile || subject) throw new GoogleAuthConfigError("GOOGLE_AUTH is sandbox, but GOOGLE_CREDENTIALS or GOOGLE_ADMIN_SUBJECT is set too: remove them or choose a mode.");
+      if (keyFile || subject)
+        throw new GoogleAuthConfigError(
+          "GOOGLE_AUTH is sandbox, but GOOGLE_CREDENTIALS or GOOGLE_ADMIN_SUBJECT is set too: remove them or choose a mode.",
+        );
       return { kind: "sandbox" };
     case "adc":
       return { kind: "adc" };
     case "delegated": {
-      if (!keyFile) throw new GoogleAuthConfigError("Domain-wide delegation needs GOOGLE_CREDENTIALS (the service account key file).");
+      if (!keyFile)
+        throw new GoogleAuthConfigError(
+          "Domain-wide delegation needs GOOGLE_CREDENTIALS (the service account key file).",
+        );
       if (!subject || !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(subject)) {
-        throw new GoogleAuthConfigError("Domain-wide delegation needs GOOGLE_ADMIN_SUBJECT: the email of the admin the service account acts as.");
+        throw new GoogleAuthConfigError(
+          "Domain-wide delegation needs GOOGLE_ADMIN_SUBJECT: the email of the admin the service account acts as.",
+        );
       }
       return { kind: "delegated", keyFile, subject, clientEmail: readKey(keyFile).client_email };
     }
     case "service-account":
-      if (!keyFile) throw new GoogleAuthConfigError("GOOGLE_AUTH=service-account needs GOOGLE_CREDENTIALS (the service account key file).");
+      if (!keyFile)
+        throw new GoogleAuthConfigError(
+          "GOOGLE_AUTH=service-account needs GOOGLE_CREDENTIALS (the service account key file).",
+        );
       return { kind: "service-account", keyFile, clientEmail: readKey(keyFile).client_email };
     default:
-      throw new GoogleAuthConfigError(`GOOGLE_AUTH must be sandbox, delegated, service-account or adc, not "${wanted}".`);
+      throw new GoogleAuthConfigError(
+        `GOOGLE_AUTH must be sandbox, delegated, service-account or adc, not "${wanted}".`,
+      );
   }
 }
 
