@@ -146,6 +146,28 @@ export interface SyncStateTable {
   updatedAt: string;
 }
 
+export interface JobLeaseTable {
+  job: string;
+  holder: string;
+  expiresAt: string;
+}
+
+export interface JobRunTable {
+  id: Generated<number>;
+  job: string;
+  slot: string;
+  trigger: string;
+  holder: string;
+  /** running, succeeded, failed */
+  status: string;
+  startedAt: string;
+  finishedAt: string | null;
+  durationMs: number | null;
+  error: string | null;
+  /** JSON: the job's progress while running and its result after. */
+  detail: Generated<string>;
+}
+
 export interface Database {
   deviceEnrollments: DeviceEnrollmentTable;
   reports: ReportTable;
@@ -158,6 +180,8 @@ export interface Database {
   devices: DeviceTable;
   deviceAssignments: DeviceAssignmentTable;
   syncState: SyncStateTable;
+  jobLeases: JobLeaseTable;
+  jobRuns: JobRunTable;
 }
 
 export type DeviceEnrollment = Selectable<DeviceEnrollmentTable>;

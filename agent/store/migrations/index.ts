@@ -5,6 +5,7 @@ import { ticketsMigration } from "./0001-tickets";
 import { staffMigration } from "./0002-staff";
 import { ticketDeskMigration } from "./0003-ticket-desk";
 import { inventoryMigration } from "./0004-inventory";
+import { jobsMigration } from "./0005-jobs";
 
 export function migrationProvider(dialect: SqlDialect): MigrationProvider {
   return {
@@ -13,6 +14,7 @@ export function migrationProvider(dialect: SqlDialect): MigrationProvider {
       "0002-staff": staffMigration,
       "0003-ticket-desk": ticketDeskMigration(dialect),
       "0004-inventory": inventoryMigration(dialect),
+      "0005-jobs": jobsMigration(dialect),
     }),
   };
 }

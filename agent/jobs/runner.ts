@@ -1,0 +1,144 @@
+/**
+ * Runs jobs so that each scheduled tick runs once across every agent replica: a lease row guards
+ * against overlap (renewed while the job runs), and a unique (job, slot) run record makes a second
+ * replica firing the same tick stand down. Every run's status, duration and error is kept.
+ */
+import { randomUUID } from "node:crypto";
+import type { Kysely } from "kysely";
+import type { Logger } from "../log";
+import { isUniqueViolation } from "../store/db";
+import type { Database } from "../store/schema";
+import { acquireLease, releaseLease, renewLease } from "./lease";
+
+export interface JobContext {
+  db: Kysely<Database>;
+  /** The tick this run is for (or manual:<id>). */
+  slot: string;
+  log: Logger;
+  /** Records the job's progress on its run, for the Jobs page. */
+  progress(detail: Record<string, unknown>): Promise<void>;
+}
+
+export interface JobDefinition {
+  name: string;
+  title: string;
+  description: string;
+  /** A cron expression (seconds optional), in `timezone` when given. */
+  schedule: string;
+  timezone?: string;
+  /** How long a lease lasts before it must be renewed; a crashed holder loses it after this. */
+  leaseMs?: number;
+  run(context: JobContext): Promise<Record<string, unknown> | undefined>;
+}
+
+export type RunOutcome =
+  | { ran: true; runId: number; status: "succeeded" | "failed"; error?: string }
+  | { ran: false; reason: "overlap" | "held-elsewhere" | "slot-taken" | "unknown-job" };
+
+export class JobRunner {
+  readonly holder: string;
+  readonly #running = new Set<string>();
+  readonly #jobs: Map<string, JobDefinition>;
+
+  constructor(
+    readonly db: Kysely<Database>,
+    jobs: JobDefinition[],
+    readonly log: Logger,
+    holder?: string,
+    readonly now: () => Date = () => new Date(),
+  ) {
+    this.holder = holder ?? `agent-${process.pid}-${randomUUID().slice(0, 8)}`;
+    this.#jobs = new Map(jobs.map((j) => [j.name, j]));
+  }
+
+  get jobs(): JobDefinition[] {
+    return [...this.#jobs.values()];
+  }
+
+  isRunningHere(name: string): boolean {
+    return this.#running.has(name);
+  }
+
+  async run(name: string, trigger: "schedule" | "manual", slot = `manual:${randomUUID()}`): Promise<RunOutcome> {
+    const job = this.#jobs.get(name);
+    if (!job) return { ran: false, reason: "unknown-job" };
+    if (this.#running.has(name)) return { ran: false, reason: "overlap" };
+    this.#running.add(name);
+    const leaseMs = job.leaseMs ?? 5 * 60_000;
+    try {
+      if (!(await acquireLease(this.db, name, this.holder, leaseMs, this.now())))
+        return { ran: false, reason: "held-elsewhere" };
+      let runId: number;
+      const startedAt = this.now();
+      try {
+        const row = await this.db
+          .insertInto("jobRuns")
+          .values({
+            job: name,
+            slot,
+            trigger,
+            holder: this.holder,
+            status: "running",
+            startedAt: startedAt.toISOString(),
+            finishedAt: null,
+            durationMs: null,
+            error: null,
+          })
+          .returning("id")
+          .executeTakeFirstOrThrow();
+        runId = row.id;
+      } catch (error) {
+        await releaseLease(this.db, name, this.holder);
+        if (isUniqueViolation(error)) return { ran: false, reason: "slot-taken" };
+        throw error;
+      }
+      const heartbeat = setInterval(
+        () => void renewLease(this.db, name, this.holder, leaseMs, this.now()).catch(() => {}),
+        Math.max(1000, leaseMs / 3),
+      );
+      heartbeat.unref?.();
+      const context: JobContext = {
+        db: this.db,
+        slot,
+        log: this.log,
+        progress: async (detail) => {
+          await this.db
+            .updateTable("jobRuns")
+            .set({ detail: JSON.stringify(detail) })
+            .where("id", "=", runId)
+            .execute();
+        },
+      };
+      let status: "succeeded" | "failed" = "succeeded";
+      let error: string | undefined;
+      let detail: Record<string, unknown> | undefined;
+      try {
+        this.log.info("job started", { job: name, runId, trigger });
+        detail = await job.run(context);
+      } catch (failure) {
+        status = "failed";
+        error = failure instanceof Error ? failure.message : String(failure);
+        this.log.error("job failed", { job: name, runId, error });
+      } finally {
+        clearInterval(heartbeat);
+      }
+      const finishedAt = this.now();
+      await this.db
+        .updateTable("jobRuns")
+        .set({
+          status,
+          finishedAt: finishedAt.toISOString(),
+          durationMs: finishedAt.getTime() - startedAt.getTime(),
+          error: error ?? null,
+          ...(detail ? { detail: JSON.stringify(detail) } : {}),
+        })
+        .where("id", "=", runId)
+        .execute();
+      await releaseLease(this.db, name, this.holder);
+      this.log.info("job finished", { job: name, runId, status, ms: finishedAt.getTime() - startedAt.getTime() });
+      return { ran: true, runId, status, error };
+    } finally {
+      this.#running.delete(name);
+    }
+  }
+}

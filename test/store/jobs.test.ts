@@ -1,0 +1,121 @@
+/** Jobs: leases, overlap, one run per tick across replicas, run records; on SQLite and PostgreSQL. */
+import { execFile } from "node:child_process";
+import path from "node:path";
+import { promisify } from "node:util";
+import { sql } from "kysely";
+import { afterEach, beforeEach, describe, expect, inject, it } from "vitest";
+import { acquireLease } from "../../agent/jobs/lease";
+import { type JobDefinition, JobRunner } from "../../agent/jobs/runner";
+import { createLogger } from "../../agent/log";
+import { openStore, type Store } from "../../agent/store/db";
+import { type Backend, postgresBackend, sqliteBackend } from "../support/databases";
+
+const backends: Backend[] = [sqliteBackend, postgresBackend(inject("postgresUrl"))];
+const log = createLogger("silent");
+
+function job(overrides: Partial<JobDefinition> = {}): JobDefinition {
+  return {
+    name: "demo",
+    title: "Demo",
+    description: "A test job",
+    schedule: "0 * * * *",
+    run: async () => ({ done: true }),
+    ...overrides,
+  };
+}
+
+describe.each(backends)("jobs on $name", (backend) => {
+  let store: Store;
+  let drop: () => Promise<void>;
+  let location: Awaited<ReturnType<Backend["create"]>>["location"];
+  beforeEach(async () => {
+    ({ location, drop } = await backend.create());
+    store = await openStore(location);
+  });
+  afterEach(async () => {
+    await store.close();
+    await drop();
+  });
+
+  it("records a run's status, duration, progress and result, and a failure's error", async () => {
+    const runner = new JobRunner(
+      store.db,
+      [
+        job({ run: async ({ progress }) => (await progress({ step: 1 }), { devices: 12 }) }),
+        job({ name: "broken", run: async () => Promise.reject(new Error("Google said no")) }),
+      ],
+      log,
+    );
+    expect(await runner.run("demo", "manual")).toMatchObject({ ran: true, status: "succeeded" });
+    expect(await runner.run("broken", "manual")).toMatchObject({
+      ran: true,
+      status: "failed",
+      error: "Google said no",
+    });
+    const runs = await store.db.selectFrom("jobRuns").selectAll().orderBy("id").execute();
+    expect(runs.map((r) => [r.job, r.status, r.error, JSON.parse(r.detail)])).toEqual([
+      ["demo", "succeeded", null, { devices: 12 }],
+      ["broken", "failed", "Google said no", {}],
+    ]);
+    expect(runs.every((r) => r.durationMs !== null && r.finishedAt !== null)).toBe(true);
+    expect(await store.db.selectFrom("jobLeases").selectAll().execute()).toEqual([]);
+  });
+
+  it("guards against overlap here and elsewhere, and runs a tick once", async () => {
+    let release: (value: Record<string, unknown>) => void = () => {};
+    const gate = new Promise<Record<string, unknown>>((resolve) => {
+      release = resolve;
+    });
+    let started: () => void = () => {};
+    const running = new Promise<void>((resolve) => {
+      started = resolve;
+    });
+    const slow = job({
+      run: () => {
+        started();
+        return gate;
+      },
+    });
+    const here = new JobRunner(store.db, [slow], log, "replica-a");
+    const elsewhere = new JobRunner(store.db, [slow], log, "replica-b");
+    const first = here.run("demo", "schedule", "tick:1");
+    await running;
+    expect(await here.run("demo", "manual")).toEqual({ ran: false, reason: "overlap" });
+    expect(await elsewhere.run("demo", "schedule", "tick:1")).toEqual({ ran: false, reason: "held-elsewhere" });
+    release({});
+    expect(await first).toMatchObject({ ran: true });
+    expect(await elsewhere.run("demo", "schedule", "tick:1")).toEqual({ ran: false, reason: "slot-taken" });
+    expect(await elsewhere.run("demo", "schedule", "tick:2")).toMatchObject({ ran: true });
+  });
+
+  it("lets another replica take over a lease its holder let expire", async () => {
+    const t0 = new Date("2026-11-23T02:00:00Z");
+    expect(await acquireLease(store.db, "demo", "crashed", 60_000, t0)).toBe(true);
+    expect(await acquireLease(store.db, "demo", "survivor", 60_000, new Date(t0.getTime() + 30_000))).toBe(false);
+    expect(await acquireLease(store.db, "demo", "survivor", 60_000, new Date(t0.getTime() + 61_000))).toBe(true);
+  });
+
+  if (backend.name === "postgres") {
+    it("runs each scheduled tick once with two agent processes on one PostgreSQL", async () => {
+      await sql`create table job_effects (slot text not null, worker text not null)`.execute(store.db);
+      const worker = path.resolve(import.meta.dirname, "../support/job-worker.ts");
+      const url = "databaseUrl" in location ? location.databaseUrl : "";
+      const run = promisify(execFile);
+      const tsx = path.resolve(import.meta.dirname, "../../node_modules/.bin/tsx");
+      await Promise.all([run(tsx, [worker, url, "5", "replica-a"]), run(tsx, [worker, url, "5", "replica-b"])]);
+      const effects = (
+        await sql<{ slot: string; worker: string }>`select slot, worker from job_effects`.execute(store.db)
+      ).rows;
+      const slots = effects.map((e) => e.slot);
+      expect(slots.length).toBeGreaterThanOrEqual(2);
+      expect(new Set(slots).size).toBe(slots.length);
+      const runs = await store.db.selectFrom("jobRuns").selectAll().where("job", "=", "every-second").execute();
+      expect(
+        runs
+          .filter((r) => r.status === "succeeded")
+          .map((r) => r.slot)
+          .sort(),
+      ).toEqual([...slots].sort());
+    }, 60_000);
+  }
+});
