@@ -220,7 +220,7 @@ export function seedDistrict(options: SeedOptions = {}): SandboxDistrict {
         ],
         ["chrome.users.SafeSitesFilterBehavior", { safeSitesFilterBehavior: "SAFE_SITES_FILTER_ENABLED" }],
         ["chrome.users.IncognitoMode", { incognitoModeAvailability: "UNAVAILABLE" }],
-        ["chrome.users.DeveloperTools", { developerToolsAvailability: "NEVER_ALLOW_USE" }],
+        ["chrome.users.DeveloperTools", { developerToolsAvailability: "NEVER_ALLOW_DEVELOPER_TOOLS" }],
         ["chrome.users.BrowserGuestModeEnabled", { browserGuestModeEnabled: false }],
         ["chrome.users.DnsOverHttps", { dnsOverHttpsMode: "OFF" }],
         ["chrome.devices.GuestMode", { guestModeEnabled: false }],

@@ -10,11 +10,15 @@ import { registerDirectory } from "./directory";
 import type { SandboxDistrict } from "./district";
 import { googleError } from "./errors";
 import { FaultPlan, type SandboxBehaviour } from "./faults";
+import { defaultPolicyWritesPerMinute, registerPolicy } from "./policy";
 import { seedDistrict } from "./seed";
+import { registerTelemetry } from "./telemetry";
 
 export interface SandboxContext {
   district: SandboxDistrict;
   faults: FaultPlan;
+  /** Chrome Policy writes (batchModify/batchInherit calls) a customer may make a minute; 0 turns it off. */
+  policyWritesPerMinute: number;
 }
 
 const droppedConnection = "connection dropped by the sandbox";
@@ -56,6 +60,8 @@ export function createSandboxApp(context: SandboxContext) {
     await next();
   });
   registerDirectory(app, context);
+  registerPolicy(app, context);
+  registerTelemetry(app, context);
   app.notFound((c) => googleError(c, 404, "notFound", `The sandbox has no endpoint ${c.req.method} ${c.req.path}.`));
   app.onError((error, c) => {
     // A dropped connection has no one to answer; anything else is the sandbox's own fault.
@@ -72,11 +78,17 @@ export interface RunningSandbox {
 }
 
 export async function startSandbox(
-  options: { district?: SandboxDistrict; behaviour?: Partial<SandboxBehaviour>; port?: number } = {},
+  options: {
+    district?: SandboxDistrict;
+    behaviour?: Partial<SandboxBehaviour>;
+    port?: number;
+    policyWritesPerMinute?: number;
+  } = {},
 ): Promise<RunningSandbox> {
   const context: SandboxContext = {
     district: options.district ?? seedDistrict(),
     faults: new FaultPlan(options.behaviour),
+    policyWritesPerMinute: options.policyWritesPerMinute ?? defaultPolicyWritesPerMinute,
   };
   const app = createSandboxApp(context);
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
