@@ -3,7 +3,9 @@
  * A wrong value stops start-up with a sentence that names the variable.
  */
 import path from "node:path";
+import cron from "node-cron";
 import { z } from "zod";
+import { GoogleAuthConfigError, type GoogleAuthMode, googleAuthMode } from "./google/auth";
 
 /** The extension's fixed id (from the manifest `key` in wxt.config.ts). */
 export const techdeskExtensionId = "hclbedhgmicmhmlakomhbojpgaokbmko";
@@ -33,6 +35,10 @@ const enrollmentTokenEntry = z.string().transform((item, ctx): EnrollmentTokenCo
   if (token.length < 16) ctx.addIssue({ code: "custom", message: "each token must be at least 16 characters" });
   return school ? { token, school } : { token };
 });
+
+const cronExpression = z
+  .string()
+  .refine((value) => cron.validate(value), "must be a cron expression such as 30 1 * * *");
 
 const environment = z.object({
   TECHDESK_MODE: z.enum(["production", "demo"]).default("production"),
@@ -75,6 +81,15 @@ const environment = z.object({
     .min(1)
     .max(24 * 60)
     .default(15),
+  GOOGLE_CUSTOMER_ID: z
+    .string()
+    .regex(/^(my_customer|C[0-9a-z]+)$/i, "must be my_customer or a customer id like C01abc23")
+    .default("my_customer"),
+  SANDBOX_LATENCY_MS: z.coerce.number().int().min(0).max(10_000).default(0),
+  JOBS_ENABLED: z.enum(["true", "false"]).default("true"),
+  JOBS_TIMEZONE: z.string().min(1).default(Intl.DateTimeFormat().resolvedOptions().timeZone),
+  JOB_INVENTORY_FULL_CRON: cronExpression.default("30 1 * * *"),
+  JOB_INVENTORY_INCREMENTAL_CRON: cronExpression.default("*/15 * * * *"),
   GOOGLE_OIDC_CLIENT_ID: z.string().min(10).optional(),
   GOOGLE_OIDC_CLIENT_SECRET: z.string().min(10).optional(),
   GOOGLE_SIGNIN_DOMAINS: list
@@ -95,6 +110,8 @@ export interface AgentConfig {
   maxBodyBytes: number;
   logLevel: z.infer<typeof environment>["LOG_LEVEL"];
   sessions: { idleMinutes: number; maxHours: number; maxFailures: number; lockMinutes: number };
+  google: { mode: GoogleAuthMode; customerId: string; sandboxLatencyMs: number };
+  jobs: { enabled: boolean; timezone: string; inventoryFullCron: string; inventoryIncrementalCron: string };
   /** Google sign-in (OpenID Connect), when configured: only these domains' accounts may sign in. */
   googleSignIn?: { clientId: string; clientSecret: string; domains: string[]; redirectUri: string };
 }
@@ -131,7 +148,21 @@ export function loadConfig(env: Record<string, string | undefined>, demoSecrets?
   if (!staffApiToken)
     throw new ConfigError("STAFF_API_TOKEN is not set: give a random token of at least 24 characters.");
   const dataDir = path.resolve(e.DATA_DIR);
+  let mode: GoogleAuthMode;
+  try {
+    mode = googleAuthMode(env);
+  } catch (error) {
+    if (error instanceof GoogleAuthConfigError) throw new ConfigError(error.message);
+    throw error;
+  }
   return {
+    google: { mode, customerId: e.GOOGLE_CUSTOMER_ID, sandboxLatencyMs: e.SANDBOX_LATENCY_MS },
+    jobs: {
+      enabled: e.JOBS_ENABLED === "true",
+      timezone: e.JOBS_TIMEZONE,
+      inventoryFullCron: e.JOB_INVENTORY_FULL_CRON,
+      inventoryIncrementalCron: e.JOB_INVENTORY_INCREMENTAL_CRON,
+    },
     googleSignIn: googleSignIn(e),
     mode: e.TECHDESK_MODE,
     host: e.HOST,

@@ -1,0 +1,81 @@
+/**
+ * Connects the agent to Google as configured: real Google with the chosen credentials, or the
+ * sandbox started in-process on loopback. Also checks the connection and keeps the result for the
+ * Settings page, in words.
+ */
+import type { AgentConfig } from "../config";
+import type { Logger } from "../log";
+import { type RunningSandbox, startSandbox } from "../sandbox/server";
+import { describeMode, googleAuthClient } from "./auth";
+import { createGoogleClient, type GoogleAuthOption, type GoogleClient } from "./client";
+import { directoryAdapter } from "./directory";
+
+export interface GoogleStatus {
+  mode: string;
+  description: string;
+  customerId: string;
+  ok?: boolean;
+  message?: string;
+  checkedAt?: string;
+}
+
+export interface GoogleConnection {
+  client: GoogleClient;
+  sandbox?: RunningSandbox;
+  status: GoogleStatus;
+  check(): Promise<GoogleStatus>;
+  close(): Promise<void>;
+}
+
+/** Turns what Google answered into a sentence an admin can act on. */
+function explain(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  if (/unauthorized_client/.test(text))
+    return "Google refused the service account: grant it domain-wide delegation for TechDesk's scopes in the Admin console (Security → API controls).";
+  if (/invalid_grant/.test(text))
+    return "Google refused the credentials (invalid_grant): check the key, the admin subject, and the machine's clock.";
+  if (/403/.test(text))
+    return `Google answered 403: the acting account lacks an admin role with ChromeOS device rights. (${text})`;
+  return `Google could not be reached or refused the call: ${text}`;
+}
+
+export async function connectGoogle(config: AgentConfig, log: Logger): Promise<GoogleConnection> {
+  const mode = config.google.mode;
+  let sandbox: RunningSandbox | undefined;
+  if (mode.kind === "sandbox")
+    sandbox = await startSandbox({ behaviour: { latencyMs: config.google.sandboxLatencyMs } });
+  const client = createGoogleClient({
+    auth: (await googleAuthClient(mode)) as GoogleAuthOption,
+    rootUrl: sandbox?.url,
+    customerId: config.google.customerId,
+    actingUser: mode.kind === "delegated" ? mode.subject : mode.kind,
+    log,
+  });
+  const status: GoogleStatus = {
+    mode: mode.kind,
+    description: describeMode(mode),
+    customerId: config.google.customerId,
+  };
+  return {
+    client,
+    sandbox,
+    status,
+    async check() {
+      try {
+        const units = await directoryAdapter(client).listOrgUnits();
+        Object.assign(status, {
+          ok: true,
+          message: `Connected: ${units.length} organizational units visible.`,
+          checkedAt: new Date().toISOString(),
+        });
+      } catch (error) {
+        Object.assign(status, { ok: false, message: explain(error), checkedAt: new Date().toISOString() });
+        log.warn("google check failed", { message: status.message });
+      }
+      return status;
+    },
+    async close() {
+      await sandbox?.close();
+    },
+  };
+}

@@ -1,0 +1,41 @@
+/** The inventory's scheduled jobs: a nightly full sync and a frequent incremental one. */
+import type { AgentConfig } from "../config";
+import type { DirectoryAdapter } from "../google/directory";
+import { fullSync, incrementalSync } from "../services/inventory-sync";
+import type { JobDefinition } from "./runner";
+
+export function inventoryJobs(config: AgentConfig, directory: DirectoryAdapter): JobDefinition[] {
+  return [
+    {
+      name: "inventory-full-sync",
+      title: "Inventory: full sync",
+      description: "Walks every OU's devices in Google and marks devices Google no longer lists as removed.",
+      schedule: config.jobs.inventoryFullCron,
+      timezone: config.jobs.timezone,
+      leaseMs: 2 * 60_000,
+      async run({ db, log, progress }) {
+        const result = await fullSync(db, directory, {
+          log,
+          onProgress: (p) =>
+            void progress({ ousDone: p.ousDone, ousTotal: p.ousTotal, devicesSeen: p.devicesSeen }).catch(() => {}),
+        });
+        return { ousTotal: result.ousTotal, devicesSeen: result.devicesSeen, removed: result.removed ?? 0 };
+      },
+    },
+    {
+      name: "inventory-incremental-sync",
+      title: "Inventory: changes since last sync",
+      description: "Asks Google for devices that synced since the last run (sync: query) and updates them.",
+      schedule: config.jobs.inventoryIncrementalCron,
+      timezone: config.jobs.timezone,
+      leaseMs: 2 * 60_000,
+      async run({ db, log, progress }) {
+        const result = await incrementalSync(db, directory, {
+          log,
+          onProgress: (p) => void progress({ devicesSeen: p.devicesSeen }).catch(() => {}),
+        });
+        return { kind: result.kind, devicesSeen: result.devicesSeen };
+      },
+    },
+  ];
+}
