@@ -11,11 +11,14 @@ import type { AgentDeps, AgentEnv } from "./context";
 import { ApiError, errorHandler, notFoundHandler } from "./errors";
 import { consoleTicketRoutes } from "./routes/console-tickets";
 import { deviceTicketRoutes } from "./routes/device-tickets";
+import { deviceRoutes } from "./routes/devices";
 import { enrollRoutes } from "./routes/enroll";
 import { googleSignInRoutes } from "./routes/google-signin";
 import { healthRoutes } from "./routes/health";
+import { jobRoutes } from "./routes/jobs";
 import { reportRoutes } from "./routes/reports";
 import { sessionRoutes } from "./routes/session";
+import { settingsRoutes } from "./routes/settings";
 import { staffTicketRoutes } from "./routes/staff-tickets";
 import { userRoutes } from "./routes/users";
 
@@ -30,6 +33,9 @@ export const routeGroups = {
   "google-signin": googleSignInRoutes,
   "console-tickets": consoleTicketRoutes,
   users: userRoutes,
+  devices: deviceRoutes,
+  jobs: jobRoutes,
+  settings: settingsRoutes,
 } as const;
 
 export function createApp(given: AgentDeps) {

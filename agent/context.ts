@@ -4,6 +4,8 @@ import type { RequestIdVariables } from "hono/request-id";
 import type { Kysely } from "kysely";
 import type { GoogleSignIn } from "./auth/google-signin";
 import type { AgentConfig } from "./config";
+import type { GoogleConnection } from "./google/connect";
+import type { JobRunner } from "./jobs/runner";
 import type { Logger } from "./log";
 import type { StaffPrincipal } from "./services/staff-accounts";
 import type { Database, DeviceEnrollment } from "./store/schema";
@@ -15,6 +17,10 @@ export interface AgentDeps {
   now: () => Date;
   /** Present when Google sign-in is configured. */
   googleSignIn?: GoogleSignIn;
+  /** The running agent's scheduled jobs (absent in route tests that do not need them). */
+  jobs?: JobRunner;
+  /** The connection to Google or the sandbox (absent in route tests that do not need it). */
+  google?: GoogleConnection;
 }
 
 export type AgentEnv = {

@@ -3,6 +3,11 @@ import type { AddressInfo } from "node:net";
 import { type ServerType, serve } from "@hono/node-server";
 import { createApp } from "./app";
 import type { AgentConfig } from "./config";
+import { connectGoogle } from "./google/connect";
+import { directoryAdapter } from "./google/directory";
+import { inventoryJobs } from "./jobs/inventory-jobs";
+import { JobRunner } from "./jobs/runner";
+import { startScheduler } from "./jobs/scheduler";
 import { createLogger, type Logger } from "./log";
 import { openStore, type Store } from "./store/db";
 
@@ -17,7 +22,10 @@ export async function startAgent(
   log: Logger = createLogger(config.logLevel),
 ): Promise<RunningAgent> {
   const store = await openStore(config.store);
-  const app = createApp({ db: store.db, config, log, now: () => new Date() });
+  const google = await connectGoogle(config, log);
+  const jobs = new JobRunner(store.db, inventoryJobs(config, directoryAdapter(google.client)), log);
+  const scheduler = config.jobs.enabled ? startScheduler(jobs) : undefined;
+  const app = createApp({ db: store.db, config, log, now: () => new Date(), jobs, google });
   let server: ServerType;
   try {
     server = await new Promise<ServerType>((resolve, reject) => {
@@ -25,6 +33,8 @@ export async function startAgent(
       s.once("error", reject);
     });
   } catch (error) {
+    await scheduler?.stop();
+    await google.close();
     await store.close();
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "EADDRINUSE")
@@ -34,15 +44,24 @@ export async function startAgent(
   const { port } = server.address() as AddressInfo;
   const shownHost = config.host === "0.0.0.0" || config.host === "::" ? "localhost" : config.host;
   const url = config.publicUrl ?? `http://${shownHost.includes(":") ? `[${shownHost}]` : shownHost}:${port}`;
-  log.info("agent listening", { url, database: store.dialect });
+  log.info("agent listening", { url, database: store.dialect, google: google.status.mode });
+  void google.check();
+  // A fresh install gets its inventory at once rather than at the first scheduled run.
+  const known = await store.db.selectFrom("devices").select("deviceId").limit(1).execute();
+  if (!known.length && config.jobs.enabled)
+    void jobs
+      .run("inventory-full-sync", "manual")
+      .catch((error) => log.error("first sync failed", { error: String(error) }));
   return {
     url,
     store,
     async close() {
+      await scheduler?.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         (server as { closeAllConnections?: () => void }).closeAllConnections?.();
       });
+      await google.close();
       await store.close();
     },
   };

@@ -68,6 +68,25 @@ export const consoleTicketDetail = consoleTicket.extend({
   events: z.array(ticketEvent),
   /** What the signed-in person may do to this ticket; the server checks again on every call. */
   can: ticketActions,
+  /** The device as Google's inventory knows it, when it can be matched. */
+  device: z
+    .object({
+      deviceId: z.string(),
+      orgUnitPath: z.string().optional(),
+      model: z.string().optional(),
+      aueDate: z.string().optional(),
+      status: z.string().optional(),
+      batteryHealth: z.string().optional(),
+      batteryCycleCount: z.number().int().optional(),
+      diskTotalBytes: z.string().optional(),
+      diskFreeBytes: z.string().optional(),
+      annotatedUser: z.string().optional(),
+      recentUsers: z.array(z.string()),
+      lastSync: z.string().optional(),
+    })
+    .optional(),
+  /** How the reporting device's enrollment compared with the inventory: known, unknown or mismatch. */
+  inventoryMatch: z.string().optional(),
 });
 export type ConsoleTicketDetail = z.infer<typeof consoleTicketDetail>;
 

@@ -32,6 +32,7 @@ export const permissionNames = [
   "filter.audit.run",
   "policy.write",
   "app.push",
+  "job.read",
   "job.run",
   "audit.read",
   "user.manage",
@@ -56,6 +57,7 @@ export const rolePermissions: Record<StaffRole, readonly Permission[]> = {
   school_it_lead: [
     ...techTeam,
     "ticket.route_external",
+    "job.read",
     "device.disable",
     "device.command",
     "policy.write",
@@ -80,6 +82,11 @@ export type RoleGrant = z.infer<typeof roleGrant>;
 export function schoolWithin(school: string, scope: string): boolean {
   if (scope === "*") return true;
   return school === scope || school.startsWith(scope.endsWith("/") ? scope : `${scope}/`);
+}
+
+/** True when some grant gives `permission` in some school: for pages that are not about one school. */
+export function holdsAnywhere(grants: readonly RoleGrant[], permission: Permission): boolean {
+  return grants.some((grant) => rolePermissions[grant.role].includes(permission));
 }
 
 /**

@@ -5,6 +5,7 @@ import { type EnrollmentResponse, enrollmentRequest } from "../../shared";
 import type { AgentDeps, AgentEnv } from "../context";
 import { ApiError } from "../errors";
 import { parseBody, requireJson, secretEquals, sha256 } from "../http";
+import { inventoryMatch } from "../services/devices";
 import { insertEnrollment } from "../store/enrollments";
 
 export function enrollRoutes(deps: AgentDeps) {
@@ -12,6 +13,10 @@ export function enrollRoutes(deps: AgentDeps) {
     const body = await parseBody(c, enrollmentRequest);
     const matched = deps.config.enrollmentTokens.find((entry) => secretEquals(entry.token, body.enrollmentToken));
     if (!matched) throw new ApiError(401, "unauthenticated", "The enrollment token is not valid for this agent.");
+    // Enrollment checks the device's identity against the inventory when there is one.
+    const match = await inventoryMatch(deps.db, body.device);
+    if (match && match !== "known")
+      deps.log.warn("enrolling device not in the inventory", { match, serialNumber: body.device.serialNumber });
     const deviceId = randomUUID();
     const credential = `tdd_${randomBytes(32).toString("base64url")}`;
     const at = deps.now().toISOString();
@@ -23,6 +28,7 @@ export function enrollRoutes(deps: AgentDeps) {
       credentialHash: sha256(credential),
       extensionVersion: body.extensionVersion ?? null,
       school: matched.school ?? null,
+      inventoryMatch: match ?? null,
       enrolledAt: at,
       lastSeenAt: at,
     });

@@ -19,6 +19,7 @@ import type { Database, TicketRow } from "../store/schema";
 import { findStaffUser, grantsOf } from "../store/staff";
 import type { SchoolScope } from "../store/ticket-desk";
 import * as tickets from "../store/tickets";
+import { deviceForTicket } from "./devices";
 import type { StaffPrincipal } from "./staff-accounts";
 import { toTicket } from "./tickets";
 
@@ -66,10 +67,12 @@ export async function ticketDetailFor(
   number: number,
 ): Promise<ConsoleTicketDetail> {
   const row = await visibleTicket(db, staff, number);
-  const [withReport, events, assignee] = await Promise.all([
+  const [withReport, events, assignee, device, enrollment] = await Promise.all([
     tickets.findTicketWithReport(db, number),
     tickets.listTicketEvents(db, number),
     row.assigneeId ? findStaffUser(db, row.assigneeId) : undefined,
+    deviceForTicket(db, row.directoryDeviceId, row.serialNumber),
+    db.selectFrom("deviceEnrollments").select("inventoryMatch").where("id", "=", row.enrollmentId).executeTakeFirst(),
   ]);
   if (!withReport) throw new ApiError(404, "not_found", `There is no ticket #${number}.`);
   const can = (p: Permission) => isAllowed(staff.grants, p, row.school);
@@ -88,6 +91,21 @@ export async function ticketDetailFor(
         detail: JSON.parse(e.detail) as Record<string, unknown>,
       }),
     ),
+    device: device && {
+      deviceId: device.deviceId,
+      orgUnitPath: device.orgUnitPath ?? undefined,
+      model: device.model ?? undefined,
+      aueDate: device.aueDate ?? undefined,
+      status: device.status ?? undefined,
+      batteryHealth: device.batteryHealth ?? undefined,
+      batteryCycleCount: device.batteryCycleCount ?? undefined,
+      diskTotalBytes: device.diskTotalBytes ?? undefined,
+      diskFreeBytes: device.diskFreeBytes ?? undefined,
+      annotatedUser: device.annotatedUser ?? undefined,
+      recentUsers: JSON.parse(device.recentUsers) as string[],
+      lastSync: device.lastSync ?? undefined,
+    },
+    inventoryMatch: enrollment?.inventoryMatch ?? undefined,
     can: {
       comment: can("ticket.comment"),
       assign: can("ticket.assign"),

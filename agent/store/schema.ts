@@ -11,6 +11,8 @@ export interface DeviceEnrollmentTable {
   extensionVersion: string | null;
   /** The school (OU path) from the enrollment token, when the token names one. */
   school: string | null;
+  /** known, unknown or mismatch against the inventory; null while the inventory was empty. */
+  inventoryMatch?: string | null;
   enrolledAt: string;
   lastSeenAt: string;
 }

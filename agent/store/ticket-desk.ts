@@ -15,25 +15,28 @@ function escapeLike(value: string): string {
   return value.replace(/[\\%_]/g, (ch) => `\\${ch}`);
 }
 
-export function withinSchools(scope: SchoolScope) {
-  return (eb: ExpressionBuilder<Database, "tickets">) => {
+/** A condition on an OU-path column: inside these schools (an OU path and every OU under it). */
+export function withinSchools<T extends "tickets" | "devices">(
+  scope: SchoolScope,
+  column: T extends "tickets" ? "tickets.school" : "devices.orgUnitPath",
+) {
+  return (eb: ExpressionBuilder<Database, T>) => {
     if (scope.all) return sql<boolean>`1 = 1`;
     if (!scope.schools.length) return sql<boolean>`1 = 0`;
+    const ref = sql.ref(column);
     return eb.or(
       scope.schools.flatMap((school) => {
         const prefix = `${school.replace(/\/$/, "")}/`;
-        return [
-          eb("tickets.school", "=", school),
-          sql<boolean>`substr(tickets.school, 1, ${prefix.length}) = ${prefix}`,
-        ];
+        return [sql<boolean>`${ref} = ${school}`, sql<boolean>`substr(${ref}, 1, ${prefix.length}) = ${prefix}`];
       }),
     );
   };
 }
 
 function applyFilters(q: TicketQuery, query: ConsoleTicketQuery, scope: SchoolScope, now: Date): TicketQuery {
-  let out = q.where(withinSchools(scope));
-  if (query.school) out = out.where(withinSchools({ all: false, schools: [query.school] }));
+  let out = q.where(withinSchools<"tickets">(scope, "tickets.school"));
+  if (query.school)
+    out = out.where(withinSchools<"tickets">({ all: false, schools: [query.school] }, "tickets.school"));
   if (query.queue) out = out.where("tickets.queue", "=", query.queue);
   if (query.tier) out = out.where("tickets.tier", "=", query.tier);
   if (query.status) out = out.where("tickets.status", "=", query.status);
@@ -127,7 +130,7 @@ export async function ticketSchools(db: Kysely<Database>, scope: SchoolScope): P
     .selectFrom("tickets")
     .select("tickets.school")
     .distinct()
-    .where(withinSchools(scope))
+    .where(withinSchools<"tickets">(scope, "tickets.school"))
     .where("tickets.school", "is not", null)
     .orderBy("tickets.school")
     .execute();

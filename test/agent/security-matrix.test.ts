@@ -163,6 +163,61 @@ const routes: MatrixRoute[] = [
   },
   {
     method: "GET",
+    pattern: "/api/devices",
+    path: () => "/api/devices",
+    signedOut: 401,
+    expected: { ...all(200, 200), coach: [403, 403] },
+  },
+  {
+    method: "GET",
+    pattern: "/api/devices/:deviceId",
+    path: (c) =>
+      `/api/devices/${c.school.includes("Lincoln") ? c.district.inventory.lincoln : c.district.inventory.washington}`,
+    signedOut: 401,
+    expected: { ...all(200, 404), coach: [404, 404], district_admin_everywhere: [200, 200] },
+  },
+  {
+    method: "GET",
+    pattern: "/api/jobs",
+    path: () => "/api/jobs",
+    signedOut: 401,
+    expected: by({
+      student_tech_team: [403, 403],
+      school_it_lead: [200, 200],
+      district_admin: [200, 200],
+      coach: [403, 403],
+      building_admin: [403, 403],
+      district_admin_everywhere: [200, 200],
+    }),
+  },
+  {
+    method: "POST",
+    pattern: "/api/jobs/:name/run",
+    path: () => "/api/jobs/noop/run",
+    body: () => ({}),
+    async arrange(c) {
+      while (c.agent.jobs.isRunningHere("noop")) await new Promise((resolve) => setTimeout(resolve, 5));
+    },
+    signedOut: 401,
+    expected: { ...all(403, 403), district_admin_everywhere: [202, 202] },
+  },
+  {
+    method: "GET",
+    pattern: "/api/settings/google",
+    path: () => "/api/settings/google",
+    signedOut: 401,
+    expected: { ...all(403, 403), district_admin_everywhere: [200, 200] },
+  },
+  {
+    method: "POST",
+    pattern: "/api/settings/google/check",
+    path: () => "/api/settings/google/check",
+    body: () => ({}),
+    signedOut: 401,
+    expected: { ...all(403, 403), district_admin_everywhere: [200, 200] },
+  },
+  {
+    method: "GET",
     pattern: "/api/users",
     path: () => "/api/users",
     signedOut: 401,
@@ -215,7 +270,7 @@ const notSessionRoutes: Record<string, string> = {
 let agent: TestAgent;
 let district: District;
 beforeAll(async () => {
-  agent = await createTestAgent();
+  agent = await createTestAgent(undefined, {}, undefined, { google: true });
   district = await seedDistrict(agent);
 });
 afterAll(() => agent.close());

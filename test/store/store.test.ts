@@ -32,6 +32,7 @@ describe.each(backends)("store on $name", (backend) => {
       credentialHash: randomUUID(),
       extensionVersion: "0.1.0",
       school: "/Schools/Lincoln High",
+      inventoryMatch: null,
       enrolledAt: at,
       lastSeenAt: at,
     };

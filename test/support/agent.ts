@@ -2,6 +2,8 @@
 import { randomUUID } from "node:crypto";
 import { createApp } from "../../agent/app";
 import { type AgentConfig, loadConfig } from "../../agent/config";
+import { connectGoogle, type GoogleConnection } from "../../agent/google/connect";
+import { JobRunner } from "../../agent/jobs/runner";
 import { createLogger } from "../../agent/log";
 import { openStore, type Store, type StoreLocation } from "../../agent/store/db";
 import { type DiagnosticsSnapshot, type ProblemReport, reportReceipt, type Ticket } from "../../shared";
@@ -19,6 +21,7 @@ export function testConfig(overrides: Record<string, string> = {}): AgentConfig 
     STAFF_API_TOKEN: staffToken,
     LOG_LEVEL: "silent",
     DATA_DIR: "test/.tmp",
+    JOBS_ENABLED: "false",
     ...overrides,
   });
 }
@@ -27,6 +30,7 @@ export interface TestAgent {
   app: ReturnType<typeof createApp>;
   store: Store;
   config: AgentConfig;
+  jobs: JobRunner;
   /** Enrols a device and returns its credential. */
   enroll(device?: Record<string, string>, token?: string): Promise<string>;
   /** Files a sample report from the device with `credential`; answers the ticket. */
@@ -36,14 +40,27 @@ export interface TestAgent {
   close(): Promise<void>;
 }
 
+/** A job that does nothing but record its run: for the jobs routes. */
+export const noopJob = {
+  name: "noop",
+  title: "No-op",
+  description: "Does nothing.",
+  schedule: "0 3 * * *",
+  run: async () => ({ ok: true }),
+};
+
 export async function createTestAgent(
   location: StoreLocation = { sqliteFile: ":memory:" },
   overrides: Record<string, string> = {},
   now: () => Date = () => new Date(),
+  options: { google?: boolean } = {},
 ): Promise<TestAgent> {
   const config = testConfig(overrides);
   const store = await openStore(location);
-  const app = createApp({ db: store.db, config, log: createLogger("silent"), now });
+  const log = createLogger("silent");
+  const google: GoogleConnection | undefined = options.google ? await connectGoogle(config, log) : undefined;
+  const jobs = new JobRunner(store.db, [noopJob], log);
+  const app = createApp({ db: store.db, config, log, now, jobs, google });
   const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
     Promise.resolve(
       app.request(path, {
@@ -57,6 +74,7 @@ export async function createTestAgent(
     app,
     store,
     config,
+    jobs,
     post,
     get,
     async enroll(device = { serialNumber: "5CD1234XYZ", directoryDeviceId: randomUUID() }, token = enrollmentToken) {
@@ -69,7 +87,10 @@ export async function createTestAgent(
       if (response.status !== 201) throw new Error(`report answered ${response.status}: ${await response.text()}`);
       return reportReceipt.parse(await response.json()).ticket;
     },
-    close: () => store.close(),
+    close: async () => {
+      await google?.close();
+      await store.close();
+    },
   };
 }
 

@@ -13,7 +13,9 @@ export function jobsMigration(dialect: SqlDialect) {
         .execute();
       await db.schema
         .createTable("job_runs")
-        .addColumn("id", dialect === "postgres" ? "serial" : "integer", (c) => (dialect === "postgres" ? c.primaryKey() : c.primaryKey().autoIncrement()))
+        .addColumn("id", dialect === "postgres" ? "serial" : "integer", (c) =>
+          dialect === "postgres" ? c.primaryKey() : c.primaryKey().autoIncrement(),
+        )
         .addColumn("job", "text", (c) => c.notNull())
         /** The scheduled tick this run is for, or manual:<id>: one run per job and slot. */
         .addColumn("slot", "text", (c) => c.notNull())

@@ -1,0 +1,65 @@
+/** /api/jobs: the scheduled jobs, their recent runs and progress, and running one on demand. */
+import { Hono } from "hono";
+import { holdsAnywhere } from "../../shared";
+import { authorize, requireSession } from "../auth/session";
+import type { AgentDeps, AgentEnv } from "../context";
+import { ApiError } from "../errors";
+import { requireJson } from "../http";
+
+export function jobRoutes(deps: AgentDeps) {
+  const session = requireSession(deps);
+  const runner = () => {
+    if (!deps.jobs) throw new ApiError(503, "internal", "Scheduled jobs are not running in this agent.");
+    return deps.jobs;
+  };
+  return new Hono<AgentEnv>()
+    .get("/api/jobs", session, async (c) => {
+      if (!holdsAnywhere(c.get("staff").grants, "job.read"))
+        throw new ApiError(403, "forbidden", "Your role does not include the jobs page.");
+      const jobs = runner().jobs;
+      const runs = await deps.db
+        .selectFrom("jobRuns")
+        .selectAll()
+        .orderBy("id", "desc")
+        .limit(50 * jobs.length)
+        .execute();
+      return c.json({
+        canRun: holdsAnywhere(c.get("staff").grants, "job.run") && c.get("staff").grants.some((g) => g.school === "*"),
+        jobs: jobs.map((job) => ({
+          name: job.name,
+          title: job.title,
+          description: job.description,
+          schedule: job.schedule,
+          timezone: job.timezone,
+          runs: runs
+            .filter((r) => r.job === job.name)
+            .slice(0, 10)
+            .map((r) => ({
+              id: r.id,
+              trigger: r.trigger,
+              status: r.status,
+              startedAt: r.startedAt,
+              finishedAt: r.finishedAt ?? undefined,
+              durationMs: r.durationMs ?? undefined,
+              error: r.error ?? undefined,
+              detail: JSON.parse(r.detail) as Record<string, unknown>,
+            })),
+        })),
+      });
+    })
+    .post("/api/jobs/:name/run", session, requireJson, async (c) => {
+      authorize(c, "job.run");
+      const jobs = runner();
+      const name = c.req.param("name");
+      if (!jobs.jobs.some((j) => j.name === name))
+        throw new ApiError(404, "not_found", `There is no job called ${name}.`);
+      const lease = await deps.db.selectFrom("jobLeases").selectAll().where("job", "=", name).executeTakeFirst();
+      if (jobs.isRunningHere(name) || (lease && new Date(lease.expiresAt) > deps.now())) {
+        throw new ApiError(409, "conflict", "That job is running now; its progress shows on this page.");
+      }
+      void jobs
+        .run(name, "manual")
+        .catch((error) => deps.log.error("job run failed to start", { job: name, error: String(error) }));
+      return c.json({ started: true }, 202);
+    });
+}

@@ -1,0 +1,143 @@
+/** The Devices page and ticket enrichment: what the inventory knows of a device, within the person's schools. */
+import type { Kysely, Selectable } from "kysely";
+import { type DeviceDetail, type InventoryDevice, isAllowed } from "../../shared";
+import { ApiError } from "../errors";
+import type { Database, DeviceTable } from "../store/schema";
+import { type SchoolScope, withinSchools } from "../store/ticket-desk";
+import type { StaffPrincipal } from "./staff-accounts";
+import { toConsoleTicket } from "./ticket-desk";
+
+const optional = <T>(value: T | null) => value ?? undefined;
+
+export function toInventoryDevice(row: Selectable<DeviceTable>): InventoryDevice {
+  return {
+    deviceId: row.deviceId,
+    serialNumber: optional(row.serialNumber),
+    status: optional(row.status),
+    orgUnitPath: optional(row.orgUnitPath),
+    model: optional(row.model),
+    osVersion: optional(row.osVersion),
+    aueDate: optional(row.aueDate),
+    lastSync: optional(row.lastSync),
+    annotatedUser: optional(row.annotatedUser),
+    annotatedAssetId: optional(row.annotatedAssetId),
+    annotatedLocation: optional(row.annotatedLocation),
+    notes: optional(row.notes),
+    recentUsers: JSON.parse(row.recentUsers) as string[],
+    macAddress: optional(row.macAddress),
+    lastKnownNetwork: JSON.parse(row.lastKnownNetwork) as InventoryDevice["lastKnownNetwork"],
+    batteryHealth: optional(row.batteryHealth),
+    batteryCycleCount: optional(row.batteryCycleCount),
+    diskTotalBytes: optional(row.diskTotalBytes),
+    diskFreeBytes: optional(row.diskFreeBytes),
+    removedAt: optional(row.removedAt),
+  };
+}
+
+function escapeLike(value: string): string {
+  return value.replace(/[\\%_]/g, (ch) => `\\${ch}`);
+}
+
+export async function searchDevices(
+  db: Kysely<Database>,
+  scope: SchoolScope,
+  query: { q?: string; ou?: string; status?: string; cursor?: string; limit: number },
+): Promise<{ devices: InventoryDevice[]; nextCursor?: string }> {
+  let q = db.selectFrom("devices").selectAll().where(withinSchools<"devices">(scope, "devices.orgUnitPath"));
+  if (query.ou) q = q.where(withinSchools<"devices">({ all: false, schools: [query.ou] }, "devices.orgUnitPath"));
+  if (query.status) q = q.where("status", "=", query.status.toUpperCase());
+  const text = query.q?.trim();
+  if (text) {
+    const pattern = `%${escapeLike(text.toLowerCase())}%`;
+    q = q.where((eb) =>
+      eb.or([
+        eb(eb.fn("upper", ["serialNumber"]), "=", text.toUpperCase()),
+        eb(eb.fn("upper", ["annotatedAssetId"]), "=", text.toUpperCase()),
+        eb(eb.fn("lower", ["annotatedUser"]), "like", pattern),
+      ]),
+    );
+  }
+  if (query.cursor) q = q.where("deviceId", ">", query.cursor);
+  const rows = await q
+    .orderBy("deviceId")
+    .limit(query.limit + 1)
+    .execute();
+  const page = rows.slice(0, query.limit);
+  return {
+    devices: page.map(toInventoryDevice),
+    nextCursor: rows.length > query.limit ? page.at(-1)?.deviceId : undefined,
+  };
+}
+
+export async function deviceDetailFor(
+  db: Kysely<Database>,
+  staff: StaffPrincipal,
+  deviceId: string,
+): Promise<DeviceDetail> {
+  const row = await db.selectFrom("devices").selectAll().where("deviceId", "=", deviceId).executeTakeFirst();
+  if (!row || !isAllowed(staff.grants, "device.read", row.orgUnitPath)) {
+    throw new ApiError(404, "not_found", "There is no such device you can see.");
+  }
+  const [assignments, tickets] = await Promise.all([
+    db.selectFrom("deviceAssignments").selectAll().where("deviceId", "=", deviceId).orderBy("id", "desc").execute(),
+    db
+      .selectFrom("tickets")
+      .selectAll()
+      .where((eb) =>
+        eb.or([
+          eb("directoryDeviceId", "=", deviceId),
+          ...(row.serialNumber ? [eb("serialNumber", "=", row.serialNumber)] : []),
+        ]),
+      )
+      .orderBy("number", "desc")
+      .limit(50)
+      .execute(),
+  ]);
+  return {
+    ...toInventoryDevice(row),
+    assignments: assignments.map((a) => ({
+      userEmail: a.userEmail,
+      startedAt: a.startedAt,
+      endedAt: optional(a.endedAt),
+    })),
+    tickets: tickets.filter((t) => isAllowed(staff.grants, "ticket.read", t.school)).map((t) => toConsoleTicket(t)),
+  };
+}
+
+/** The inventory's device behind a ticket: by Google's device id, else by serial number. */
+export async function deviceForTicket(
+  db: Kysely<Database>,
+  directoryDeviceId: string | null,
+  serialNumber: string | null,
+) {
+  if (directoryDeviceId) {
+    const byId = await db
+      .selectFrom("devices")
+      .selectAll()
+      .where("deviceId", "=", directoryDeviceId)
+      .executeTakeFirst();
+    if (byId) return byId;
+  }
+  if (!serialNumber) return undefined;
+  return db
+    .selectFrom("devices")
+    .selectAll()
+    .where("serialNumber", "=", serialNumber)
+    .where("removedAt", "is", null)
+    .executeTakeFirst();
+}
+
+/** How an enrolling device compares with the inventory; undefined while the inventory is empty. */
+export async function inventoryMatch(
+  db: Kysely<Database>,
+  device: { directoryDeviceId?: string; serialNumber?: string },
+): Promise<string | undefined> {
+  const any = await db.selectFrom("devices").select("deviceId").limit(1).executeTakeFirst();
+  if (!any) return undefined;
+  const row = await deviceForTicket(db, device.directoryDeviceId ?? null, device.serialNumber ?? null);
+  if (!row) return "unknown";
+  if (device.serialNumber && row.serialNumber && row.serialNumber.toUpperCase() !== device.serialNumber.toUpperCase())
+    return "mismatch";
+  if (device.directoryDeviceId && row.deviceId !== device.directoryDeviceId) return "mismatch";
+  return "known";
+}

@@ -1,0 +1,64 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { consoleTicketDetail, deviceDetail, devicePage } from "../../shared";
+import { createTestAgent, lincolnToken, type TestAgent } from "../support/agent";
+import { type District, seedDistrict } from "../support/district";
+import { type SignedIn, signIn } from "../support/staff";
+
+let agent: TestAgent;
+let district: District;
+let lead: SignedIn;
+beforeEach(async () => {
+  agent = await createTestAgent();
+  district = await seedDistrict(agent);
+  lead = await signIn(agent, district.staffEmail("school_it_lead"));
+});
+afterEach(() => agent.close());
+
+describe("/api/devices", () => {
+  it("finds devices by serial, asset tag or student, only in the person's schools", async () => {
+    const search = async (q: string) =>
+      devicePage
+        .parse(await (await lead.request(`/api/devices?q=${encodeURIComponent(q)}`)).json())
+        .devices.map((d) => d.deviceId);
+    expect(await search("lhs1234567")).toEqual([district.inventory.lincoln]);
+    expect(await search("student@")).toEqual([district.inventory.lincoln]);
+    expect(await search("WMS7654321")).toEqual([]);
+    const all = devicePage.parse(await (await lead.request("/api/devices")).json());
+    expect(all.devices.map((d) => d.deviceId)).toEqual([district.inventory.lincoln]);
+  });
+
+  it("shows a device with its tickets and assignment history", async () => {
+    const ticket = await district.file("lincoln");
+    const detail = deviceDetail.parse(await (await lead.request(`/api/devices/${district.inventory.lincoln}`)).json());
+    expect(detail.tickets.map((t) => t.number)).toEqual([ticket]);
+    expect(detail.assignments).toEqual([expect.objectContaining({ userEmail: "student@example.org" })]);
+    expect((await lead.request(`/api/devices/${district.inventory.washington}`)).status).toBe(404);
+  });
+
+  it("puts the inventory's facts on the ticket: model, AUE, battery health, assigned student", async () => {
+    const number = await district.file("lincoln");
+    const detail = consoleTicketDetail.parse(await (await lead.request(`/api/tickets/${number}`)).json());
+    expect(detail.device).toMatchObject({
+      deviceId: district.inventory.lincoln,
+      model: "Lenovo 100e Chromebook Gen 3",
+      aueDate: "2029-06-01T00:00:00Z",
+      batteryHealth: "BATTERY_REPLACE_SOON",
+      annotatedUser: "student@example.org",
+    });
+  });
+
+  it("checks an enrolling device against the inventory", async () => {
+    await agent.enroll({ serialNumber: "LHS1234567", directoryDeviceId: district.inventory.lincoln }, lincolnToken);
+    await agent.enroll({ serialNumber: "NOTINGOOGLE1" }, lincolnToken);
+    await agent.enroll({ serialNumber: "WRONGSERIAL", directoryDeviceId: district.inventory.lincoln }, lincolnToken);
+    const rows = await agent.store.db
+      .selectFrom("deviceEnrollments")
+      .select(["serialNumber", "inventoryMatch"])
+      .execute();
+    expect(Object.fromEntries(rows.map((r) => [r.serialNumber, r.inventoryMatch]))).toMatchObject({
+      LHS1234567: "known",
+      NOTINGOOGLE1: "unknown",
+      WRONGSERIAL: "mismatch",
+    });
+  });
+});
