@@ -5,6 +5,7 @@ import { createApp } from "./app";
 import type { AgentConfig } from "./config";
 import { connectGoogle } from "./google/connect";
 import { directoryAdapter } from "./google/directory";
+import { telemetryAdapter } from "./google/telemetry";
 import { inventoryJobs } from "./jobs/inventory-jobs";
 import { JobRunner } from "./jobs/runner";
 import { startScheduler } from "./jobs/scheduler";
@@ -23,7 +24,11 @@ export async function startAgent(
 ): Promise<RunningAgent> {
   const store = await openStore(config.store);
   const google = await connectGoogle(config, log);
-  const jobs = new JobRunner(store.db, inventoryJobs(config, directoryAdapter(google.client)), log);
+  const jobs = new JobRunner(
+    store.db,
+    inventoryJobs(config, directoryAdapter(google.client), telemetryAdapter(google.client)),
+    log,
+  );
   const scheduler = config.jobs.enabled ? startScheduler(jobs) : undefined;
   const app = createApp({ db: store.db, config, log, now: () => new Date(), jobs, google });
   let server: ServerType;
@@ -57,6 +62,7 @@ export async function startAgent(
     store,
     async close() {
       await scheduler?.stop();
+      await jobs.idle();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         (server as { closeAllConnections?: () => void }).closeAllConnections?.();

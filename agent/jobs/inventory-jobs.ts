@@ -1,15 +1,21 @@
 /** The inventory's scheduled jobs: a nightly full sync and a frequent incremental one. */
 import type { AgentConfig } from "../config";
 import type { DirectoryAdapter } from "../google/directory";
-import { fullSync, incrementalSync } from "../services/inventory-sync";
+import type { TelemetryAdapter } from "../google/telemetry";
+import { fullSync, incrementalSync, syncTelemetry } from "../services/inventory-sync";
 import type { JobDefinition } from "./runner";
 
-export function inventoryJobs(config: AgentConfig, directory: DirectoryAdapter): JobDefinition[] {
+export function inventoryJobs(
+  config: AgentConfig,
+  directory: DirectoryAdapter,
+  telemetry: TelemetryAdapter,
+): JobDefinition[] {
   return [
     {
       name: "inventory-full-sync",
       title: "Inventory: full sync",
-      description: "Walks every OU's devices in Google and marks devices Google no longer lists as removed.",
+      description:
+        "Walks every OU's devices in Google, marks devices Google no longer lists as removed, and reads battery and disk telemetry.",
       schedule: config.jobs.inventoryFullCron,
       timezone: config.jobs.timezone,
       leaseMs: 2 * 60_000,
@@ -19,7 +25,19 @@ export function inventoryJobs(config: AgentConfig, directory: DirectoryAdapter):
           onProgress: (p) =>
             void progress({ ousDone: p.ousDone, ousTotal: p.ousTotal, devicesSeen: p.devicesSeen }).catch(() => {}),
         });
-        return { ousTotal: result.ousTotal, devicesSeen: result.devicesSeen, removed: result.removed ?? 0 };
+        await progress({
+          ousDone: result.ousDone,
+          ousTotal: result.ousTotal,
+          devicesSeen: result.devicesSeen,
+          phase: "telemetry",
+        });
+        const telemetryDevices = await syncTelemetry(db, telemetry);
+        return {
+          ousTotal: result.ousTotal,
+          devicesSeen: result.devicesSeen,
+          removed: result.removed ?? 0,
+          telemetryDevices,
+        };
       },
     },
     {

@@ -59,6 +59,12 @@ export class JobRunner {
     return this.#running.has(name);
   }
 
+  /** Resolves once no job is running in this process (or after `timeoutMs`): for a clean shutdown. */
+  async idle(timeoutMs = 30_000): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    while (this.#running.size && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+
   async run(name: string, trigger: "schedule" | "manual", slot = `manual:${randomUUID()}`): Promise<RunOutcome> {
     const job = this.#jobs.get(name);
     if (!job) return { ran: false, reason: "unknown-job" };

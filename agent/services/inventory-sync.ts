@@ -7,8 +7,16 @@
 import { randomUUID } from "node:crypto";
 import type { Kysely } from "kysely";
 import type { ChromeOsDevice, DirectoryAdapter } from "../google/directory";
+import type { TelemetryAdapter } from "../google/telemetry";
 import type { Logger } from "../log";
-import { type DeviceRow, readSyncState, tombstoneUnseen, upsertDevices, writeSyncState } from "../store/devices";
+import {
+  type DeviceRow,
+  readSyncState,
+  tombstoneUnseen,
+  updateTelemetry,
+  upsertDevices,
+  writeSyncState,
+} from "../store/devices";
 import type { Database } from "../store/schema";
 
 export interface SyncProgress {
@@ -176,4 +184,32 @@ export async function incrementalSync(
   await writeSyncState(db, lastSyncState, { startedAt, kind: "incremental" }, progress.finishedAt);
   options.log?.info("inventory incremental sync finished", { since, devices: progress.devicesSeen });
   return progress;
+}
+
+/** Copies battery health and disk use from Chrome Management telemetry onto the inventory. */
+export async function syncTelemetry(
+  db: Kysely<Database>,
+  telemetry: TelemetryAdapter,
+  now: () => Date = () => new Date(),
+): Promise<number> {
+  let pageToken: string | undefined;
+  let updated = 0;
+  do {
+    const page = await telemetry.listPage(pageToken);
+    const at = now().toISOString();
+    for (const device of page.devices) {
+      if (!device.deviceId) continue;
+      const battery = device.batteryStatusReport?.at(-1);
+      await updateTelemetry(db, device.deviceId, {
+        batteryHealth: battery?.batteryHealth ?? null,
+        batteryCycleCount: battery?.cycleCount ?? null,
+        diskTotalBytes: device.storageInfo?.totalDiskBytes ?? null,
+        diskFreeBytes: device.storageInfo?.availableDiskBytes ?? null,
+        telemetryAt: at,
+      });
+      updated += 1;
+    }
+    pageToken = page.nextPageToken;
+  } while (pageToken);
+  return updated;
 }

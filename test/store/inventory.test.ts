@@ -2,9 +2,10 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
 import { createGoogleClient } from "../../agent/google/client";
 import { directoryAdapter } from "../../agent/google/directory";
+import { telemetryAdapter } from "../../agent/google/telemetry";
 import { seedDistrict } from "../../agent/sandbox/seed";
 import { type RunningSandbox, startSandbox } from "../../agent/sandbox/server";
-import { fullSync, incrementalSync } from "../../agent/services/inventory-sync";
+import { fullSync, incrementalSync, syncTelemetry } from "../../agent/services/inventory-sync";
 import { openStore, type Store } from "../../agent/store/db";
 import { type Backend, postgresBackend, sqliteBackend } from "../support/databases";
 
@@ -150,5 +151,25 @@ describe.each(backends)("inventory sync on $name", (backend) => {
       ["new.student@students.demo-district.example.org", true],
     ]);
     device.annotatedUser = previousUser;
+  });
+
+  it("adds battery health and disk use from telemetry", async () => {
+    await fullSync(store.db, directory());
+    const google = createGoogleClient({ rootUrl: sandbox.url, retry: fast });
+    expect(await syncTelemetry(store.db, telemetryAdapter(google))).toBe(700);
+    const failing = [...sandbox.context.district.telemetry.values()].find(
+      (t) => t.batteryStatusReport?.[0]?.batteryHealth === "BATTERY_REPLACE_NOW",
+    );
+    const row = await store.db
+      .selectFrom("devices")
+      .selectAll()
+      .where("deviceId", "=", failing?.deviceId as string)
+      .executeTakeFirstOrThrow();
+    expect(row).toMatchObject({
+      batteryHealth: "BATTERY_REPLACE_NOW",
+      diskTotalBytes: failing?.storageInfo?.totalDiskBytes,
+      diskFreeBytes: failing?.storageInfo?.availableDiskBytes,
+    });
+    expect(row.batteryCycleCount).toBe(failing?.batteryStatusReport?.[0]?.cycleCount);
   });
 });

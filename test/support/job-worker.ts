@@ -32,5 +32,6 @@ const runner = new JobRunner(
 const scheduler = startScheduler(runner);
 await new Promise((resolve) => setTimeout(resolve, Number(seconds) * 1000));
 await scheduler.stop();
+await runner.idle();
 await store.close();
 process.exit(0);
