@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { type ServerType, serve } from "@hono/node-server";
 import { createApp } from "./app";
 import type { AgentConfig } from "./config";
-import { connectGoogle } from "./google/connect";
+import { connectGoogle, type GoogleConnection } from "./google/connect";
 import { directoryAdapter } from "./google/directory";
 import { telemetryAdapter } from "./google/telemetry";
 import { inventoryJobs } from "./jobs/inventory-jobs";
@@ -15,6 +15,8 @@ import { openStore, type Store } from "./store/db";
 export interface RunningAgent {
   url: string;
   store: Store;
+  google: GoogleConnection;
+  jobs: JobRunner;
   close(): Promise<void>;
 }
 
@@ -60,6 +62,8 @@ export async function startAgent(
   return {
     url,
     store,
+    google,
+    jobs,
     async close() {
       await scheduler?.stop();
       await jobs.idle();

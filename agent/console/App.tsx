@@ -2,7 +2,11 @@
 import { useEffect, useState } from "preact/hooks";
 import { staffRoleLabels } from "../../shared";
 import { api, whenSignedOut } from "./api";
+import { DevicePage } from "./pages/DevicePage";
+import { Devices } from "./pages/Devices";
+import { Jobs } from "./pages/Jobs";
 import { Queue } from "./pages/Queue";
+import { Settings } from "./pages/Settings";
 import { SignIn } from "./pages/SignIn";
 import { TicketPage } from "./pages/TicketPage";
 import { Users } from "./pages/Users";
@@ -39,12 +43,27 @@ export function App() {
           TechDesk
         </a>
         <nav aria-label="Main">
-          <a href="#/tickets" aria-current={route.page !== "users" ? "page" : undefined}>
+          <a href="#/tickets" aria-current={route.page === "queue" || route.page === "ticket" ? "page" : undefined}>
             Tickets
           </a>
+          {session.permissions.includes("device.read") && (
+            <a href="#/devices" aria-current={route.page === "devices" || route.page === "device" ? "page" : undefined}>
+              Devices
+            </a>
+          )}
+          {session.permissions.includes("job.read") && (
+            <a href="#/jobs" aria-current={route.page === "jobs" ? "page" : undefined}>
+              Jobs
+            </a>
+          )}
           {session.permissions.includes("user.manage") && (
             <a href="#/users" aria-current={route.page === "users" ? "page" : undefined}>
               Users and roles
+            </a>
+          )}
+          {session.permissions.includes("user.manage") && (
+            <a href="#/settings" aria-current={route.page === "settings" ? "page" : undefined}>
+              Settings
             </a>
           )}
         </nav>
@@ -66,6 +85,10 @@ export function App() {
           <TicketPage number={route.number} session={session} onBack={() => go("#/tickets")} />
         )}
         {route.page === "users" && <Users session={session} />}
+        {route.page === "devices" && <Devices query={route.query} />}
+        {route.page === "device" && <DevicePage deviceId={route.deviceId} />}
+        {route.page === "jobs" && <Jobs />}
+        {route.page === "settings" && <Settings />}
       </main>
     </>
   );

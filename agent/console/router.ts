@@ -1,13 +1,25 @@
 /** A small hash router: #/tickets, #/tickets/123, #/users. */
 import { useEffect, useState } from "preact/hooks";
 
-export type Route = { page: "queue"; query: string } | { page: "ticket"; number: number } | { page: "users" };
+export type Route =
+  | { page: "queue"; query: string }
+  | { page: "ticket"; number: number }
+  | { page: "users" }
+  | { page: "devices"; query: string }
+  | { page: "device"; deviceId: string }
+  | { page: "jobs" }
+  | { page: "settings" };
 
 export function parseRoute(hash: string): Route {
   const [path = "", query = ""] = hash.replace(/^#/, "").split("?");
   const ticket = path.match(/^\/tickets\/(\d+)$/);
   if (ticket) return { page: "ticket", number: Number(ticket[1]) };
   if (path === "/users") return { page: "users" };
+  const device = path.match(/^\/devices\/([^/]+)$/);
+  if (device) return { page: "device", deviceId: decodeURIComponent(device[1] as string) };
+  if (path === "/devices") return { page: "devices", query };
+  if (path === "/jobs") return { page: "jobs" };
+  if (path === "/settings") return { page: "settings" };
   return { page: "queue", query };
 }
 

@@ -37,7 +37,9 @@ function openPostgres(connectionString: string): Kysely<Database> {
   const pool = new pg.Pool({ connectionString, max: 10 });
   // An idle connection the server ends (restart, failover, admin) is replaced on next use; without a
   // listener its error would crash the agent.
-  pool.on("error", (error) => console.error(JSON.stringify({ level: "warn", message: "idle database connection lost", error: error.message })));
+  pool.on("error", (error) =>
+    console.error(JSON.stringify({ level: "warn", message: "idle database connection lost", error: error.message })),
+  );
   return new Kysely<Database>({
     dialect: new PostgresDialect({ pool }),
     plugins: [new CamelCasePlugin()],

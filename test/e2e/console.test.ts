@@ -254,4 +254,35 @@ describe("the staff console", () => {
     await newcomer.close();
     await page.close();
   });
+
+  it("syncs the demo district from the Jobs page and finds a student's device on the Devices page", async () => {
+    const page = await signedIn("admin@district.example.org");
+    await page.getByRole("link", { name: "Jobs" }).click();
+    const job = page.getByRole("region", { name: "Inventory: full sync" });
+    await job.getByRole("button", { name: "Run now" }).click();
+    await expect
+      .poll(() => page.getByTestId("last-run-inventory-full-sync").textContent(), { timeout: 60_000, interval: 500 })
+      .toMatch(/succeeded.*devices seen: 2000/);
+
+    const lead = await signedIn("lead@lincoln.example.org");
+    await lead.getByRole("link", { name: "Jobs" }).click();
+    await lead.getByRole("heading", { name: "Jobs" }).waitFor();
+    expect(await lead.getByRole("button", { name: "Run now" }).count()).toBe(0);
+
+    // A real device of the sandbox district behind the agent, to look for.
+    const sandboxDevice = [...(agent.google.sandbox?.context.district.devices.values() ?? [])].find(
+      (d) => d.orgUnitPath?.startsWith(lincoln) && d.annotatedUser,
+    );
+    await lead.getByRole("link", { name: "Devices" }).click();
+    await lead.getByLabel("Search").fill(sandboxDevice?.annotatedUser ?? "");
+    await lead.getByRole("button", { name: "Find" }).click();
+    await lead.getByRole("link", { name: sandboxDevice?.serialNumber ?? "" }).click();
+    await lead.getByRole("heading", { name: "Assignment history" }).waitFor();
+    const facts = await lead.getByRole("region", { name: "From Google" }).textContent();
+    expect(facts).toContain(sandboxDevice?.model);
+    expect(facts).toContain(sandboxDevice?.annotatedUser);
+    expect(await lead.locator("ol.timeline").textContent()).toContain(sandboxDevice?.annotatedUser);
+    await lead.close();
+    await page.close();
+  });
 });

@@ -2,6 +2,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { type ConsoleTicketDetail, problemCategoryLabels } from "../../../shared";
 import { api } from "../api";
+import { DeviceFacts } from "../components/DeviceFacts";
 import { Diagnostics } from "../components/Diagnostics";
 import { TicketActions } from "../components/TicketActions";
 import { Timeline } from "../components/Timeline";
@@ -60,6 +61,21 @@ export function TicketPage({ number, onBack }: { number: number; session: Sessio
         </div>
         <div>
           <h2>Diagnostics</h2>
+          {ticket.inventoryMatch && ticket.inventoryMatch !== "known" && (
+            <p class="notice">
+              The reporting device{" "}
+              {ticket.inventoryMatch === "unknown"
+                ? "is not in Google's inventory"
+                : "does not match Google's record of it"}
+              : check it in person.
+            </p>
+          )}
+          {ticket.device && (
+            <p>
+              <a href={`#/devices/${encodeURIComponent(ticket.device.deviceId)}`}>Open the device</a>
+            </p>
+          )}
+          {ticket.device && <DeviceFacts device={ticket.device} />}
           <Diagnostics snapshot={ticket.diagnostics} />
         </div>
       </div>

@@ -1,0 +1,62 @@
+/** One device: Google's facts, its tickets, and who it has been assigned to over time. */
+import { useEffect, useState } from "preact/hooks";
+import { type DeviceDetail, problemCategoryLabels } from "../../../shared";
+import { api } from "../api";
+import { DeviceFacts } from "../components/DeviceFacts";
+import { statusLabels, when } from "../format";
+
+export function DevicePage({ deviceId }: { deviceId: string }) {
+  const [device, setDevice] = useState<DeviceDetail>();
+  const [error, setError] = useState<string>();
+  useEffect(() => {
+    api<DeviceDetail>(`/api/devices/${encodeURIComponent(deviceId)}`)
+      .then(setDevice)
+      .catch((failure: Error) => setError(failure.message));
+  }, [deviceId]);
+  if (error)
+    return (
+      <p class="error" role="alert">
+        {error}
+      </p>
+    );
+  if (!device) return <p class="loading">Loading…</p>;
+  return (
+    <article aria-labelledby="device-heading">
+      <p>
+        <a href="#/devices">← All devices</a>
+      </p>
+      <h1 id="device-heading">
+        {device.serialNumber ?? device.deviceId}
+        {device.annotatedAssetId ? ` · ${device.annotatedAssetId}` : ""}
+      </h1>
+      {device.removedAt && <p class="notice">Google no longer lists this device (since {when(device.removedAt)}).</p>}
+      <div class="columns">
+        <div>
+          <DeviceFacts device={device} />
+          <h2>Assignment history</h2>
+          <ol class="timeline">
+            {device.assignments.map((a) => (
+              <li key={`${a.userEmail}-${a.startedAt}`}>
+                <strong>{a.userEmail}</strong> · from {when(a.startedAt)}
+                {a.endedAt ? ` to ${when(a.endedAt)}` : " (now)"}
+              </li>
+            ))}
+          </ol>
+          {device.assignments.length === 0 && <p class="muted">Never assigned to a student.</p>}
+        </div>
+        <div>
+          <h2>Tickets</h2>
+          <ul class="timeline">
+            {device.tickets.map((t) => (
+              <li key={t.number}>
+                <a href={`#/tickets/${t.number}`}>#{t.number}</a> · {problemCategoryLabels[t.category]} ·{" "}
+                {statusLabels[t.status]} · {when(t.createdAt)}
+              </li>
+            ))}
+          </ul>
+          {device.tickets.length === 0 && <p class="muted">No tickets for this device.</p>}
+        </div>
+      </div>
+    </article>
+  );
+}

@@ -1,0 +1,109 @@
+/** Scheduled jobs: when they run, how their last runs went (progress, duration, errors), and Run now. */
+import { useEffect, useState } from "preact/hooks";
+import { api } from "../api";
+import { when } from "../format";
+
+interface JobRun {
+  id: number;
+  trigger: string;
+  status: string;
+  startedAt: string;
+  finishedAt?: string;
+  durationMs?: number;
+  error?: string;
+  detail: Record<string, unknown>;
+}
+interface Job {
+  name: string;
+  title: string;
+  description: string;
+  schedule: string;
+  timezone?: string;
+  runs: JobRun[];
+}
+
+function describeDetail(detail: Record<string, unknown>): string {
+  return Object.entries(detail)
+    .map(([k, v]) => `${k.replace(/([A-Z])/g, " $1").toLowerCase()}: ${v}`)
+    .join(", ");
+}
+
+export function Jobs() {
+  const [data, setData] = useState<{ canRun: boolean; jobs: Job[] }>();
+  const [error, setError] = useState<string>();
+  const [notice, setNotice] = useState<string>();
+  const load = () =>
+    api<{ canRun: boolean; jobs: Job[] }>("/api/jobs")
+      .then(setData)
+      .catch((failure: Error) => setError(failure.message));
+  useEffect(() => {
+    load();
+    // Runs move on by themselves: keep the page current while it is open.
+    const timer = setInterval(load, 3000);
+    return () => clearInterval(timer);
+  }, []);
+
+  async function runNow(job: Job) {
+    setError(undefined);
+    try {
+      await api(`/api/jobs/${job.name}/run`, { method: "POST", body: {} });
+      setNotice(`${job.title} started.`);
+      setTimeout(load, 300);
+    } catch (failure) {
+      setError((failure as Error).message);
+    }
+  }
+
+  return (
+    <section aria-labelledby="jobs-heading">
+      <h1 id="jobs-heading">Jobs</h1>
+      {error && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
+      {notice && <p role="status">{notice}</p>}
+      {data?.jobs.map((job) => {
+        const last = job.runs[0];
+        return (
+          <section class="facts job" key={job.name} aria-label={job.title}>
+            <h2>{job.title}</h2>
+            <p class="muted">
+              {job.description} Schedule: <code>{job.schedule}</code>
+              {job.timezone ? ` (${job.timezone})` : ""}.
+            </p>
+            {last ? (
+              <p data-testid={`last-run-${job.name}`}>
+                Last run: <strong>{last.status}</strong> ({last.trigger}), started {when(last.startedAt)}
+                {last.durationMs !== undefined ? `, took ${(last.durationMs / 1000).toFixed(1)} s` : ""}
+                {Object.keys(last.detail).length ? ` — ${describeDetail(last.detail)}` : ""}
+                {last.error ? <span class="error"> — {last.error}</span> : null}
+              </p>
+            ) : (
+              <p>Not run yet.</p>
+            )}
+            {job.runs.length > 1 && (
+              <details>
+                <summary>Earlier runs</summary>
+                <ul>
+                  {job.runs.slice(1).map((r) => (
+                    <li key={r.id}>
+                      {when(r.startedAt)}: {r.status}
+                      {r.durationMs !== undefined ? `, ${(r.durationMs / 1000).toFixed(1)} s` : ""}
+                      {r.error ? ` — ${r.error}` : ""}
+                    </li>
+                  ))}
+                </ul>
+              </details>
+            )}
+            {data.canRun && (
+              <button type="button" class="secondary" onClick={() => runNow(job)} disabled={last?.status === "running"}>
+                Run now
+              </button>
+            )}
+          </section>
+        );
+      })}
+    </section>
+  );
+}
