@@ -5,7 +5,7 @@
 import { randomUUID } from "node:crypto";
 import type { Context, Hono } from "hono";
 import type { DirectoryDevice, SandboxDistrict } from "./district";
-import { isWithin, orgUnitByPath } from "./district";
+import { devicesInOu, invalidateOuIndex, isWithin, orgUnitByPath } from "./district";
 import { googleError } from "./errors";
 import { applyFields, parseFields } from "./fields";
 import type { SandboxContext } from "./server";
@@ -101,16 +101,16 @@ function listDevices(c: Context, district: SandboxDistrict) {
       `Invalid value for maxResults: ${q.maxResults}. Values must be within the range: [1, ${maxDevicesPerPage}]`,
     );
   }
-  let devices = [...district.devices.values()];
-  if (q.orgUnitPath) {
+  let devices: DirectoryDevice[];
+  if (q.orgUnitPath && q.includeChildOrgunits !== "true") {
+    if (!orgUnitByPath(district, q.orgUnitPath))
+      return googleError(c, 400, "invalid", `Invalid Input: orgUnitPath ${q.orgUnitPath}`);
+    devices = devicesInOu(district, q.orgUnitPath);
+  } else devices = [...district.devices.values()];
+  if (q.orgUnitPath && q.includeChildOrgunits === "true") {
     const ou = orgUnitByPath(district, q.orgUnitPath);
     if (!ou) return googleError(c, 400, "invalid", `Invalid Input: orgUnitPath ${q.orgUnitPath}`);
-    const children = q.includeChildOrgunits === "true";
-    devices = devices.filter((d) =>
-      children
-        ? isWithin(d.orgUnitPath ?? "", q.orgUnitPath as string)
-        : d.orgUnitPath?.toLowerCase() === q.orgUnitPath?.toLowerCase(),
-    );
+    devices = devices.filter((d) => isWithin(d.orgUnitPath ?? "", q.orgUnitPath as string));
   }
   if (q.query) {
     const terms = queryTerms(q.query);
@@ -224,6 +224,7 @@ export function registerDirectory(app: Hono, { district }: SandboxContext) {
         for (const key of writable) if (change[key] !== undefined) Object.assign(device, { [key]: change[key] });
         if (change.orgUnitPath)
           device.orgUnitId = orgUnitByPath(district, change.orgUnitPath)?.orgUnitId?.replace(/^id:/, "");
+        if (change.orgUnitPath) invalidateOuIndex(district);
         device.etag = `"${randomUUID()}"`;
         return c.json(device);
       }
@@ -293,6 +294,7 @@ async function moveDevicesToOu(c: Context, district: SandboxDistrict) {
     device.orgUnitPath = ou.orgUnitPath;
     device.orgUnitId = ou.orgUnitId?.replace(/^id:/, "");
   }
+  invalidateOuIndex(district);
   return c.body(null, 204);
 }
 

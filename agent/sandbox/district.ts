@@ -56,3 +56,29 @@ export function isWithin(path: string, parent: string): boolean {
   const q = parent.toLowerCase();
   return q === "/" || p === q || p.startsWith(`${q}/`);
 }
+
+const ouIndexes = new WeakMap<SandboxDistrict, { size: number; byOu: Map<string, DirectoryDevice[]> }>();
+
+/**
+ * The devices directly in one OU, from an index so a 100,000-device district pages quickly. The
+ * index is rebuilt when devices are added or removed, or after `invalidateOuIndex` (a device moved).
+ */
+export function devicesInOu(district: SandboxDistrict, path: string): DirectoryDevice[] {
+  let index = ouIndexes.get(district);
+  if (!index || index.size !== district.devices.size) {
+    const byOu = new Map<string, DirectoryDevice[]>();
+    for (const device of district.devices.values()) {
+      const key = (device.orgUnitPath ?? "").toLowerCase();
+      const list = byOu.get(key);
+      if (list) list.push(device);
+      else byOu.set(key, [device]);
+    }
+    index = { size: district.devices.size, byOu };
+    ouIndexes.set(district, index);
+  }
+  return index.byOu.get(path.toLowerCase()) ?? [];
+}
+
+export function invalidateOuIndex(district: SandboxDistrict): void {
+  ouIndexes.delete(district);
+}

@@ -33,6 +33,25 @@ export interface SyncProgress {
 }
 
 const fullSyncState = "inventory.full";
+
+/** Only the fields the inventory keeps: a fraction of a FULL device, so pages travel and parse faster. */
+export const syncFields = `nextPageToken,chromeosdevices(${[
+  "deviceId",
+  "serialNumber",
+  "status",
+  "orgUnitPath",
+  "model",
+  "osVersion",
+  "autoUpdateThrough",
+  "lastSync",
+  "annotatedUser",
+  "annotatedAssetId",
+  "annotatedLocation",
+  "notes",
+  "recentUsers",
+  "macAddress",
+  "lastKnownNetwork",
+].join(",")})`;
 const lastSyncState = "inventory.last";
 
 export function toDeviceRow(device: ChromeOsDevice, runId: string | null, at: string): DeviceRow {
@@ -76,7 +95,12 @@ async function walkOu(
   const now = options.now ?? (() => new Date());
   let pageToken = progress.pending[ou] || undefined;
   do {
-    const page = await directory.listDevicesPage({ orgUnitPath: ou, includeChildOrgunits: false, pageToken });
+    const page = await directory.listDevicesPage({
+      orgUnitPath: ou,
+      includeChildOrgunits: false,
+      pageToken,
+      fields: syncFields,
+    });
     const at = now().toISOString();
     await upsertDevices(
       db,
@@ -168,7 +192,7 @@ export async function incrementalSync(
   };
   let pageToken: string | undefined;
   do {
-    const page = await directory.listDevicesPage({ query: `sync:${since}..`, pageToken });
+    const page = await directory.listDevicesPage({ query: `sync:${since}..`, pageToken, fields: syncFields });
     const at = now().toISOString();
     await upsertDevices(
       db,

@@ -17,13 +17,20 @@ export async function upsertDevices(db: Kysely<Database>, rows: DeviceRow[], at:
         await trx.selectFrom("devices").select(["deviceId", "annotatedUser"]).where("deviceId", "in", ids).execute()
       ).map((r) => [r.deviceId, r.annotatedUser]),
     );
+    // One statement a page: every column from Google replaces the stored one (`excluded.*`).
+    const columns = Object.keys(rows[0] ?? {}).filter((k) => k !== "deviceId") as (keyof DeviceRow)[];
+    await trx
+      .insertInto("devices")
+      .values(rows.map((row) => ({ ...row, removedAt: null })))
+      .onConflict((oc) =>
+        oc.column("deviceId").doUpdateSet((eb) => ({
+          ...Object.fromEntries(columns.map((column) => [column, eb.ref(`excluded.${column}` as "excluded.status")])),
+          removedAt: null,
+        })),
+      )
+      .execute();
     for (const row of rows) {
-      const { deviceId, ...rest } = row;
-      await trx
-        .insertInto("devices")
-        .values({ ...row, removedAt: null })
-        .onConflict((oc) => oc.column("deviceId").doUpdateSet({ ...rest, removedAt: null }))
-        .execute();
+      const { deviceId } = row;
       const previous = before.get(deviceId) ?? null;
       const next = row.annotatedUser || null;
       if ((previous || null) === next) continue;
