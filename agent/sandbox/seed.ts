@@ -88,6 +88,8 @@ export interface SeedOptions {
   /** Schools; each gets Students, Staff and Loaners OUs. */
   schools?: readonly string[];
   now?: Date;
+  /** How long ago devices last synced, in days: [from, to). */
+  syncedDaysAgo?: [number, number];
 }
 
 export function seedDistrict(options: SeedOptions = {}): SandboxDistrict {
@@ -122,7 +124,10 @@ export function seedDistrict(options: SeedOptions = {}): SandboxDistrict {
     const deviceId = `${hex(random, 8)}-${hex(random, 4)}-${hex(random, 4)}-${hex(random, 4)}-${hex(random, 12)}`;
     const serialNumber = `5CD${hex(random, 7).toUpperCase()}`;
     const user = `${firstNames[Math.floor(random() * firstNames.length)]}.${lastNames[Math.floor(random() * lastNames.length)]}${n}@students.${demoDomain}`;
-    const lastSync = new Date(now.getTime() - Math.floor(random() * 14 * 86_400_000)).toISOString();
+    const [fromDays, toDays] = options.syncedDaysAgo ?? [0, 14];
+    const lastSync = new Date(
+      now.getTime() - Math.floor((fromDays + random() * (toDays - fromDays)) * 86_400_000),
+    ).toISOString();
     const status = random() < 0.02 ? "DISABLED" : random() < 0.01 ? "DEPROVISIONED" : "ACTIVE";
     const prefix = (schools[school] ?? "X")
       .split(" ")

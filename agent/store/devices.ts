@@ -29,22 +29,32 @@ export async function upsertDevices(db: Kysely<Database>, rows: DeviceRow[], at:
         })),
       )
       .execute();
-    for (const row of rows) {
-      const { deviceId } = row;
-      const previous = before.get(deviceId) ?? null;
-      const next = row.annotatedUser || null;
-      if ((previous || null) === next) continue;
+    const changed = rows.filter((row) => (before.get(row.deviceId) || null) !== (row.annotatedUser || null));
+    if (!changed.length) return;
+    // Batched, so a first sync of a page of assigned devices is two statements, not hundreds.
+    await trx
+      .updateTable("deviceAssignments")
+      .set({ endedAt: at })
+      .where(
+        "deviceId",
+        "in",
+        changed.map((row) => row.deviceId),
+      )
+      .where("endedAt", "is", null)
+      .execute();
+    const starting = changed.filter((row) => row.annotatedUser);
+    if (starting.length) {
       await trx
-        .updateTable("deviceAssignments")
-        .set({ endedAt: at })
-        .where("deviceId", "=", deviceId)
-        .where("endedAt", "is", null)
+        .insertInto("deviceAssignments")
+        .values(
+          starting.map((row) => ({
+            deviceId: row.deviceId,
+            userEmail: row.annotatedUser as string,
+            startedAt: at,
+            endedAt: null,
+          })),
+        )
         .execute();
-      if (next)
-        await trx
-          .insertInto("deviceAssignments")
-          .values({ deviceId, userEmail: next, startedAt: at, endedAt: null })
-          .execute();
     }
   });
 }

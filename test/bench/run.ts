@@ -1,6 +1,7 @@
 /** `npm run bench -- <name>`: runs one benchmark script under test/bench/ and prints its figures. */
 const benches: Record<string, () => Promise<unknown>> = {
   queue: () => import("./queue"),
+  sync: () => import("./sync"),
 };
 
 const benchName = process.argv[2];
