@@ -15,6 +15,7 @@ import {
   tombstoneUnseen,
   updateTelemetry,
   upsertDevices,
+  writeDevices,
   writeSyncState,
 } from "../store/devices";
 import type { Database } from "../store/schema";
@@ -84,14 +85,64 @@ export interface SyncOptions {
   log?: Logger;
 }
 
-/** Walks one OU's pages from `pageToken`, saving the resume point after each page. */
+/**
+ * Group commit: pages that arrive while a write is running are written together in the next
+ * transaction, with the resume point, so a district-sized walk costs few disk syncs and a crash
+ * never records a page as done before its devices are stored.
+ */
+class PageCommitter {
+  readonly #queue: { rows: DeviceRow[]; done: () => void; resolve: () => void; reject: (error: unknown) => void }[] =
+    [];
+  #flushing: Promise<void> | undefined;
+
+  constructor(
+    readonly db: Kysely<Database>,
+    readonly progress: SyncProgress,
+    readonly now: () => Date,
+  ) {}
+
+  /** Stores `rows`, then runs `done` (which advances the progress) in the same transaction. */
+  write(rows: DeviceRow[], done: () => void): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ rows, done, resolve, reject });
+      this.#kick();
+    });
+  }
+
+  #kick() {
+    if (this.#flushing) return;
+    this.#flushing = this.#flush().finally(() => {
+      this.#flushing = undefined;
+      if (this.#queue.length) this.#kick();
+    });
+  }
+
+  async #flush() {
+    await new Promise((resolve) => setImmediate(resolve)); // let pages already arriving join this batch
+    const batch = this.#queue.splice(0);
+    const at = this.now().toISOString();
+    try {
+      await this.db.transaction().execute(async (trx) => {
+        const rows = batch.flatMap((b) => b.rows);
+        for (let i = 0; i < rows.length; i += 500) await writeDevices(trx, rows.slice(i, i + 500), at);
+        for (const item of batch) item.done();
+        await writeSyncState(trx, fullSyncState, this.progress, at);
+      });
+      for (const item of batch) item.resolve();
+    } catch (error) {
+      for (const item of batch) item.reject(error);
+    }
+  }
+}
+
+/** Walks one OU's pages from its saved page token; each page is committed with its resume point. */
 async function walkOu(
-  db: Kysely<Database>,
   directory: DirectoryAdapter,
-  progress: SyncProgress,
+  committer: PageCommitter,
   ou: string,
   options: SyncOptions,
 ): Promise<void> {
+  const progress = committer.progress;
   const now = options.now ?? (() => new Date());
   let pageToken = progress.pending[ou] || undefined;
   do {
@@ -102,20 +153,18 @@ async function walkOu(
       fields: syncFields,
     });
     const at = now().toISOString();
-    await upsertDevices(
-      db,
-      page.devices.filter((d) => d.deviceId).map((d) => toDeviceRow(d, progress.runId, at)),
-      at,
-    );
-    progress.devicesSeen += page.devices.length;
-    pageToken = page.nextPageToken;
-    if (pageToken) progress.pending[ou] = pageToken;
-    else {
-      delete progress.pending[ou];
-      progress.ousDone += 1;
-    }
-    await writeSyncState(db, fullSyncState, progress, at);
+    const rows = page.devices.filter((d) => d.deviceId).map((d) => toDeviceRow(d, progress.runId, at));
+    const next = page.nextPageToken;
+    await committer.write(rows, () => {
+      progress.devicesSeen += page.devices.length;
+      if (next) progress.pending[ou] = next;
+      else {
+        delete progress.pending[ou];
+        progress.ousDone += 1;
+      }
+    });
     options.onProgress?.(progress);
+    pageToken = next;
   } while (pageToken);
 }
 
@@ -147,10 +196,10 @@ export async function fullSync(
     };
     await writeSyncState(db, fullSyncState, progress, progress.startedAt);
   }
+  const committer = new PageCommitter(db, progress, now);
   const queue = Object.keys(progress.pending);
   const workers = Array.from({ length: Math.min(options.parallelOus ?? 16, queue.length) }, async () => {
-    for (let ou = queue.shift(); ou !== undefined; ou = queue.shift())
-      await walkOu(db, directory, progress, ou, options);
+    for (let ou = queue.shift(); ou !== undefined; ou = queue.shift()) await walkOu(directory, committer, ou, options);
   });
   await Promise.all(workers);
   const at = now().toISOString();

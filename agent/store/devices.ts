@@ -10,53 +10,57 @@ export type DeviceRow = Insertable<DeviceTable> & { deviceId: string };
  */
 export async function upsertDevices(db: Kysely<Database>, rows: DeviceRow[], at: string): Promise<void> {
   if (!rows.length) return;
-  await db.transaction().execute(async (trx) => {
-    const ids = rows.map((r) => r.deviceId);
-    const before = new Map(
-      (
-        await trx.selectFrom("devices").select(["deviceId", "annotatedUser"]).where("deviceId", "in", ids).execute()
-      ).map((r) => [r.deviceId, r.annotatedUser]),
-    );
-    // One statement a page: every column from Google replaces the stored one (`excluded.*`).
-    const columns = Object.keys(rows[0] ?? {}).filter((k) => k !== "deviceId") as (keyof DeviceRow)[];
+  await db.transaction().execute((trx) => writeDevices(trx, rows, at));
+}
+
+/** The writes of `upsertDevices`, inside a transaction the caller holds (≤ 500 rows a call). */
+export async function writeDevices(trx: Kysely<Database>, rows: DeviceRow[], at: string): Promise<void> {
+  if (!rows.length) return;
+  const ids = rows.map((r) => r.deviceId);
+  const before = new Map(
+    (await trx.selectFrom("devices").select(["deviceId", "annotatedUser"]).where("deviceId", "in", ids).execute()).map(
+      (r) => [r.deviceId, r.annotatedUser],
+    ),
+  );
+  // One statement a page: every column from Google replaces the stored one (`excluded.*`).
+  const columns = Object.keys(rows[0] ?? {}).filter((k) => k !== "deviceId") as (keyof DeviceRow)[];
+  await trx
+    .insertInto("devices")
+    .values(rows.map((row) => ({ ...row, removedAt: null })))
+    .onConflict((oc) =>
+      oc.column("deviceId").doUpdateSet((eb) => ({
+        ...Object.fromEntries(columns.map((column) => [column, eb.ref(`excluded.${column}` as "excluded.status")])),
+        removedAt: null,
+      })),
+    )
+    .execute();
+  const changed = rows.filter((row) => (before.get(row.deviceId) || null) !== (row.annotatedUser || null));
+  if (!changed.length) return;
+  // Batched, so a first sync of a page of assigned devices is two statements, not hundreds.
+  await trx
+    .updateTable("deviceAssignments")
+    .set({ endedAt: at })
+    .where(
+      "deviceId",
+      "in",
+      changed.map((row) => row.deviceId),
+    )
+    .where("endedAt", "is", null)
+    .execute();
+  const starting = changed.filter((row) => row.annotatedUser);
+  if (starting.length) {
     await trx
-      .insertInto("devices")
-      .values(rows.map((row) => ({ ...row, removedAt: null })))
-      .onConflict((oc) =>
-        oc.column("deviceId").doUpdateSet((eb) => ({
-          ...Object.fromEntries(columns.map((column) => [column, eb.ref(`excluded.${column}` as "excluded.status")])),
-          removedAt: null,
+      .insertInto("deviceAssignments")
+      .values(
+        starting.map((row) => ({
+          deviceId: row.deviceId,
+          userEmail: row.annotatedUser as string,
+          startedAt: at,
+          endedAt: null,
         })),
       )
       .execute();
-    const changed = rows.filter((row) => (before.get(row.deviceId) || null) !== (row.annotatedUser || null));
-    if (!changed.length) return;
-    // Batched, so a first sync of a page of assigned devices is two statements, not hundreds.
-    await trx
-      .updateTable("deviceAssignments")
-      .set({ endedAt: at })
-      .where(
-        "deviceId",
-        "in",
-        changed.map((row) => row.deviceId),
-      )
-      .where("endedAt", "is", null)
-      .execute();
-    const starting = changed.filter((row) => row.annotatedUser);
-    if (starting.length) {
-      await trx
-        .insertInto("deviceAssignments")
-        .values(
-          starting.map((row) => ({
-            deviceId: row.deviceId,
-            userEmail: row.annotatedUser as string,
-            startedAt: at,
-            endedAt: null,
-          })),
-        )
-        .execute();
-    }
-  });
+  }
 }
 
 /** Marks devices the finished run `runId` did not see (under the OUs it walked) as removed. */

@@ -86,7 +86,7 @@ console.log(
 const store = await openStore({ sqliteFile: path.join(dir, "techdesk.sqlite") });
 const google = createGoogleClient({ rootUrl: sandbox.url });
 started = performance.now();
-const full = await fullSync(store.db, directoryAdapter(google), { parallelOus: 64 });
+const full = await fullSync(store.db, directoryAdapter(google), { parallelOus: 24 });
 const fullSyncS = (performance.now() - started) / 1000;
 const fullCalls = google.calls;
 console.log(
