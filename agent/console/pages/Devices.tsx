@@ -2,6 +2,7 @@
 import { useEffect, useState } from "preact/hooks";
 import type { DevicePage as Page } from "../../../shared";
 import { api } from "../api";
+import { Pager, useCursorPaging } from "../components/Pager";
 import { age, schoolName } from "../format";
 import { go } from "../router";
 
@@ -9,9 +10,8 @@ export function Devices({ query }: { query: string }) {
   const params = new URLSearchParams(query);
   const [page, setPage] = useState<Page>();
   const [error, setError] = useState<string>();
-  const [cursors, setCursors] = useState<string[]>([]);
-  const cursor = cursors.at(-1);
-  useEffect(() => setCursors([]), [query]);
+  const paging = useCursorPaging(query);
+  const cursor = paging.cursor;
   useEffect(() => {
     const request = new URLSearchParams(query);
     if (cursor) request.set("cursor", cursor);
@@ -110,24 +110,7 @@ export function Devices({ query }: { query: string }) {
             </tbody>
           </table>
           {page.devices.length === 0 && <p>No devices match.</p>}
-          <div class="pager">
-            <button
-              type="button"
-              class="secondary"
-              disabled={!cursors.length}
-              onClick={() => setCursors(cursors.slice(0, -1))}
-            >
-              Previous page
-            </button>
-            <button
-              type="button"
-              class="secondary"
-              disabled={!page.nextCursor}
-              onClick={() => page.nextCursor && setCursors([...cursors, page.nextCursor])}
-            >
-              Next page
-            </button>
-          </div>
+          <Pager paging={paging} nextCursor={page.nextCursor} />
         </>
       )}
     </section>

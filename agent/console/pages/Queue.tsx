@@ -11,6 +11,7 @@ import {
   ticketStatuses,
 } from "../../../shared";
 import { api } from "../api";
+import { Pager, useCursorPaging } from "../components/Pager";
 import { age, queueLabels, schoolName, statusLabels } from "../format";
 import { go } from "../router";
 import type { Session } from "../session";
@@ -22,8 +23,8 @@ export function Queue({ query, session }: { query: string; session: Session }) {
   const [page, setPage] = useState<ConsoleTicketPage>();
   const [error, setError] = useState<string>();
   const [schools, setSchools] = useState<string[]>([]);
-  const [cursors, setCursors] = useState<string[]>([]);
-  const cursor = cursors.at(-1);
+  const paging = useCursorPaging(query);
+  const cursor = paging.cursor;
 
   useEffect(() => {
     api<{ schools: string[] }>("/api/schools").then(
@@ -31,7 +32,6 @@ export function Queue({ query, session }: { query: string; session: Session }) {
       () => setSchools([]),
     );
   }, []);
-  useEffect(() => setCursors([]), [query]);
   useEffect(() => {
     const request = new URLSearchParams(query);
     if (cursor) request.set("cursor", cursor);
@@ -164,24 +164,7 @@ export function Queue({ query, session }: { query: string; session: Session }) {
             </tbody>
           </table>
           {page.tickets.length === 0 && <p>No tickets match.</p>}
-          <div class="pager">
-            <button
-              type="button"
-              class="secondary"
-              disabled={!cursors.length}
-              onClick={() => setCursors(cursors.slice(0, -1))}
-            >
-              Previous page
-            </button>
-            <button
-              type="button"
-              class="secondary"
-              disabled={!page.nextCursor}
-              onClick={() => page.nextCursor && setCursors([...cursors, page.nextCursor])}
-            >
-              Next page
-            </button>
-          </div>
+          <Pager paging={paging} nextCursor={page.nextCursor} />
         </>
       )}
     </section>
