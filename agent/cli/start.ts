@@ -40,6 +40,7 @@ TechDesk is running (${config.mode} mode, ${agent.store.dialect}).
   Staff API token:     ${config.staffApiToken}
   Enrollment token:    ${enrollmentToken}
   Unpacked extension:  ${extensionDir}
+  Google:              ${agent.google.status.description}
 
 Demo sign-ins (demo mode only; passwords kept in ${dataDir}/demo-secrets.json):
 ${accounts.map((a) => `  ${a.label.padEnd(20)} ${a.email.padEnd(40)} ${a.password}`).join("\n")}
