@@ -41,7 +41,12 @@ describe.each(backends)("jobs on $name", (backend) => {
     const runner = new JobRunner(
       store.db,
       [
-        job({ run: async ({ progress }) => (await progress({ step: 1 }), { devices: 12 }) }),
+        job({
+          run: async ({ progress }) => {
+            await progress({ step: 1 });
+            return { devices: 12 };
+          },
+        }),
         job({ name: "broken", run: async () => Promise.reject(new Error("Google said no")) }),
       ],
       log,

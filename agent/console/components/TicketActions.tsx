@@ -6,6 +6,12 @@ import { queueLabels } from "../format";
 
 const external: TicketQueue[] = ["district_repair", "vendor"];
 
+/** A form's submit handler that stays on the page and runs `action`. */
+const submitted = (action: () => void) => (event: Event) => {
+  event.preventDefault();
+  action();
+};
+
 function useAction(onChanged: () => void) {
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState(false);
@@ -56,7 +62,7 @@ export function TicketActions({ ticket, onChanged }: { ticket: ConsoleTicketDeta
         </p>
       )}
       {ticket.can.comment && (
-        <form onSubmit={(e) => (e.preventDefault(), run(`${base}/comments`, { body: comment }, () => setComment("")))}>
+        <form onSubmit={submitted(() => run(`${base}/comments`, { body: comment }, () => setComment("")))}>
           <label for="comment">Comment</label>
           <textarea
             id="comment"
@@ -89,9 +95,7 @@ export function TicketActions({ ticket, onChanged }: { ticket: ConsoleTicketDeta
         </div>
       )}
       {ticket.can.escalate && !resolved && (
-        <form
-          onSubmit={(e) => (e.preventDefault(), run(`${base}/escalate`, { queue, tier, reason }, () => setReason("")))}
-        >
+        <form onSubmit={submitted(() => run(`${base}/escalate`, { queue, tier, reason }, () => setReason("")))}>
           <fieldset>
             <legend>Move to another queue or tier</legend>
             <label for="move-queue">Queue</label>
@@ -125,7 +129,7 @@ export function TicketActions({ ticket, onChanged }: { ticket: ConsoleTicketDeta
         </form>
       )}
       {ticket.can.resolve && !resolved && (
-        <form onSubmit={(e) => (e.preventDefault(), run(`${base}/resolve`, { resolution }, () => setResolution("")))}>
+        <form onSubmit={submitted(() => run(`${base}/resolve`, { resolution }, () => setResolution("")))}>
           <label for="resolution">How was it fixed?</label>
           <input
             id="resolution"
@@ -140,7 +144,7 @@ export function TicketActions({ ticket, onChanged }: { ticket: ConsoleTicketDeta
         </form>
       )}
       {ticket.can.resolve && resolved && (
-        <form onSubmit={(e) => (e.preventDefault(), run(`${base}/reopen`, { reason }, () => setReason("")))}>
+        <form onSubmit={submitted(() => run(`${base}/reopen`, { reason }, () => setReason("")))}>
           <label for="reopen-reason">Why reopen?</label>
           <input
             id="reopen-reason"
