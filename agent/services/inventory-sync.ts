@@ -161,6 +161,16 @@ async function walkOu(
       else {
         delete progress.pending[ou];
         progress.ousDone += 1;
+        // The log shows progress too: a line at every tenth of the OUs.
+        const step = Math.max(1, Math.ceil(progress.ousTotal / 10));
+        if (progress.ousDone % step === 0 || progress.ousDone === progress.ousTotal) {
+          options.log?.info("inventory full sync progress", {
+            runId: progress.runId,
+            ousDone: progress.ousDone,
+            ousTotal: progress.ousTotal,
+            devicesSeen: progress.devicesSeen,
+          });
+        }
       }
     });
     options.onProgress?.(progress);

@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, i
 import { createGoogleClient } from "../../agent/google/client";
 import { directoryAdapter } from "../../agent/google/directory";
 import { telemetryAdapter } from "../../agent/google/telemetry";
+import { createLogger } from "../../agent/log";
 import { seedDistrict } from "../../agent/sandbox/seed";
 import { type RunningSandbox, startSandbox } from "../../agent/sandbox/server";
 import { fullSync, incrementalSync, syncTelemetry } from "../../agent/services/inventory-sync";
@@ -46,7 +47,14 @@ describe.each(backends)("inventory sync on $name", (backend) => {
 
   it("copies every device with its OU, model, AUE and assigned student, and reports progress", async () => {
     const seen: number[] = [];
-    const result = await fullSync(store.db, directory(), { onProgress: (p) => seen.push(p.ousDone) });
+    const lines: string[] = [];
+    const log = createLogger("info", (line) => lines.push(line));
+    const result = await fullSync(store.db, directory(), { onProgress: (p) => seen.push(p.ousDone), log });
+    const logged = lines
+      .map((l) => JSON.parse(l) as { message: string; ousDone?: number })
+      .filter((l) => l.message === "inventory full sync progress");
+    expect(logged.length).toBeGreaterThanOrEqual(2);
+    expect(logged.at(-1)?.ousDone).toBe(result.ousTotal);
     expect(result).toMatchObject({ kind: "full", devicesSeen: 700, ousDone: result.ousTotal, removed: 0 });
     expect(await count("devices")).toBe(700);
     const sample = [...sandbox.context.district.devices.values()].find((d) => d.annotatedUser) ?? {};
