@@ -3,7 +3,7 @@
  * network access, and answers only this extension's own pages.
  */
 import { z } from "zod";
-import { batteryInfo, diagnosticWarning, problemReport } from "../shared";
+import { problemReport } from "../shared";
 
 export const popupRequest = z.discriminatedUnion("type", [
   z.object({ type: z.literal("getState") }),
@@ -13,12 +13,6 @@ export const popupRequest = z.discriminatedUnion("type", [
   z.object({ type: z.literal("discardRejected") }),
 ]);
 export type PopupRequest = z.infer<typeof popupRequest>;
-
-/** What the popup adds to the worker's snapshot: what only a window can read. */
-export const windowDiagnostics = z.object({
-  battery: batteryInfo.optional(),
-  warnings: z.array(diagnosticWarning),
-});
 
 export interface ExtensionState {
   /** False off ChromeOS unless installed for development or configured by policy. */

@@ -4,38 +4,33 @@ import { type DeviceDetail, type InventoryDevice, isAllowed } from "../../shared
 import { ApiError } from "../errors";
 import type { Database, DeviceTable } from "../store/schema";
 import { type SchoolScope, withinSchools } from "../store/ticket-desk";
+import { containsPattern, orUndefined } from "../store/values";
 import type { StaffPrincipal } from "./staff-accounts";
 import { toConsoleTicket } from "./ticket-desk";
-
-const optional = <T>(value: T | null) => value ?? undefined;
 
 export function toInventoryDevice(row: Selectable<DeviceTable>): InventoryDevice {
   return {
     deviceId: row.deviceId,
-    serialNumber: optional(row.serialNumber),
-    status: optional(row.status),
-    orgUnitPath: optional(row.orgUnitPath),
-    model: optional(row.model),
-    osVersion: optional(row.osVersion),
-    aueDate: optional(row.aueDate),
-    lastSync: optional(row.lastSync),
-    annotatedUser: optional(row.annotatedUser),
-    annotatedAssetId: optional(row.annotatedAssetId),
-    annotatedLocation: optional(row.annotatedLocation),
-    notes: optional(row.notes),
+    serialNumber: orUndefined(row.serialNumber),
+    status: orUndefined(row.status),
+    orgUnitPath: orUndefined(row.orgUnitPath),
+    model: orUndefined(row.model),
+    osVersion: orUndefined(row.osVersion),
+    aueDate: orUndefined(row.aueDate),
+    lastSync: orUndefined(row.lastSync),
+    annotatedUser: orUndefined(row.annotatedUser),
+    annotatedAssetId: orUndefined(row.annotatedAssetId),
+    annotatedLocation: orUndefined(row.annotatedLocation),
+    notes: orUndefined(row.notes),
     recentUsers: JSON.parse(row.recentUsers) as string[],
-    macAddress: optional(row.macAddress),
+    macAddress: orUndefined(row.macAddress),
     lastKnownNetwork: JSON.parse(row.lastKnownNetwork) as InventoryDevice["lastKnownNetwork"],
-    batteryHealth: optional(row.batteryHealth),
-    batteryCycleCount: optional(row.batteryCycleCount),
-    diskTotalBytes: optional(row.diskTotalBytes),
-    diskFreeBytes: optional(row.diskFreeBytes),
-    removedAt: optional(row.removedAt),
+    batteryHealth: orUndefined(row.batteryHealth),
+    batteryCycleCount: orUndefined(row.batteryCycleCount),
+    diskTotalBytes: orUndefined(row.diskTotalBytes),
+    diskFreeBytes: orUndefined(row.diskFreeBytes),
+    removedAt: orUndefined(row.removedAt),
   };
-}
-
-function escapeLike(value: string): string {
-  return value.replace(/[\\%_]/g, (ch) => `\\${ch}`);
 }
 
 export async function searchDevices(
@@ -48,7 +43,7 @@ export async function searchDevices(
   if (query.status) q = q.where("status", "=", query.status.toUpperCase());
   const text = query.q?.trim();
   if (text) {
-    const pattern = `%${escapeLike(text.toLowerCase())}%`;
+    const pattern = containsPattern(text.toLowerCase());
     q = q.where((eb) =>
       eb.or([
         eb(eb.fn("upper", ["serialNumber"]), "=", text.toUpperCase()),
@@ -98,7 +93,7 @@ export async function deviceDetailFor(
     assignments: assignments.map((a) => ({
       userEmail: a.userEmail,
       startedAt: a.startedAt,
-      endedAt: optional(a.endedAt),
+      endedAt: orUndefined(a.endedAt),
     })),
     tickets: tickets.filter((t) => isAllowed(staff.grants, "ticket.read", t.school)).map((t) => toConsoleTicket(t)),
   };

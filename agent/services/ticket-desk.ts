@@ -19,6 +19,7 @@ import type { Database, TicketRow } from "../store/schema";
 import { findStaffUser, grantsOf } from "../store/staff";
 import type { SchoolScope } from "../store/ticket-desk";
 import * as tickets from "../store/tickets";
+import { orUndefined } from "../store/values";
 import { deviceForTicket } from "./devices";
 import type { StaffPrincipal } from "./staff-accounts";
 import { toTicket } from "./tickets";
@@ -30,16 +31,14 @@ export function scopeFor(grants: readonly RoleGrant[], permission: Permission): 
   return { all: false, schools: [...new Set(granting.map((g) => g.school))] };
 }
 
-const optional = (value: string | null) => value ?? undefined;
-
 export function toConsoleTicket(row: TicketRow & { assigneeName?: string | null }): ConsoleTicket {
   return {
     ...toTicket(row),
-    school: optional(row.school),
-    note: optional(row.note),
-    serialNumber: optional(row.serialNumber),
-    assetId: optional(row.assetId),
-    userEmail: optional(row.userEmail),
+    school: orUndefined(row.school),
+    note: orUndefined(row.note),
+    serialNumber: orUndefined(row.serialNumber),
+    assetId: orUndefined(row.assetId),
+    userEmail: orUndefined(row.userEmail),
     assignee: row.assigneeId ? { id: row.assigneeId, name: row.assigneeName ?? "Unknown" } : undefined,
   };
 }
@@ -53,7 +52,7 @@ async function visibleTicket(db: Kysely<Database>, staff: StaffPrincipal, number
   return row;
 }
 
-function require(staff: StaffPrincipal, permission: Permission, school: string | null, what: string) {
+function requirePermission(staff: StaffPrincipal, permission: Permission, school: string | null, what: string) {
   if (!isAllowed(staff.grants, permission, school)) {
     throw new ApiError(403, "forbidden", `Your role does not allow you to ${what} for this school.`);
   }
@@ -145,7 +144,7 @@ async function change(
 
 export async function commentOn(db: Kysely<Database>, staff: StaffPrincipal, number: number, body: string, now: Date) {
   const row = await visibleTicket(db, staff, number);
-  require(staff, "ticket.comment", row.school, "comment");
+  requirePermission(staff, "ticket.comment", row.school, "comment");
   await change(db, staff, row, "comment", { body }, {}, now);
 }
 
@@ -157,7 +156,7 @@ export async function assign(
   now: Date,
 ) {
   const row = await visibleTicket(db, staff, number);
-  require(staff, "ticket.assign", row.school, "assign tickets");
+  requirePermission(staff, "ticket.assign", row.school, "assign tickets");
   let assigneeName: string | null = null;
   if (assigneeId) {
     const assignee = await findStaffUser(db, assigneeId);
@@ -178,9 +177,9 @@ export async function escalate(
   now: Date,
 ) {
   const row = await visibleTicket(db, staff, number);
-  require(staff, "ticket.escalate", row.school, "change a ticket's queue or tier");
+  requirePermission(staff, "ticket.escalate", row.school, "change a ticket's queue or tier");
   if (externalQueues.includes(input.queue) || input.tier >= 3) {
-    require(staff, "ticket.route_external", row.school, "send tickets to district repair or a vendor");
+    requirePermission(staff, "ticket.route_external", row.school, "send tickets to district repair or a vendor");
   }
   if (input.queue === row.queue && input.tier === row.tier) {
     throw new ApiError(400, "bad_request", "The ticket is already in that queue and tier.");
@@ -204,7 +203,7 @@ export async function resolve(
   now: Date,
 ) {
   const row = await visibleTicket(db, staff, number);
-  require(staff, "ticket.resolve", row.school, "resolve tickets");
+  requirePermission(staff, "ticket.resolve", row.school, "resolve tickets");
   if (row.status === "resolved" || row.status === "closed")
     throw new ApiError(409, "conflict", `Ticket #${number} is already resolved.`);
   await change(db, staff, row, "resolved", { resolution }, { status: "resolved" }, now);
@@ -212,7 +211,7 @@ export async function resolve(
 
 export async function reopen(db: Kysely<Database>, staff: StaffPrincipal, number: number, reason: string, now: Date) {
   const row = await visibleTicket(db, staff, number);
-  require(staff, "ticket.resolve", row.school, "reopen tickets");
+  requirePermission(staff, "ticket.resolve", row.school, "reopen tickets");
   if (row.status !== "resolved" && row.status !== "closed")
     throw new ApiError(409, "conflict", `Ticket #${number} is not resolved.`);
   await change(db, staff, row, "reopened", { reason }, { status: row.assigneeId ? "in_progress" : "open" }, now);

@@ -9,6 +9,7 @@ import { ApiError } from "../errors";
 import { isUniqueViolation } from "../store/db";
 import type { Database, DeviceEnrollment, TicketRow } from "../store/schema";
 import * as tickets from "../store/tickets";
+import { orUndefined } from "../store/values";
 import { placeNewTicket } from "./routing";
 
 export interface FiledReport {
@@ -30,13 +31,12 @@ export function toTicket(row: TicketRow): Ticket {
 }
 
 export function toStaffSummary(row: TicketRow): StaffTicketSummary {
-  const optional = (value: string | null) => value ?? undefined;
   return {
     ...toTicket(row),
-    note: optional(row.note),
-    serialNumber: optional(row.serialNumber),
-    directoryDeviceId: optional(row.directoryDeviceId),
-    userEmail: optional(row.userEmail),
+    note: orUndefined(row.note),
+    serialNumber: orUndefined(row.serialNumber),
+    directoryDeviceId: orUndefined(row.directoryDeviceId),
+    userEmail: orUndefined(row.userEmail),
   };
 }
 

@@ -5,15 +5,12 @@
 import { type ExpressionBuilder, type Kysely, type SelectQueryBuilder, sql } from "kysely";
 import type { ConsoleTicketQuery } from "../../shared";
 import type { Database } from "./schema";
+import { containsPattern } from "./values";
 
 /** Where someone may read: everywhere, or these schools (OU paths) and the OUs under them. */
 export type SchoolScope = { all: true } | { all: false; schools: string[] };
 
 type TicketQuery = SelectQueryBuilder<Database & { assignee: Database["staffUsers"] }, "tickets" | "assignee", object>;
-
-function escapeLike(value: string): string {
-  return value.replace(/[\\%_]/g, (ch) => `\\${ch}`);
-}
 
 /** A condition on an OU-path column: inside these schools (an OU path and every OU under it). */
 export function withinSchools<T extends "tickets" | "devices">(
@@ -50,7 +47,7 @@ function applyFilters(q: TicketQuery, query: ConsoleTicketQuery, scope: SchoolSc
   }
   const text = query.q?.replace(/^#/, "").trim();
   if (text) {
-    const pattern = `%${escapeLike(text.toLowerCase())}%`;
+    const pattern = containsPattern(text.toLowerCase());
     out = out.where((eb) =>
       eb.or([
         ...(/^\d+$/.test(text) && Number(text) <= 2_147_483_647 ? [eb("tickets.number", "=", Number(text))] : []),

@@ -2,6 +2,7 @@
 import { useEffect, useState } from "preact/hooks";
 import type { DevicePage as Page } from "../../../shared";
 import { api } from "../api";
+import { FilterSelect } from "../components/FilterSelect";
 import { Pager, useCursorPaging } from "../components/Pager";
 import { age, schoolName } from "../format";
 import { go } from "../router";
@@ -52,18 +53,12 @@ export function Devices({ query }: { query: string }) {
           <label for="device-ou">OU</label>
           <input id="device-ou" name="ou" placeholder="/Schools/Lincoln High" defaultValue={params.get("ou") ?? ""} />
         </div>
-        <div>
-          <label for="device-status">Status</label>
-          <select id="device-status" name="status" defaultValue={params.get("status") ?? ""}>
-            <option value="">Any</option>
-            {["ACTIVE", "DISABLED", "DEPROVISIONED"].map((s) => (
-              <option key={s} value={s}>
-                {s[0]}
-                {s.slice(1).toLowerCase()}
-              </option>
-            ))}
-          </select>
-        </div>
+        <FilterSelect
+          name="status"
+          label="Status"
+          value={params.get("status") ?? ""}
+          options={["ACTIVE", "DISABLED", "DEPROVISIONED"].map((s) => [s, `${s[0]}${s.slice(1).toLowerCase()}`])}
+        />
         <div class="filter-actions">
           <button type="submit" class="primary">
             Find

@@ -11,6 +11,7 @@ import {
   ticketStatuses,
 } from "../../../shared";
 import { api } from "../api";
+import { FilterSelect as Select } from "../components/FilterSelect";
 import { Pager, useCursorPaging } from "../components/Pager";
 import { age, queueLabels, schoolName, statusLabels } from "../format";
 import { go } from "../router";
@@ -168,22 +169,5 @@ export function Queue({ query, session }: { query: string; session: Session }) {
         </>
       )}
     </section>
-  );
-}
-
-function Select(props: { name: string; label: string; value: string; options: [string, string][]; anyLabel?: string }) {
-  const id = `filter-${props.name}`;
-  return (
-    <div>
-      <label for={id}>{props.label}</label>
-      <select id={id} name={props.name} defaultValue={props.value}>
-        <option value="">{props.anyLabel ?? "Any"}</option>
-        {props.options.map(([value, label]) => (
-          <option key={value} value={value}>
-            {label}
-          </option>
-        ))}
-      </select>
-    </div>
   );
 }
