@@ -9,14 +9,18 @@ import { sameOrigin } from "./auth/session";
 import { mountConsole } from "./console/serve";
 import type { AgentDeps, AgentEnv } from "./context";
 import { ApiError, errorHandler, notFoundHandler } from "./errors";
+import { auditRoutes } from "./routes/audit";
 import { consoleTicketRoutes } from "./routes/console-tickets";
+import { deviceActionRoutes } from "./routes/device-actions";
 import { deviceTicketRoutes } from "./routes/device-tickets";
 import { deviceRoutes } from "./routes/devices";
 import { enrollRoutes } from "./routes/enroll";
 import { googleSignInRoutes } from "./routes/google-signin";
 import { healthRoutes } from "./routes/health";
 import { jobRoutes } from "./routes/jobs";
+import { notificationRoutes } from "./routes/notifications";
 import { reportRoutes } from "./routes/reports";
+import { returnInstructionRoutes } from "./routes/return-instructions";
 import { sessionRoutes } from "./routes/session";
 import { settingsRoutes } from "./routes/settings";
 import { staffTicketRoutes } from "./routes/staff-tickets";
@@ -36,6 +40,10 @@ export const routeGroups = {
   devices: deviceRoutes,
   jobs: jobRoutes,
   settings: settingsRoutes,
+  "device-actions": deviceActionRoutes,
+  notifications: notificationRoutes,
+  audit: auditRoutes,
+  "return-instructions": returnInstructionRoutes,
 } as const;
 
 export function createApp(given: AgentDeps) {

@@ -90,6 +90,15 @@ const environment = z.object({
   JOBS_TIMEZONE: z.string().min(1).default(Intl.DateTimeFormat().resolvedOptions().timeZone),
   JOB_INVENTORY_FULL_CRON: cronExpression.default("30 1 * * *"),
   JOB_INVENTORY_INCREMENTAL_CRON: cronExpression.default("*/15 * * * *"),
+  /** Evenings by default: devices still missing, and loaners overdue, are disabled before morning. */
+  JOB_LOCKDOWN_CRON: cronExpression.default("0 20 * * *"),
+  LOANER_GRACE_HOURS: z.coerce
+    .number()
+    .min(0)
+    .max(24 * 30)
+    .default(24),
+  /** Every OU directly under this one is a school (return instructions are set per school). */
+  SCHOOLS_OU: z.string().regex(/^\//, "must be an OU path starting with /").default("/Schools"),
   GOOGLE_OIDC_CLIENT_ID: z.string().min(10).optional(),
   GOOGLE_OIDC_CLIENT_SECRET: z.string().min(10).optional(),
   GOOGLE_SIGNIN_DOMAINS: list
@@ -111,7 +120,15 @@ export interface AgentConfig {
   logLevel: z.infer<typeof environment>["LOG_LEVEL"];
   sessions: { idleMinutes: number; maxHours: number; maxFailures: number; lockMinutes: number };
   google: { mode: GoogleAuthMode; customerId: string; sandboxLatencyMs: number };
-  jobs: { enabled: boolean; timezone: string; inventoryFullCron: string; inventoryIncrementalCron: string };
+  jobs: {
+    enabled: boolean;
+    timezone: string;
+    inventoryFullCron: string;
+    inventoryIncrementalCron: string;
+    lockdownCron: string;
+    loanerGraceHours: number;
+  };
+  schoolsOu: string;
   /** Google sign-in (OpenID Connect), when configured: only these domains' accounts may sign in. */
   googleSignIn?: { clientId: string; clientSecret: string; domains: string[]; redirectUri: string };
 }
@@ -162,7 +179,10 @@ export function loadConfig(env: Record<string, string | undefined>, demoSecrets?
       timezone: e.JOBS_TIMEZONE,
       inventoryFullCron: e.JOB_INVENTORY_FULL_CRON,
       inventoryIncrementalCron: e.JOB_INVENTORY_INCREMENTAL_CRON,
+      lockdownCron: e.JOB_LOCKDOWN_CRON,
+      loanerGraceHours: e.LOANER_GRACE_HOURS,
     },
+    schoolsOu: e.SCHOOLS_OU.replace(/(.)\/$/, "$1"),
     googleSignIn: googleSignIn(e),
     mode: e.TECHDESK_MODE,
     host: e.HOST,

@@ -7,6 +7,7 @@ import type { AgentConfig } from "./config";
 import type { GoogleConnection } from "./google/connect";
 import type { JobRunner } from "./jobs/runner";
 import type { Logger } from "./log";
+import type { ActionWorker } from "./services/action-worker";
 import type { StaffPrincipal } from "./services/staff-accounts";
 import type { Database, DeviceEnrollment } from "./store/schema";
 
@@ -21,6 +22,8 @@ export interface AgentDeps {
   jobs?: JobRunner;
   /** The connection to Google or the sandbox (absent in route tests that do not need it). */
   google?: GoogleConnection;
+  /** Carries device actions to Google (absent in route tests that do not need it). */
+  actions?: ActionWorker;
 }
 
 export type AgentEnv = {

@@ -7,9 +7,11 @@ import { connectGoogle, type GoogleConnection } from "./google/connect";
 import { directoryAdapter } from "./google/directory";
 import { telemetryAdapter } from "./google/telemetry";
 import { inventoryJobs } from "./jobs/inventory-jobs";
+import { lockdownJob } from "./jobs/lockdown-job";
 import { JobRunner } from "./jobs/runner";
 import { startScheduler } from "./jobs/scheduler";
 import { createLogger, type Logger } from "./log";
+import { ActionWorker } from "./services/action-worker";
 import { openStore, type Store } from "./store/db";
 
 export interface RunningAgent {
@@ -17,6 +19,7 @@ export interface RunningAgent {
   store: Store;
   google: GoogleConnection;
   jobs: JobRunner;
+  actions: ActionWorker;
   close(): Promise<void>;
 }
 
@@ -26,13 +29,20 @@ export async function startAgent(
 ): Promise<RunningAgent> {
   const store = await openStore(config.store);
   const google = await connectGoogle(config, log);
+  const now = () => new Date();
+  const actions = new ActionWorker(store.db, directoryAdapter(google.client), log, { now });
   const jobs = new JobRunner(
     store.db,
-    inventoryJobs(config, directoryAdapter(google.client), telemetryAdapter(google.client)),
+    [
+      ...inventoryJobs(config, directoryAdapter(google.client), telemetryAdapter(google.client)),
+      lockdownJob(config, store.db, actions, now),
+    ],
     log,
   );
   const scheduler = config.jobs.enabled ? startScheduler(jobs) : undefined;
-  const app = createApp({ db: store.db, config, log, now: () => new Date(), jobs, google });
+  // Actions requested before a restart (or parked while Google failed) carry on from here.
+  actions.start();
+  const app = createApp({ db: store.db, config, log, now, jobs, google, actions });
   let server: ServerType;
   try {
     server = await new Promise<ServerType>((resolve, reject) => {
@@ -41,6 +51,7 @@ export async function startAgent(
     });
   } catch (error) {
     await scheduler?.stop();
+    await actions.stop();
     await google.close();
     await store.close();
     const code = (error as NodeJS.ErrnoException).code;
@@ -64,9 +75,11 @@ export async function startAgent(
     store,
     google,
     jobs,
+    actions,
     async close() {
       await scheduler?.stop();
       await jobs.idle();
+      await actions.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         (server as { closeAllConnections?: () => void }).closeAllConnections?.();

@@ -40,7 +40,15 @@ export const consoleTicketPage = z.object({
 });
 export type ConsoleTicketPage = z.infer<typeof consoleTicketPage>;
 
-export const ticketEventKinds = ["created", "comment", "assigned", "escalated", "resolved", "reopened"] as const;
+export const ticketEventKinds = [
+  "created",
+  "comment",
+  "assigned",
+  "escalated",
+  "resolved",
+  "reopened",
+  "device",
+] as const;
 
 export const ticketEvent = z.object({
   id: z.number().int(),

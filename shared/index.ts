@@ -1,6 +1,7 @@
 /** The wire contract between the extension and the agent. No I/O lives here. */
 
 export * from "./console";
+export * from "./device-actions";
 export * from "./devices";
 export * from "./diagnostics";
 export * from "./enrollment";

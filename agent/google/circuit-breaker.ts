@@ -22,6 +22,8 @@ export class CircuitBreaker {
     readonly threshold = 5,
     readonly cooldownMs = 60_000,
     readonly now: () => number = Date.now,
+    /** Whether an error means Google is failing; an answer such as 404 or 400 shows it is up. */
+    readonly isFailure: (error: unknown) => boolean = () => true,
   ) {}
 
   get state(): "closed" | "open" | "half-open" {
@@ -40,6 +42,11 @@ export class CircuitBreaker {
       this.#openUntil = 0;
       return result;
     } catch (error) {
+      if (!this.isFailure(error)) {
+        this.#failures = 0;
+        this.#openUntil = 0;
+        throw error;
+      }
       this.#failures += 1;
       if (state === "half-open" || this.#failures >= this.threshold) this.#openUntil = this.now() + this.cooldownMs;
       throw error;

@@ -98,7 +98,14 @@ export function createGoogleClient(options: GoogleClientOptions = {}) {
   const breakerFor = (api: GoogleApi) => {
     let breaker = breakers.get(api);
     if (!breaker) {
-      breaker = new CircuitBreaker(api, options.breaker?.threshold ?? 5, options.breaker?.cooldownMs ?? 60_000);
+      breaker = new CircuitBreaker(
+        api,
+        options.breaker?.threshold ?? 5,
+        options.breaker?.cooldownMs ?? 60_000,
+        Date.now,
+        // Google refusing one request (404, 400, 409) is an answer, not an outage.
+        (error) => !(error instanceof GoogleCallError) || isRetryable(error.failure),
+      );
       breakers.set(api, breaker);
     }
     return breaker;

@@ -1,10 +1,11 @@
-/** /api/devices: the Devices page's search and one device with its tickets, assignments and telemetry. */
+/** /api/devices: the Devices page's search and one device with its tickets, assignments, telemetry and actions. */
 import { Hono } from "hono";
 import { deviceQuery, holdsAnywhere } from "../../shared";
 import { requireSession } from "../auth/session";
 import type { AgentDeps, AgentEnv } from "../context";
 import { ApiError } from "../errors";
 import { parseQuery } from "../http";
+import { deviceControlsFor } from "../services/device-actions";
 import { deviceDetailFor, searchDevices } from "../services/devices";
 import { scopeFor } from "../services/ticket-desk";
 
@@ -18,7 +19,8 @@ export function deviceRoutes(deps: AgentDeps) {
       const query = parseQuery(c, deviceQuery);
       return c.json(await searchDevices(deps.db, scopeFor(grants, "device.read"), query));
     })
-    .get("/api/devices/:deviceId", session, async (c) =>
-      c.json(await deviceDetailFor(deps.db, c.get("staff"), c.req.param("deviceId"))),
-    );
+    .get("/api/devices/:deviceId", session, async (c) => {
+      const detail = await deviceDetailFor(deps.db, c.get("staff"), c.req.param("deviceId"));
+      return c.json({ ...detail, ...(await deviceControlsFor(deps.db, c.get("staff"), detail)) });
+    });
 }

@@ -49,6 +49,10 @@ export function getCommand(c: Context, district: SandboxDistrict, deviceId: stri
       command.pollsUntilNextState = 1;
     } else command.pollsUntilNextState -= 1;
   }
+  if (command.state === "EXECUTED_BY_CLIENT" && !command.done) {
+    command.done = true;
+    applyCommand(c, district, command);
+  }
   const result =
     command.state === "EXECUTED_BY_CLIENT"
       ? { result: "SUCCESS", executeTime: new Date().toISOString(), commandResultPayload: "" }
@@ -65,3 +69,27 @@ export function getCommand(c: Context, district: SandboxDistrict, deviceId: stri
 
 type SandboxCommandState =
   SandboxDistrict["commands"] extends Map<string, infer C> ? (C extends { state: infer S } ? S : never) : never;
+
+/** What a command leaves behind on the device once executed, as Google shows it. */
+function applyCommand(
+  c: Context,
+  district: SandboxDistrict,
+  command: { deviceId: string; type: string; commandId: string },
+): void {
+  const device = district.devices.get(command.deviceId);
+  if (!device) return;
+  if (command.type === "FETCH_SUPPORT_PACKET") {
+    const createTime = new Date().toISOString();
+    const origin = new URL(c.req.url).origin;
+    device.deviceFiles = [
+      ...(device.deviceFiles ?? []),
+      {
+        name: `support-packet-${createTime.replace(/[:.]/g, "-")}.zip`,
+        type: "SUPPORT_PACKET",
+        createTime,
+        downloadUrl: `${origin}/sandbox/files/${command.deviceId}/${command.commandId}.zip`,
+      },
+    ];
+  }
+  if (command.type === "WIPE_USERS") device.recentUsers = [];
+}

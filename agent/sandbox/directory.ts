@@ -155,6 +155,21 @@ function listDevices(c: Context, district: SandboxDistrict) {
 
 const writable = ["annotatedUser", "annotatedLocation", "annotatedAssetId", "notes", "orgUnitPath"] as const;
 
+/** The Directory API's DeprovisionReason values. */
+const deprovisionReasons = [
+  "DEPROVISION_REASON_UNSPECIFIED",
+  "DEPROVISION_REASON_SAME_MODEL_REPLACEMENT",
+  "DEPROVISION_REASON_UPGRADE",
+  "DEPROVISION_REASON_DOMAIN_MOVE",
+  "DEPROVISION_REASON_SERVICE_EXPIRATION",
+  "DEPROVISION_REASON_OTHER",
+  "DEPROVISION_REASON_DIFFERENT_MODEL_REPLACEMENT",
+  "DEPROVISION_REASON_RETIRING_DEVICE",
+  "DEPROVISION_REASON_UPGRADE_TRANSFER",
+  "DEPROVISION_REASON_NOT_REQUIRED",
+  "DEPROVISION_REASON_REPAIR_CENTER",
+];
+
 const statusActions: Record<string, { from: string[]; to: string }> = {
   CHANGE_CHROME_OS_DEVICE_STATUS_ACTION_DISABLE: { from: ["ACTIVE"], to: "DISABLED" },
   CHANGE_CHROME_OS_DEVICE_STATUS_ACTION_REENABLE: { from: ["DISABLED"], to: "ACTIVE" },
@@ -247,6 +262,9 @@ async function batchChangeStatus(c: Context, district: SandboxDistrict) {
   if (!action) return googleError(c, 400, "invalid", "Invalid value for changeChromeOsDeviceStatusAction.");
   if (action.to === "DEPROVISIONED" && !body.deprovisionReason) {
     return googleError(c, 400, "required", "A deprovisionReason is required to deprovision devices.");
+  }
+  if (body.deprovisionReason && !deprovisionReasons.includes(body.deprovisionReason)) {
+    return googleError(c, 400, "invalid", `Invalid value for deprovisionReason: ${body.deprovisionReason}`);
   }
   const results = ids.map((deviceId) => {
     const device = district.devices.get(deviceId);

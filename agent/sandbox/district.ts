@@ -17,6 +17,8 @@ export interface SandboxCommand {
   payload?: string;
   /** Polls left before the command moves on a state; makes "follow until it ends" testable. */
   pollsUntilNextState: number;
+  /** Its effect on the device (files, wiped users) has been applied. */
+  done?: boolean;
 }
 
 export interface SandboxDistrict {

@@ -10,6 +10,8 @@ import { isUniqueViolation } from "../store/db";
 import type { Database, DeviceEnrollment, TicketRow } from "../store/schema";
 import * as tickets from "../store/tickets";
 import { orUndefined } from "../store/values";
+import { markMissing } from "./device-actions";
+import { deviceForTicket } from "./devices";
 import { placeNewTicket } from "./routing";
 
 export interface FiledReport {
@@ -110,6 +112,19 @@ export async function fileReport(
         detail: JSON.stringify({ category: report.category, queue: placement.queue, tier: placement.tier }),
         createdAt: at,
       });
+      if (report.category === "lost_stolen") {
+        // A lost or stolen report marks the device missing, for the IT lead and the overnight lockdown.
+        const device = await deviceForTicket(trx, ticket.directoryDeviceId, ticket.serialNumber);
+        if (device)
+          await markMissing(
+            trx,
+            { id: null, name: report.diagnostics.user?.email ?? "Device" },
+            device,
+            { reason: report.note || "Reported lost or stolen", ticketNumber: ticket.number },
+            { now },
+            trx,
+          );
+      }
       await tickets.insertIdempotencyRecord(trx, {
         enrollmentId: enrollment.id,
         idempotencyKey: report.idempotencyKey,

@@ -170,6 +170,99 @@ export interface JobRunTable {
   detail: Generated<string>;
 }
 
+export interface DeviceActionTable {
+  id: string;
+  batchId: string;
+  /** disable, reenable, deprovision or command */
+  kind: string;
+  commandType: string | null;
+  deviceId: string;
+  serialNumber: string | null;
+  school: string | null;
+  /** requested, sent, confirmed, failed */
+  state: string;
+  reason: string;
+  deprovisionReason: string | null;
+  ticketNumber: number | null;
+  requestedById: string | null;
+  requestedByName: string;
+  requestId: string | null;
+  attempts: Generated<number>;
+  nextAttemptAt: string;
+  claimedBy: string | null;
+  claimedUntil: string | null;
+  commandId: string | null;
+  commandState: string | null;
+  /** JSON: Google's answer for this device. */
+  result: string | null;
+  error: string | null;
+  createdAt: string;
+  updatedAt: string;
+  finishedAt: string | null;
+}
+
+export interface MissingDeviceTable {
+  deviceId: string;
+  since: string;
+  reason: string;
+  markedById: string | null;
+  markedByName: string;
+  ticketNumber: number | null;
+  assignedUser: string | null;
+}
+
+export interface LoanTable {
+  id: Generated<number>;
+  deviceId: string;
+  userEmail: string;
+  lentAt: string;
+  dueAt: string;
+  returnedAt: string | null;
+  lentByName: string;
+}
+
+export interface NotificationTable {
+  id: Generated<number>;
+  permission: string;
+  school: string;
+  title: string;
+  body: string;
+  link: string | null;
+  createdAt: string;
+}
+
+export interface NotificationReadTable {
+  notificationId: number;
+  userId: string;
+}
+
+export interface AuditLogTable {
+  seq: number;
+  at: string;
+  actorId: string | null;
+  actorName: string;
+  action: string;
+  deviceId: string | null;
+  serialNumber: string | null;
+  school: string | null;
+  reason: string | null;
+  requestId: string | null;
+  /** JSON */
+  before: string | null;
+  /** JSON */
+  after: string | null;
+  /** JSON: Google's answer. */
+  google: string | null;
+  prevHash: string;
+  hash: string;
+}
+
+export interface AuditHeadTable {
+  id: number;
+  seq: number;
+  hash: string;
+}
+
 export interface Database {
   deviceEnrollments: DeviceEnrollmentTable;
   reports: ReportTable;
@@ -184,6 +277,13 @@ export interface Database {
   syncState: SyncStateTable;
   jobLeases: JobLeaseTable;
   jobRuns: JobRunTable;
+  deviceActions: DeviceActionTable;
+  missingDevices: MissingDeviceTable;
+  loans: LoanTable;
+  notifications: NotificationTable;
+  notificationReads: NotificationReadTable;
+  auditLog: AuditLogTable;
+  auditHead: AuditHeadTable;
 }
 
 export type DeviceEnrollment = Selectable<DeviceEnrollmentTable>;
@@ -192,3 +292,5 @@ export type TicketRow = Selectable<TicketTable>;
 export type ReportRow = Selectable<ReportTable>;
 export type StaffUserRow = Selectable<StaffUserTable>;
 export type StaffSessionRow = Selectable<StaffSessionTable>;
+export type DeviceActionRow = Selectable<DeviceActionTable>;
+export type AuditLogRow = Selectable<AuditLogTable>;

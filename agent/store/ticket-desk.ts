@@ -13,9 +13,15 @@ export type SchoolScope = { all: true } | { all: false; schools: string[] };
 type TicketQuery = SelectQueryBuilder<Database & { assignee: Database["staffUsers"] }, "tickets" | "assignee", object>;
 
 /** A condition on an OU-path column: inside these schools (an OU path and every OU under it). */
-export function withinSchools<T extends "tickets" | "devices">(
+const schoolColumns = {
+  tickets: "tickets.school",
+  devices: "devices.orgUnitPath",
+  auditLog: "auditLog.school",
+} as const;
+
+export function withinSchools<T extends keyof typeof schoolColumns>(
   scope: SchoolScope,
-  column: T extends "tickets" ? "tickets.school" : "devices.orgUnitPath",
+  column: (typeof schoolColumns)[T],
 ) {
   return (eb: ExpressionBuilder<Database, T>) => {
     if (scope.all) return sql<boolean>`1 = 1`;

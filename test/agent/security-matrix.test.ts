@@ -6,11 +6,40 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { resolve } from "../../agent/services/ticket-desk";
 import { createTestAgent, type TestAgent } from "../support/agent";
 import { type District, seedDistrict } from "../support/district";
-import { type Asker, askers, type MatrixRoute, runMatrixCase, throwawayUser } from "../support/security-matrix";
+import {
+  type Asker,
+  askers,
+  type MatrixRoute,
+  type RouteContext,
+  runMatrixCase,
+  throwawayUser,
+} from "../support/security-matrix";
 
 const all = (own: number, other: number) =>
   Object.fromEntries(askers.map((a) => [a, [own, other]])) as Record<Asker, [number, number]>;
 const by = (table: Record<Asker, [number, number]>) => table;
+
+const deviceOf = (c: RouteContext) =>
+  c.school.includes("Lincoln") ? c.district.inventory.lincoln : c.district.inventory.washington;
+const serialOf = (c: RouteContext) => (c.school.includes("Lincoln") ? "LHS1234567" : "WMS7654321");
+async function setStatus(c: RouteContext, status: string) {
+  await c.agent.store.db.updateTable("devices").set({ status }).where("deviceId", "=", deviceOf(c)).execute();
+}
+/**
+ * A device action in the asker's school and in another: who holds the permission gets `ok`; the
+ * tech team and building admin (who can see devices) get `seen` (403, or the tech team's own right);
+ * a coach cannot see devices (404); in another school only a district-wide admin sees the device.
+ */
+function deviceAction(ok: number, techTeam: number): Record<Asker, [number, number]> {
+  return {
+    student_tech_team: [techTeam === 201 || techTeam === 200 ? ok : 403, 404],
+    school_it_lead: [ok, 404],
+    district_admin: [ok, 404],
+    coach: [404, 404],
+    building_admin: [403, 404],
+    district_admin_everywhere: [ok, ok],
+  };
+}
 
 /** Roles in Lincoln: tech team, IT lead, admin (Lincoln only), coach, building admin; then a district-wide admin. */
 const routes: MatrixRoute[] = [
@@ -241,6 +270,167 @@ const routes: MatrixRoute[] = [
     path: () => "/api/users/placeholder",
     signedOut: 401,
     expected: { ...all(403, 403), district_admin_everywhere: [204, 204] },
+  },
+  {
+    method: "GET",
+    pattern: "/api/device-actions",
+    path: () => "/api/device-actions",
+    signedOut: 401,
+    expected: { ...all(200, 200), coach: [403, 403] },
+  },
+  {
+    method: "POST",
+    pattern: "/api/device-actions",
+    path: () => "/api/device-actions",
+    body: (c) => ({ deviceIds: [deviceOf(c)], action: "disable", reason: "Lost on a trip", confirm: serialOf(c) }),
+    signedOut: 401,
+    expected: deviceAction(202, 403),
+  },
+  {
+    method: "POST",
+    pattern: "/api/devices/:deviceId/commands",
+    path: (c) => `/api/devices/${deviceOf(c)}/commands`,
+    body: (c) => ({ command: "REBOOT", reason: "Frozen screen", confirm: serialOf(c) }),
+    arrange: (c) => setStatus(c, "ACTIVE"),
+    signedOut: 401,
+    expected: deviceAction(202, 403),
+  },
+  {
+    method: "POST",
+    pattern: "/api/devices/:deviceId/missing",
+    path: (c) => `/api/devices/${deviceOf(c)}/missing`,
+    body: () => ({ reason: "Left on the bus" }),
+    async arrange(c) {
+      await c.agent.store.db.deleteFrom("missingDevices").execute();
+    },
+    signedOut: 401,
+    expected: deviceAction(201, 201),
+  },
+  {
+    method: "POST",
+    pattern: "/api/devices/:deviceId/found",
+    path: (c) => `/api/devices/${deviceOf(c)}/found`,
+    body: () => ({ note: "Back from the bus depot", reenable: false }),
+    async arrange(c) {
+      await c.agent.store.db.deleteFrom("missingDevices").execute();
+      await c.agent.store.db
+        .insertInto("missingDevices")
+        .values({
+          deviceId: deviceOf(c),
+          since: new Date().toISOString(),
+          reason: "Left on the bus",
+          markedById: null,
+          markedByName: "Test",
+          ticketNumber: null,
+          assignedUser: null,
+        })
+        .execute();
+    },
+    signedOut: 401,
+    expected: deviceAction(200, 200),
+  },
+  {
+    method: "GET",
+    pattern: "/api/missing-devices",
+    path: () => "/api/missing-devices",
+    signedOut: 401,
+    expected: { ...all(200, 200), coach: [403, 403] },
+  },
+  {
+    method: "POST",
+    pattern: "/api/device-matches",
+    path: () => "/api/device-matches",
+    body: (c) => ({ text: serialOf(c) }),
+    signedOut: 401,
+    expected: { ...all(200, 200), coach: [403, 403] },
+  },
+  {
+    method: "POST",
+    pattern: "/api/devices/:deviceId/loan",
+    path: (c) => `/api/devices/${deviceOf(c)}/loan`,
+    body: () => ({ userEmail: "kid@example.org", dueAt: new Date(Date.now() + 86_400_000).toISOString() }),
+    async arrange(c) {
+      await setStatus(c, "ACTIVE");
+      await c.agent.store.db.updateTable("loans").set({ returnedAt: new Date().toISOString() }).execute();
+    },
+    signedOut: 401,
+    expected: deviceAction(201, 403),
+  },
+  {
+    method: "POST",
+    pattern: "/api/devices/:deviceId/return",
+    path: (c) => `/api/devices/${deviceOf(c)}/return`,
+    body: () => ({}),
+    async arrange(c) {
+      await c.agent.store.db.updateTable("loans").set({ returnedAt: new Date().toISOString() }).execute();
+      await c.agent.store.db
+        .insertInto("loans")
+        .values({
+          deviceId: deviceOf(c),
+          userEmail: "kid@example.org",
+          lentAt: new Date().toISOString(),
+          dueAt: new Date(Date.now() + 86_400_000).toISOString(),
+          returnedAt: null,
+          lentByName: "Test",
+        })
+        .execute();
+    },
+    signedOut: 401,
+    expected: deviceAction(200, 403),
+  },
+  {
+    method: "GET",
+    pattern: "/api/notifications",
+    path: () => "/api/notifications",
+    signedOut: 401,
+    expected: all(200, 200),
+  },
+  {
+    method: "POST",
+    pattern: "/api/notifications/:id/read",
+    path: () => "/api/notifications/all/read",
+    body: () => ({}),
+    signedOut: 401,
+    expected: all(200, 200),
+  },
+  ...["/api/audit", "/api/audit/export.csv", "/api/audit/verify"].map(
+    (pattern): MatrixRoute => ({
+      method: "GET",
+      pattern,
+      path: () => pattern,
+      signedOut: 401,
+      expected: {
+        ...all(403, 403),
+        school_it_lead: [200, 200],
+        district_admin: [200, 200],
+        district_admin_everywhere: [200, 200],
+      },
+    }),
+  ),
+  {
+    method: "GET",
+    pattern: "/api/return-instructions",
+    path: () => "/api/return-instructions",
+    signedOut: 401,
+    expected: {
+      ...all(403, 403),
+      school_it_lead: [200, 200],
+      district_admin: [200, 200],
+      district_admin_everywhere: [200, 200],
+    },
+  },
+  {
+    method: "POST",
+    pattern: "/api/return-instructions",
+    path: () => "/api/return-instructions",
+    body: (c) => ({ school: c.school, message: "Please return to the front office. 555-0100" }),
+    signedOut: 401,
+    expected: {
+      ...all(403, 403),
+      school_it_lead: [200, 403],
+      district_admin: [200, 403],
+      district_admin_everywhere: [200, 200],
+    },
   },
 ];
 

@@ -3,8 +3,10 @@ import { randomUUID } from "node:crypto";
 import { createApp } from "../../agent/app";
 import { type AgentConfig, loadConfig } from "../../agent/config";
 import { connectGoogle, type GoogleConnection } from "../../agent/google/connect";
+import { directoryAdapter } from "../../agent/google/directory";
 import { JobRunner } from "../../agent/jobs/runner";
 import { createLogger } from "../../agent/log";
+import { ActionWorker } from "../../agent/services/action-worker";
 import { openStore, type Store, type StoreLocation } from "../../agent/store/db";
 import { type DiagnosticsSnapshot, type ProblemReport, reportReceipt, type Ticket } from "../../shared";
 
@@ -31,6 +33,9 @@ export interface TestAgent {
   store: Store;
   config: AgentConfig;
   jobs: JobRunner;
+  /** Present with `google`: carries device actions to the sandbox (kicked by the routes; drain to wait). */
+  actions?: ActionWorker;
+  google?: GoogleConnection;
   /** Enrols a device and returns its credential. */
   enroll(device?: Record<string, string>, token?: string): Promise<string>;
   /** Files a sample report from the device with `credential`; answers the ticket. */
@@ -60,7 +65,10 @@ export async function createTestAgent(
   const log = createLogger("silent");
   const google: GoogleConnection | undefined = options.google ? await connectGoogle(config, log) : undefined;
   const jobs = new JobRunner(store.db, [noopJob], log);
-  const app = createApp({ db: store.db, config, log, now, jobs, google });
+  const actions = google
+    ? new ActionWorker(store.db, directoryAdapter(google.client), log, { now, commandPollMs: 20, backoffMs: 50 })
+    : undefined;
+  const app = createApp({ db: store.db, config, log, now, jobs, google, actions });
   const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
     Promise.resolve(
       app.request(path, {
@@ -75,6 +83,8 @@ export async function createTestAgent(
     store,
     config,
     jobs,
+    actions,
+    google,
     post,
     get,
     async enroll(device = { serialNumber: "5CD1234XYZ", directoryDeviceId: randomUUID() }, token = enrollmentToken) {
@@ -88,6 +98,7 @@ export async function createTestAgent(
       return reportReceipt.parse(await response.json()).ticket;
     },
     close: async () => {
+      await actions?.stop();
       await google?.close();
       await store.close();
     },

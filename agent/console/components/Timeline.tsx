@@ -17,6 +17,39 @@ function describe(event: TicketEvent): string {
       return "resolved it";
     case "reopened":
       return "reopened it";
+    case "device":
+      return describeDeviceEvent(d);
+  }
+}
+
+const actionWords: Record<string, string> = {
+  "device.disable": "disabling",
+  "device.reenable": "re-enabling",
+  "device.deprovision": "deprovisioning",
+  "device.command.reboot": "a reboot of",
+  "device.command.wipe_users": "wiping the users of",
+  "device.command.remote_powerwash": "a powerwash of",
+  "device.command.fetch_support_packet": "a support packet from",
+};
+
+function describeDeviceEvent(d: Record<string, string | number | null | undefined>): string {
+  const device = d.serialNumber ? `Chromebook ${d.serialNumber}` : "the Chromebook";
+  const action = actionWords[String(d.action)] ?? String(d.action);
+  switch (d.event) {
+    case "marked_missing":
+      return `marked ${device} missing`;
+    case "already_missing":
+      return `reported it missing again (missing since ${when(String(d.since))})`;
+    case "found":
+      return `marked ${device} found${d.assignedUser ? ` and gave it back to ${d.assignedUser}` : ""}`;
+    case "action_requested":
+      return `asked for ${action} ${device}`;
+    case "action_confirmed":
+      return `— Google confirmed ${action} ${device}`;
+    case "action_failed":
+      return `— ${action} ${device} failed: ${d.error ?? "Google refused it"}`;
+    default:
+      return `changed ${device}`;
   }
 }
 
@@ -24,7 +57,10 @@ export function Timeline({ events }: { events: TicketEvent[] }) {
   return (
     <ol class="timeline">
       {events.map((event) => {
-        const text = (event.detail.body ?? event.detail.reason ?? event.detail.resolution) as string | undefined;
+        const text = (event.detail.body ?? event.detail.reason ?? event.detail.resolution ?? event.detail.note) as
+          | string
+          | undefined;
+        const files = (event.detail.files ?? []) as { name?: string; downloadUrl?: string }[];
         return (
           <li key={event.id}>
             <div>
@@ -32,6 +68,17 @@ export function Timeline({ events }: { events: TicketEvent[] }) {
               <span class="muted"> · {when(event.createdAt)}</span>
             </div>
             {text && <blockquote>{text}</blockquote>}
+            {files.length > 0 && (
+              <ul class="files">
+                {files.map((f) => (
+                  <li key={f.downloadUrl ?? f.name}>
+                    <a href={f.downloadUrl} rel="noreferrer" target="_blank">
+                      {f.name ?? "support packet"}
+                    </a>
+                  </li>
+                ))}
+              </ul>
+            )}
           </li>
         );
       })}

@@ -6,6 +6,7 @@ import { staffMigration } from "./0002-staff";
 import { ticketDeskMigration } from "./0003-ticket-desk";
 import { inventoryMigration } from "./0004-inventory";
 import { jobsMigration } from "./0005-jobs";
+import { deviceActionsMigration } from "./0006-device-actions";
 
 export function migrationProvider(dialect: SqlDialect): MigrationProvider {
   return {
@@ -15,6 +16,7 @@ export function migrationProvider(dialect: SqlDialect): MigrationProvider {
       "0003-ticket-desk": ticketDeskMigration(dialect),
       "0004-inventory": inventoryMigration(dialect),
       "0005-jobs": jobsMigration(dialect),
+      "0006-device-actions": deviceActionsMigration(dialect),
     }),
   };
 }

@@ -1,0 +1,124 @@
+/**
+ * The overnight lockdown: devices still marked missing and loaners overdue past the grace period
+ * are disabled before morning, and each school's IT lead is told what was done.
+ */
+import type { Kysely } from "kysely";
+import type { AgentConfig } from "../config";
+import type { ActionWorker } from "../services/action-worker";
+import { type NewAction, notify, recordActions, systemActor } from "../services/device-actions";
+import type { Database } from "../store/schema";
+import type { JobDefinition } from "./runner";
+
+export interface LockdownResult {
+  missing: number;
+  overdueLoans: number;
+  requested: number;
+  confirmed: number;
+  failed: number;
+  pending: number;
+  devices: { serialNumber?: string; why: string; state: string; error?: string }[];
+}
+
+/** Who the lockdown would disable now: missing devices and overdue loaners not yet disabled. */
+export async function lockdownCandidates(db: Kysely<Database>, now: Date, graceHours: number) {
+  const missing = await db
+    .selectFrom("missingDevices")
+    .innerJoin("devices", "devices.deviceId", "missingDevices.deviceId")
+    .selectAll("devices")
+    .select(["missingDevices.reason as missingReason", "missingDevices.ticketNumber"])
+    .where("devices.removedAt", "is", null)
+    .where("devices.status", "=", "ACTIVE")
+    .execute();
+  const overdueBefore = new Date(now.getTime() - graceHours * 3_600_000).toISOString();
+  const overdue = await db
+    .selectFrom("loans")
+    .innerJoin("devices", "devices.deviceId", "loans.deviceId")
+    .selectAll("devices")
+    .select(["loans.userEmail as borrower", "loans.dueAt"])
+    .where("loans.returnedAt", "is", null)
+    .where("loans.dueAt", "<", overdueBefore)
+    .where("devices.removedAt", "is", null)
+    .where("devices.status", "=", "ACTIVE")
+    .execute();
+  return { missing, overdue };
+}
+
+export async function runLockdown(
+  db: Kysely<Database>,
+  worker: ActionWorker,
+  options: { now: () => Date; graceHours: number; progress?: (detail: Record<string, unknown>) => Promise<void> },
+): Promise<LockdownResult> {
+  const { missing, overdue } = await lockdownCandidates(db, options.now(), options.graceHours);
+  const actions: NewAction[] = [
+    ...missing.map((d) => ({
+      device: d,
+      kind: "disable" as const,
+      reason: `Still missing at lockdown: ${d.missingReason}`,
+      ticketNumber: d.ticketNumber ?? undefined,
+    })),
+    ...overdue
+      .filter((d) => !missing.some((m) => m.deviceId === d.deviceId))
+      .map((d) => ({
+        device: d,
+        kind: "disable" as const,
+        reason: `Loaner overdue: lent to ${d.borrower}, due ${d.dueAt}`,
+      })),
+  ];
+  const recorded = actions.length ? await recordActions(db, systemActor, actions, { now: options.now() }) : [];
+  await options.progress?.({ missing: missing.length, overdueLoans: overdue.length, requested: recorded.length });
+  const ids = recorded.map((a) => a.id);
+  if (ids.length) await worker.drain(10 * 60_000, ids);
+  const ended = ids.length ? await db.selectFrom("deviceActions").selectAll().where("id", "in", ids).execute() : [];
+  const result: LockdownResult = {
+    missing: missing.length,
+    overdueLoans: overdue.length,
+    requested: ended.length,
+    confirmed: ended.filter((a) => a.state === "confirmed").length,
+    failed: ended.filter((a) => a.state === "failed").length,
+    pending: ended.filter((a) => a.state === "requested" || a.state === "sent").length,
+    devices: ended.map((a) => ({
+      serialNumber: a.serialNumber ?? undefined,
+      why: a.reason,
+      state: a.state,
+      error: a.error ?? undefined,
+    })),
+  };
+  // One notification per school: what the lockdown did there.
+  const bySchool = new Map<string, typeof ended>();
+  for (const action of ended)
+    bySchool.set(action.school ?? "*", [...(bySchool.get(action.school ?? "*") ?? []), action]);
+  const at = options.now().toISOString();
+  for (const [school, list] of bySchool) {
+    const done = list.filter((a) => a.state === "confirmed").length;
+    const problems = list.length - done;
+    await notify(db, {
+      permission: "device.disable",
+      school: school === "*" ? null : school,
+      title: `Overnight lockdown disabled ${done} device${done === 1 ? "" : "s"}`,
+      body: `${list.map((a) => a.serialNumber ?? a.deviceId).join(", ")}${problems ? ` — ${problems} not yet done (see the Lost & stolen page)` : ""}.`,
+      link: "#/lost",
+      at,
+    });
+  }
+  return result;
+}
+
+export function lockdownJob(
+  config: AgentConfig,
+  db: Kysely<Database>,
+  worker: ActionWorker,
+  now: () => Date,
+): JobDefinition {
+  return {
+    name: "overnight-lockdown",
+    title: "Overnight lockdown",
+    description: `Disables devices still marked missing, and loaners overdue by more than ${config.jobs.loanerGraceHours} hours, and tells each school's IT lead.`,
+    schedule: config.jobs.lockdownCron,
+    timezone: config.jobs.timezone,
+    leaseMs: 5 * 60_000,
+    async run({ progress }) {
+      const result = await runLockdown(db, worker, { now, graceHours: config.jobs.loanerGraceHours, progress });
+      return { ...result };
+    },
+  };
+}

@@ -1,0 +1,455 @@
+/**
+ * Carries requested device actions to Google and records how each ended, so that every action is
+ * applied exactly once even across restarts, several agent replicas and Google outages:
+ * - a worker claims due actions with a conditional update (one replica wins each), marks them
+ *   `sent`, and calls Google; a claim that lapses (the worker died) is picked up again;
+ * - status changes go out through `batchChangeStatus`, 50 devices a call, and every per-device
+ *   result is recorded; a device already in the wanted state (an earlier attempt that Google applied
+ *   but we did not hear back from) is confirmed, not changed twice;
+ * - while Google is failing (retries spent, or the circuit breaker open) actions go back to
+ *   `requested` with a later attempt time: parked work is applied when Google answers again;
+ * - commands are issued once (deduplicated by the action's id) and their state is polled until it
+ *   ends; a support packet's files are attached to the action's ticket.
+ * Every ending is written with its audit entry and ticket timeline entry in one transaction.
+ */
+import { randomUUID } from "node:crypto";
+import type { Kysely } from "kysely";
+import { CircuitOpenError } from "../google/circuit-breaker";
+import { GoogleCallError } from "../google/client";
+import { chunk, type DirectoryAdapter, idsPerBatch, type StatusResult } from "../google/directory";
+import { isRetryable } from "../google/retry";
+import type { Logger } from "../log";
+import { appendAudit } from "../store/audit";
+import type { Database, DeviceActionRow } from "../store/schema";
+import * as tickets from "../store/tickets";
+import { actionName, notify } from "./device-actions";
+
+const statusAfter: Record<string, string> = { disable: "DISABLED", reenable: "ACTIVE", deprovision: "DEPROVISIONED" };
+const googleAction = { disable: "DISABLE", reenable: "REENABLE", deprovision: "DEPROVISION" } as const;
+const endedCommandStates = new Set(["EXECUTED_BY_CLIENT", "EXPIRED", "CANCELLED"]);
+
+export interface ActionWorkerOptions {
+  holder?: string;
+  now?: () => Date;
+  /** How often due work is looked for when nothing kicks the worker. */
+  pollMs?: number;
+  /** How long a claim lasts: a worker that dies holding actions loses them after this. */
+  claimMs?: number;
+  /** How often a command's state is asked for. */
+  commandPollMs?: number;
+  /** First wait after Google failed; doubles per attempt up to `maxBackoffMs`. */
+  backoffMs?: number;
+  maxBackoffMs?: number;
+}
+
+export class ActionWorker {
+  readonly holder: string;
+  readonly #now: () => Date;
+  readonly #options: Required<Omit<ActionWorkerOptions, "holder" | "now">>;
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<number> | undefined;
+  #again = false;
+  #stopped = false;
+
+  constructor(
+    readonly db: Kysely<Database>,
+    readonly directory: DirectoryAdapter,
+    readonly log: Logger,
+    options: ActionWorkerOptions = {},
+  ) {
+    this.holder = options.holder ?? `worker-${process.pid}-${randomUUID().slice(0, 8)}`;
+    this.#now = options.now ?? (() => new Date());
+    this.#options = {
+      pollMs: options.pollMs ?? 2000,
+      claimMs: options.claimMs ?? 5 * 60_000,
+      commandPollMs: options.commandPollMs ?? 3000,
+      backoffMs: options.backoffMs ?? 15_000,
+      maxBackoffMs: options.maxBackoffMs ?? 15 * 60_000,
+    };
+  }
+
+  start(): void {
+    this.#stopped = false;
+    this.#timer = setInterval(() => this.kick(), this.#options.pollMs);
+    this.#timer.unref?.();
+    this.kick();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#timer) clearInterval(this.#timer);
+    await this.#running?.catch(() => 0);
+  }
+
+  /** Looks for due work now (after a request), without waiting for the next poll. */
+  kick(): void {
+    if (this.#stopped) return;
+    if (this.#running) {
+      this.#again = true;
+      return;
+    }
+    this.#running = this.tick()
+      .catch((error) => {
+        this.log.error("device action worker failed", { error: String(error) });
+        return 0;
+      })
+      .finally(() => {
+        this.#running = undefined;
+        if (this.#again) {
+          this.#again = false;
+          this.kick();
+        }
+      });
+  }
+
+  /** Until no action is open or `timeoutMs` passes: for the overnight job and tests. */
+  async drain(timeoutMs = 60_000, ids?: string[]): Promise<boolean> {
+    const until = Date.now() + timeoutMs;
+    while (Date.now() < until) {
+      await this.#running?.catch(() => 0);
+      await this.tick();
+      let open = this.db.selectFrom("deviceActions").select("id").where("state", "in", ["requested", "sent"]);
+      if (ids?.length) open = open.where("id", "in", ids);
+      if (!(await open.limit(1).execute()).length) return true;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(250, this.#options.commandPollMs)));
+    }
+    return false;
+  }
+
+  /** One pass over due work; answers how many actions moved. */
+  async tick(): Promise<number> {
+    const now = this.#now();
+    await this.#recoverLapsedClaims(now);
+    const claimed = await this.#claim(now);
+    let moved = claimed.length;
+    const statusActions = claimed.filter((a) => a.kind !== "command");
+    const commands = claimed.filter((a) => a.kind === "command");
+    const groups = new Map<string, DeviceActionRow[]>();
+    for (const action of statusActions) {
+      const key = `${action.kind}:${action.deprovisionReason ?? ""}`;
+      groups.set(key, [...(groups.get(key) ?? []), action]);
+    }
+    for (const group of groups.values())
+      for (const part of chunk(group, idsPerBatch)) await this.#sendStatusChange(part);
+    for (const command of commands) await this.#sendCommand(command);
+    moved += await this.#followCommands();
+    return moved;
+  }
+
+  async #recoverLapsedClaims(now: Date): Promise<void> {
+    const at = now.toISOString();
+    const lapsed = await this.db
+      .selectFrom("deviceActions")
+      .selectAll()
+      .where("state", "=", "sent")
+      .where("commandId", "is", null)
+      .where("claimedUntil", "<", at)
+      .execute();
+    for (const action of lapsed) {
+      if (action.kind === "command") {
+        // Not idempotent: we cannot know whether Google received it, so say so rather than send twice.
+        await this.#finish(action, "failed", {
+          error:
+            "TechDesk stopped while sending this command, so Google may or may not have received it. Check the device, then send it again if needed.",
+        });
+      } else {
+        // Status changes are safe to send again: a device already changed is confirmed, not changed twice.
+        await this.db
+          .updateTable("deviceActions")
+          .set({ state: "requested", claimedBy: null, claimedUntil: null, nextAttemptAt: at, updatedAt: at })
+          .where("id", "=", action.id)
+          .where("state", "=", "sent")
+          .where("claimedUntil", "=", action.claimedUntil)
+          .execute();
+        this.log.warn("device action claim lapsed; sending again", { actionId: action.id, holder: action.claimedBy });
+      }
+    }
+  }
+
+  async #claim(now: Date): Promise<DeviceActionRow[]> {
+    const at = now.toISOString();
+    const due = await this.db
+      .selectFrom("deviceActions")
+      .select("id")
+      .where("state", "=", "requested")
+      .where("nextAttemptAt", "<=", at)
+      .orderBy("createdAt")
+      .limit(500)
+      .execute();
+    if (!due.length) return [];
+    const token = `${this.holder}:${randomUUID()}`;
+    await this.db
+      .updateTable("deviceActions")
+      .set((eb) => ({
+        state: "sent",
+        claimedBy: token,
+        claimedUntil: new Date(now.getTime() + this.#options.claimMs).toISOString(),
+        attempts: eb("attempts", "+", 1),
+        updatedAt: at,
+      }))
+      .where(
+        "id",
+        "in",
+        due.map((d) => d.id),
+      )
+      .where("state", "=", "requested")
+      .execute();
+    return this.db
+      .selectFrom("deviceActions")
+      .selectAll()
+      .where("claimedBy", "=", token)
+      .orderBy("createdAt")
+      .execute();
+  }
+
+  async #sendStatusChange(actions: DeviceActionRow[]): Promise<void> {
+    const first = actions[0] as DeviceActionRow;
+    const kind = first.kind as keyof typeof googleAction;
+    let results: StatusResult[];
+    try {
+      results = await this.directory.changeStatus(
+        actions.map((a) => a.deviceId),
+        googleAction[kind],
+        first.deprovisionReason ?? undefined,
+      );
+    } catch (error) {
+      await this.#failedCall(actions, error);
+      return;
+    }
+    for (const action of actions) {
+      const result = results.find((r) => r.deviceId === action.deviceId);
+      if (result && !result.error) {
+        await this.#finish(action, "confirmed", { google: result });
+        continue;
+      }
+      // Refused for this device: if it is already in the wanted state (an earlier attempt went
+      // through, or someone changed it in the Admin console), the action's effect holds: confirm it.
+      const current = await this.directory.getDevice(action.deviceId).catch(() => undefined);
+      if (current && current.status === statusAfter[kind]) {
+        await this.#finish(action, "confirmed", {
+          google: { ...result, alreadyApplied: true, status: current.status },
+        });
+      } else {
+        await this.#finish(action, "failed", {
+          google: result ?? { deviceId: action.deviceId, error: { message: "Google gave no result for this device." } },
+          error: result?.error?.message ?? "Google gave no result for this device.",
+        });
+      }
+    }
+  }
+
+  async #sendCommand(action: DeviceActionRow): Promise<void> {
+    try {
+      const payload =
+        action.commandType === "FETCH_SUPPORT_PACKET"
+          ? JSON.stringify({ supportPacketDetails: { issueDescription: action.reason.slice(0, 500) } })
+          : undefined;
+      const commandId = await this.directory.issueCommand(
+        action.deviceId,
+        action.commandType as string,
+        action.id,
+        payload,
+      );
+      const at = this.#now().toISOString();
+      await this.db
+        .updateTable("deviceActions")
+        .set({ commandId, commandState: "PENDING", nextAttemptAt: at, updatedAt: at })
+        .where("id", "=", action.id)
+        .execute();
+    } catch (error) {
+      // Sent only when Google surely did not act (the client retries throttling, not dropped answers).
+      const surelyNotSent =
+        error instanceof CircuitOpenError ||
+        (error instanceof GoogleCallError && !error.failure.network && isRetryable(error.failure));
+      if (surelyNotSent) await this.#failedCall([action], error);
+      else
+        await this.#finish(action, "failed", {
+          error:
+            error instanceof GoogleCallError && error.failure.network
+              ? `The connection to Google dropped while sending, so Google may or may not have received the command. Check the device, then send it again if needed. (${error.message})`
+              : String(error instanceof Error ? error.message : error),
+        });
+    }
+  }
+
+  async #followCommands(): Promise<number> {
+    const at = this.#now();
+    const due = await this.db
+      .selectFrom("deviceActions")
+      .selectAll()
+      .where("state", "=", "sent")
+      .where("commandId", "is not", null)
+      .where("nextAttemptAt", "<=", at.toISOString())
+      .limit(200)
+      .execute();
+    let moved = 0;
+    for (const action of due) {
+      let command: Awaited<ReturnType<DirectoryAdapter["getCommand"]>>;
+      try {
+        command = await this.directory.getCommand(action.deviceId, action.commandId as string);
+      } catch (error) {
+        this.log.warn("command state not read; trying later", { actionId: action.id, error: String(error) });
+        await this.db
+          .updateTable("deviceActions")
+          .set({ nextAttemptAt: this.#later(action.attempts), error: String(error) })
+          .where("id", "=", action.id)
+          .execute();
+        continue;
+      }
+      const state = command.state ?? "PENDING";
+      if (!endedCommandStates.has(state)) {
+        if (state !== action.commandState) moved += 1;
+        await this.db
+          .updateTable("deviceActions")
+          .set({
+            commandState: state,
+            nextAttemptAt: new Date(at.getTime() + this.#options.commandPollMs).toISOString(),
+            updatedAt: at.toISOString(),
+          })
+          .where("id", "=", action.id)
+          .execute();
+        continue;
+      }
+      moved += 1;
+      const succeeded = state === "EXECUTED_BY_CLIENT" && (command.commandResult?.result ?? "SUCCESS") === "SUCCESS";
+      let files: unknown[] | undefined;
+      if (succeeded && action.commandType === "FETCH_SUPPORT_PACKET") {
+        const device = await this.directory.getDevice(action.deviceId).catch(() => undefined);
+        files = (device?.deviceFiles ?? []).filter(
+          (f) => !command.issueTime || !f.createTime || f.createTime >= command.issueTime,
+        );
+      }
+      await this.#finish(action, succeeded ? "confirmed" : "failed", {
+        google: command,
+        commandState: state,
+        files,
+        error: succeeded
+          ? undefined
+          : (command.commandResult?.errorMessage ??
+            `The command ended ${state.toLowerCase().replaceAll("_", " ")} without running.`),
+      });
+    }
+    return moved;
+  }
+
+  #later(attempts: number): string {
+    const wait = Math.min(this.#options.maxBackoffMs, this.#options.backoffMs * 2 ** Math.max(0, attempts - 1));
+    return new Date(this.#now().getTime() + wait).toISOString();
+  }
+
+  /** Google did not answer (outage, breaker open) or refused outright: park or fail the lot. */
+  async #failedCall(actions: DeviceActionRow[], error: unknown): Promise<void> {
+    const transient =
+      error instanceof CircuitOpenError || (error instanceof GoogleCallError && isRetryable(error.failure));
+    const message = error instanceof Error ? error.message : String(error);
+    if (!transient) {
+      for (const action of actions) await this.#finish(action, "failed", { error: message });
+      return;
+    }
+    const at = this.#now().toISOString();
+    for (const action of actions) {
+      const next =
+        error instanceof CircuitOpenError
+          ? new Date(Math.max(error.retryAtMs, this.#now().getTime())).toISOString()
+          : this.#later(action.attempts);
+      await this.db
+        .updateTable("deviceActions")
+        .set({
+          state: "requested",
+          claimedBy: null,
+          claimedUntil: null,
+          nextAttemptAt: next,
+          error: message,
+          updatedAt: at,
+        })
+        .where("id", "=", action.id)
+        .where("state", "=", "sent")
+        .execute();
+    }
+    this.log.warn("Google is failing; device actions parked", { actions: actions.length, error: message });
+  }
+
+  /** The action's end, its device's new status, the audit entry and the ticket's entry: one transaction. */
+  async #finish(
+    action: DeviceActionRow,
+    state: "confirmed" | "failed",
+    outcome: { google?: unknown; error?: string; commandState?: string; files?: unknown[] },
+  ): Promise<void> {
+    const at = this.#now().toISOString();
+    const name = actionName(action);
+    await this.db.transaction().execute(async (trx) => {
+      const updated = await trx
+        .updateTable("deviceActions")
+        .set({
+          state,
+          result:
+            outcome.google === undefined
+              ? null
+              : JSON.stringify({ ...(outcome.google as object), files: outcome.files }),
+          error: outcome.error ?? null,
+          commandState: outcome.commandState ?? action.commandState,
+          finishedAt: at,
+          updatedAt: at,
+          claimedBy: null,
+          claimedUntil: null,
+        })
+        .where("id", "=", action.id)
+        .where("state", "in", ["requested", "sent"])
+        .executeTakeFirst();
+      if (!Number(updated.numUpdatedRows)) return; // Another worker ended it first.
+      const device = await trx
+        .selectFrom("devices")
+        .select(["status"])
+        .where("deviceId", "=", action.deviceId)
+        .executeTakeFirst();
+      const after = state === "confirmed" && action.kind !== "command" ? statusAfter[action.kind] : device?.status;
+      if (after !== device?.status)
+        await trx
+          .updateTable("devices")
+          .set({ status: after ?? null })
+          .where("deviceId", "=", action.deviceId)
+          .execute();
+      await appendAudit(trx, {
+        at,
+        actorId: action.requestedById,
+        actorName: action.requestedByName,
+        action: `${name}.${state}`,
+        deviceId: action.deviceId,
+        serialNumber: action.serialNumber,
+        school: action.school,
+        reason: outcome.error ? `${action.reason} — ${outcome.error}` : action.reason,
+        requestId: action.requestId,
+        before: { status: device?.status ?? null, actionId: action.id },
+        after: { status: after ?? null, state, attempts: action.attempts },
+        google: outcome.google,
+      });
+      if (action.ticketNumber) {
+        await tickets.insertTicketEvent(trx, {
+          ticketNumber: action.ticketNumber,
+          kind: "device",
+          actorId: action.requestedById,
+          actorName: action.requestedByName,
+          detail: JSON.stringify({
+            event: state === "confirmed" ? "action_confirmed" : "action_failed",
+            action: name,
+            actionId: action.id,
+            serialNumber: action.serialNumber,
+            error: outcome.error,
+            files: outcome.files,
+          }),
+          createdAt: at,
+        });
+        await trx.updateTable("tickets").set({ updatedAt: at }).where("number", "=", action.ticketNumber).execute();
+      }
+      if (state === "failed")
+        await notify(trx, {
+          permission: "device.disable",
+          school: action.school,
+          title: `${name.replace("device.", "").replaceAll(/[._]/g, " ")} failed for ${action.serialNumber ?? action.deviceId}`,
+          body: outcome.error ?? "Google refused it.",
+          link: `#/devices/${encodeURIComponent(action.deviceId)}`,
+          at,
+        });
+    });
+  }
+}

@@ -1,0 +1,434 @@
+/** Lost and stolen devices and MDM actions through the console API, against the sandbox. */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { deviceAction, deviceControls, matchLine, missingDevice } from "../../shared";
+import { lincolnToken, sampleDiagnostics } from "../support/agent";
+import { createGoogleDistrict, type GoogleDistrict } from "../support/google-district";
+import { type SignedIn, signIn } from "../support/staff";
+
+let g: GoogleDistrict;
+let lead: SignedIn;
+let techTeam: SignedIn;
+let washingtonLead: SignedIn;
+let admin: SignedIn;
+
+beforeAll(async () => {
+  g = await createGoogleDistrict();
+  lead = await signIn(g.agent, g.district.staffEmail("school_it_lead"));
+  techTeam = await signIn(g.agent, g.district.staffEmail("student_tech_team"));
+  washingtonLead = await signIn(g.agent, "lead@washington.example.org");
+  admin = await signIn(g.agent, g.district.districtAdminEmail);
+}, 60_000);
+afterAll(() => g.agent.close());
+
+async function act(who: SignedIn, body: Record<string, unknown>) {
+  const response = await who.request("/api/device-actions", { method: "POST", body });
+  return {
+    status: response.status,
+    body: (await response.json()) as { actions?: unknown[]; error?: { message: string } },
+  };
+}
+
+async function drained() {
+  expect(await g.agent.actions?.drain(20_000)).toBe(true);
+}
+
+async function auditFor(deviceId: string) {
+  return g.agent.store.db.selectFrom("auditLog").selectAll().where("deviceId", "=", deviceId).orderBy("seq").execute();
+}
+
+describe("disable and re-enable", () => {
+  it("disables a device through batchChangeStatus once confirmed by its serial, and audits request and outcome", async () => {
+    const device = await g.takeDevice();
+    const refused = await act(lead, {
+      deviceIds: [device.deviceId],
+      action: "disable",
+      reason: "Stolen from bus",
+      confirm: "yes",
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error?.message).toContain(device.serialNumber);
+
+    const asked = await act(lead, {
+      deviceIds: [device.deviceId],
+      action: "disable",
+      reason: "Stolen from bus",
+      confirm: device.serialNumber.toLowerCase(),
+    });
+    expect(asked.status).toBe(202);
+    const [action] = asked.body.actions?.map((a) => deviceAction.parse(a)) ?? [];
+    expect(action).toMatchObject({ state: "requested", kind: "disable", deviceId: device.deviceId });
+
+    await drained();
+    expect(g.googleStatus(device.deviceId)).toBe("DISABLED");
+    const detail = deviceControls.parse(await (await lead.request(`/api/devices/${device.deviceId}`)).json());
+    expect(detail.actions[0]).toMatchObject({ id: action?.id, state: "confirmed" });
+    const stored = await g.agent.store.db
+      .selectFrom("devices")
+      .select("status")
+      .where("deviceId", "=", device.deviceId)
+      .executeTakeFirstOrThrow();
+    expect(stored.status).toBe("DISABLED");
+    const audit = await auditFor(device.deviceId);
+    expect(audit.map((a) => a.action)).toEqual(["device.disable.requested", "device.disable.confirmed"]);
+    expect(audit[1]).toMatchObject({ actorName: "school_it_lead", reason: "Stolen from bus" });
+    expect(JSON.parse(audit[1]?.before ?? "{}")).toMatchObject({ status: "ACTIVE" });
+    expect(JSON.parse(audit[1]?.after ?? "{}")).toMatchObject({ status: "DISABLED", state: "confirmed" });
+    expect(JSON.parse(audit[1]?.google ?? "{}")).toMatchObject({ deviceId: device.deviceId });
+  });
+
+  it("asks twice, acts once: a second request while the first is open returns the same action", async () => {
+    const device = await g.takeDevice();
+    const body = {
+      deviceIds: [device.deviceId],
+      action: "disable",
+      reason: "Lost at the game",
+      confirm: device.serialNumber,
+    };
+    const [first, second] = await Promise.all([act(lead, body), act(lead, body)]);
+    const ids = [first, second].map((r) => deviceAction.parse(r.body.actions?.[0]).id);
+    expect(ids[0]).toBe(ids[1]);
+    await drained();
+    const audit = await auditFor(device.deviceId);
+    expect(audit.filter((a) => a.action === "device.disable.confirmed")).toHaveLength(1);
+  });
+
+  it("disables in bulk in chunks of 50, recording each device's result, failures included", async () => {
+    const devices = await Promise.all(Array.from({ length: 60 }, () => g.takeDevice()));
+    // One of them is already disabled in Google by someone else: its result is an error, yet the effect holds.
+    const disabledElsewhere = devices[7] as (typeof devices)[number];
+    const sandboxDevice = g.sandbox.context.district.devices.get(disabledElsewhere.deviceId);
+    if (sandboxDevice) sandboxDevice.status = "DISABLED";
+    // And one was deprovisioned in Google: disabling it fails for that device alone.
+    const gone = devices[55] as (typeof devices)[number];
+    const goneDevice = g.sandbox.context.district.devices.get(gone.deviceId);
+    if (goneDevice) goneDevice.status = "DEPROVISIONED";
+    const callsBefore = g.sandbox.context.faults.calls;
+
+    const asked = await act(lead, {
+      deviceIds: devices.map((d) => d.deviceId),
+      action: "disable",
+      reason: "Cart stolen from room 12",
+      confirm: "60 devices",
+    });
+    expect(asked.status).toBe(202);
+    await drained();
+    const actions = (
+      (await (
+        await lead.request(`/api/device-actions?batchId=${deviceAction.parse(asked.body.actions?.[0]).batchId}`)
+      ).json()) as {
+        actions: unknown[];
+      }
+    ).actions.map((a) => deviceAction.parse(a));
+    expect(actions).toHaveLength(60);
+    expect(actions.filter((a) => a.state === "confirmed")).toHaveLength(59);
+    const failed = actions.find((a) => a.state === "failed");
+    expect(failed?.deviceId).toBe(gone.deviceId);
+    expect(failed?.error).toBeTruthy();
+    expect(actions.find((a) => a.deviceId === disabledElsewhere.deviceId)?.state).toBe("confirmed");
+    // Two batchChangeStatus calls (50 + 10) and a read of each of the two refused devices.
+    expect(g.sandbox.context.faults.calls - callsBefore).toBe(4);
+  });
+
+  it("re-enables a found device: no longer missing, assignment restored, ticket told", async () => {
+    const device = await g.takeDevice();
+    const row = await g.agent.store.db
+      .selectFrom("devices")
+      .select("annotatedUser")
+      .where("deviceId", "=", device.deviceId)
+      .executeTakeFirstOrThrow();
+    expect(
+      (
+        await techTeam.request(`/api/devices/${device.deviceId}/missing`, {
+          method: "POST",
+          body: { reason: "Left on the bus" },
+        })
+      ).status,
+    ).toBe(201);
+    await act(lead, {
+      deviceIds: [device.deviceId],
+      action: "disable",
+      reason: "Missing",
+      confirm: device.serialNumber,
+    });
+    await drained();
+    expect(g.googleStatus(device.deviceId)).toBe("DISABLED");
+
+    // The tech team may mark it found but not re-enable it.
+    const refused = await techTeam.request(`/api/devices/${device.deviceId}/found`, {
+      method: "POST",
+      body: { note: "Bus driver returned it", reenable: true },
+    });
+    expect(refused.status).toBe(403);
+    const found = await lead.request(`/api/devices/${device.deviceId}/found`, {
+      method: "POST",
+      body: { note: "Bus driver returned it", reenable: true },
+    });
+    expect(found.status).toBe(200);
+    await drained();
+    expect(g.googleStatus(device.deviceId)).toBe("ACTIVE");
+    const controls = deviceControls.parse(await (await lead.request(`/api/devices/${device.deviceId}`)).json());
+    expect(controls.missing).toBeUndefined();
+    expect(controls.actions[0]).toMatchObject({ kind: "reenable", state: "confirmed" });
+    const assignments = await g.agent.store.db
+      .selectFrom("deviceAssignments")
+      .selectAll()
+      .where("deviceId", "=", device.deviceId)
+      .orderBy("id")
+      .execute();
+    if (row.annotatedUser) {
+      expect(assignments.at(-2)?.endedAt).toBeTruthy();
+      expect(assignments.at(-1)).toMatchObject({ userEmail: row.annotatedUser, endedAt: null });
+    }
+  });
+
+  it("deprovisions only with Google's reason and the typed second confirmation", async () => {
+    const device = await g.takeDevice();
+    const base = { deviceIds: [device.deviceId], action: "deprovision", reason: "Screen and board broken" };
+    expect((await act(lead, { ...base, confirm: `deprovision ${device.serialNumber}` })).status).toBe(400);
+    const wrong = await act(lead, {
+      ...base,
+      deprovisionReason: "DEPROVISION_REASON_RETIRING_DEVICE",
+      confirm: device.serialNumber,
+    });
+    expect(wrong.status).toBe(400);
+    expect(wrong.body.error?.message).toContain(`deprovision ${device.serialNumber}`);
+    const ok = await act(lead, {
+      ...base,
+      deprovisionReason: "DEPROVISION_REASON_RETIRING_DEVICE",
+      confirm: `Deprovision ${device.serialNumber}`,
+    });
+    expect(ok.status).toBe(202);
+    await drained();
+    expect(g.googleStatus(device.deviceId)).toBe("DEPROVISIONED");
+  });
+});
+
+describe("who may do what", () => {
+  it("lets the tech team mark a device missing but not disable it", async () => {
+    const device = await g.takeDevice();
+    const marked = await techTeam.request(`/api/devices/${device.deviceId}/missing`, {
+      method: "POST",
+      body: { reason: "Student says it was taken from her locker" },
+    });
+    expect(marked.status).toBe(201);
+    const again = await techTeam.request(`/api/devices/${device.deviceId}/missing`, {
+      method: "POST",
+      body: { reason: "Twice" },
+    });
+    expect(again.status).toBe(409);
+    const disable = await act(techTeam, {
+      deviceIds: [device.deviceId],
+      action: "disable",
+      reason: "Missing",
+      confirm: device.serialNumber,
+    });
+    expect(disable.status).toBe(403);
+    const command = await techTeam.request(`/api/devices/${device.deviceId}/commands`, {
+      method: "POST",
+      body: { command: "REBOOT", reason: "Frozen", confirm: device.serialNumber },
+    });
+    expect(command.status).toBe(403);
+  });
+
+  it("keeps each IT lead to their own schools, and lets a district admin act anywhere", async () => {
+    const lincolnDevice = await g.takeDevice("lincoln");
+    const washingtonDevice = await g.takeDevice("washington");
+    expect(
+      (
+        await act(washingtonLead, {
+          deviceIds: [lincolnDevice.deviceId],
+          action: "disable",
+          reason: "x".repeat(5),
+          confirm: lincolnDevice.serialNumber,
+        })
+      ).status,
+    ).toBe(404);
+    expect(
+      (
+        await act(lead, {
+          deviceIds: [washingtonDevice.deviceId],
+          action: "disable",
+          reason: "x".repeat(5),
+          confirm: washingtonDevice.serialNumber,
+        })
+      ).status,
+    ).toBe(404);
+    const both = await act(admin, {
+      deviceIds: [lincolnDevice.deviceId, washingtonDevice.deviceId],
+      action: "disable",
+      reason: "District sweep",
+      confirm: "2 devices",
+    });
+    expect(both.status).toBe(202);
+    await drained();
+    expect(g.googleStatus(lincolnDevice.deviceId)).toBe("DISABLED");
+    expect(g.googleStatus(washingtonDevice.deviceId)).toBe("DISABLED");
+  });
+});
+
+describe("missing devices", () => {
+  it("marks the device missing when a lost or stolen ticket comes in, and notifies the IT lead", async () => {
+    const device = await g.takeDevice();
+    const credential = await g.agent.enroll(
+      { serialNumber: device.serialNumber, directoryDeviceId: device.deviceId },
+      lincolnToken,
+    );
+    const { number } = await g.agent.file(credential, {
+      category: "lost_stolen",
+      note: "Taken from my bag at lunch",
+      diagnostics: sampleDiagnostics({
+        deviceAttributes: { serialNumber: device.serialNumber, directoryDeviceId: device.deviceId },
+      }),
+    });
+    const missing = ((await (await lead.request("/api/missing-devices")).json()) as { devices: unknown[] }).devices.map(
+      (d) => missingDevice.parse(d),
+    );
+    const entry = missing.find((m) => m.ticketNumber === number);
+    expect(entry).toMatchObject({
+      reason: "Taken from my bag at lunch",
+      device: { serialNumber: device.serialNumber },
+    });
+    const ticket = (await (await lead.request(`/api/tickets/${number}`)).json()) as {
+      events: { kind: string; detail: { event?: string } }[];
+    };
+    expect(ticket.events.map((e) => e.detail.event ?? e.kind)).toContain("marked_missing");
+    const notes = (await (await lead.request("/api/notifications")).json()) as { notifications: { title: string }[] };
+    expect(notes.notifications.some((n) => n.title.includes(device.serialNumber))).toBe(true);
+    // Washington's lead sees neither the device nor the notification.
+    const elsewhere = (await (await washingtonLead.request("/api/missing-devices")).json()) as { devices: unknown[] };
+    expect(elsewhere.devices.some((d) => missingDevice.parse(d).ticketNumber === number)).toBe(false);
+  });
+
+  it("matches pasted serials and asset tags exactly, and says which matched none or several", async () => {
+    const a = await g.takeDevice();
+    const b = await g.takeDevice();
+    const partial = a.serialNumber.slice(0, 6);
+    const response = await lead.request("/api/device-matches", {
+      method: "POST",
+      body: { text: `${a.serialNumber.toLowerCase()}\n  ${partial}\n${b.serialNumber}, NOSUCHSERIAL\n\n` },
+    });
+    const lines = ((await response.json()) as { lines: unknown[] }).lines.map((l) => matchLine.parse(l));
+    expect(lines.map((l) => [l.input, l.outcome])).toEqual([
+      [a.serialNumber.toLowerCase(), "matched"],
+      [partial, "none"],
+      [b.serialNumber, "matched"],
+      ["NOSUCHSERIAL", "none"],
+    ]);
+    expect(lines[0]?.devices[0]?.deviceId).toBe(a.deviceId);
+    // A device of another school is not matched for Lincoln's lead.
+    const w = await g.takeDevice("washington");
+    const other = await lead.request("/api/device-matches", { method: "POST", body: { text: w.serialNumber } });
+    expect(((await other.json()) as { lines: { outcome: string }[] }).lines[0]?.outcome).toBe("none");
+  });
+
+  it("matches a line to several devices when a serial and an asset tag collide, and does not pick one", async () => {
+    const a = await g.takeDevice();
+    const b = await g.takeDevice();
+    await g.agent.store.db
+      .updateTable("devices")
+      .set({ annotatedAssetId: a.serialNumber })
+      .where("deviceId", "=", b.deviceId)
+      .execute();
+    const response = await lead.request("/api/device-matches", { method: "POST", body: { text: a.serialNumber } });
+    const [line] = ((await response.json()) as { lines: unknown[] }).lines.map((l) => matchLine.parse(l));
+    expect(line?.outcome).toBe("several");
+    expect(line?.devices.map((d) => d.deviceId).sort()).toEqual([a.deviceId, b.deviceId].sort());
+  });
+});
+
+describe("remote commands", () => {
+  it("reboots a device and follows the command until Google says it ran", async () => {
+    const device = await g.takeDevice();
+    const response = await lead.request(`/api/devices/${device.deviceId}/commands`, {
+      method: "POST",
+      body: { command: "REBOOT", reason: "Stuck on the login screen", confirm: device.serialNumber },
+    });
+    expect(response.status).toBe(202);
+    await drained();
+    const controls = deviceControls.parse(await (await lead.request(`/api/devices/${device.deviceId}`)).json());
+    expect(controls.actions[0]).toMatchObject({
+      kind: "command",
+      commandType: "REBOOT",
+      state: "confirmed",
+      commandState: "EXECUTED_BY_CLIENT",
+    });
+  });
+
+  it("guards a powerwash with a typed confirmation", async () => {
+    const device = await g.takeDevice();
+    const body = { command: "REMOTE_POWERWASH", reason: "Handing it to a new student" };
+    const refused = await lead.request(`/api/devices/${device.deviceId}/commands`, {
+      method: "POST",
+      body: { ...body, confirm: device.serialNumber },
+    });
+    expect(refused.status).toBe(400);
+    const ok = await lead.request(`/api/devices/${device.deviceId}/commands`, {
+      method: "POST",
+      body: { ...body, confirm: `powerwash ${device.serialNumber}` },
+    });
+    expect(ok.status).toBe(202);
+  });
+
+  it("attaches a fetched support packet's files to the ticket", async () => {
+    const number = await g.district.file("lincoln");
+    const device = await g.takeDevice();
+    const response = await lead.request(`/api/devices/${device.deviceId}/commands`, {
+      method: "POST",
+      body: {
+        command: "FETCH_SUPPORT_PACKET",
+        reason: "Wi-Fi drops every hour",
+        confirm: device.serialNumber,
+        ticketNumber: number,
+      },
+    });
+    expect(response.status).toBe(202);
+    await drained();
+    const ticket = (await (await lead.request(`/api/tickets/${number}`)).json()) as {
+      events: { detail: { event?: string; files?: { name: string; type: string }[] } }[];
+    };
+    const confirmed = ticket.events.find((e) => e.detail.event === "action_confirmed");
+    expect(confirmed?.detail.files).toEqual([expect.objectContaining({ type: "SUPPORT_PACKET" })]);
+  });
+
+  it("refuses commands to a device Google would not send them to", async () => {
+    const device = await g.takeDevice();
+    await act(lead, { deviceIds: [device.deviceId], action: "disable", reason: "Lost", confirm: device.serialNumber });
+    await drained();
+    const response = await lead.request(`/api/devices/${device.deviceId}/commands`, {
+      method: "POST",
+      body: { command: "REBOOT", reason: "Try it", confirm: device.serialNumber },
+    });
+    expect(response.status).toBe(409);
+  });
+});
+
+describe("loaners", () => {
+  it("lends a loaner until a due date and takes it back", async () => {
+    const device = await g.takeDevice();
+    const due = new Date(Date.now() + 86_400_000).toISOString();
+    const lent = await lead.request(`/api/devices/${device.deviceId}/loan`, {
+      method: "POST",
+      body: { userEmail: "Kid@Example.org", dueAt: due },
+    });
+    expect(lent.status).toBe(201);
+    expect(
+      (
+        await lead.request(`/api/devices/${device.deviceId}/loan`, {
+          method: "POST",
+          body: { userEmail: "b@example.org", dueAt: due },
+        })
+      ).status,
+    ).toBe(409);
+    const controls = deviceControls.parse(await (await lead.request(`/api/devices/${device.deviceId}`)).json());
+    expect(controls.loan).toMatchObject({ userEmail: "kid@example.org" });
+    expect(
+      (await techTeam.request(`/api/devices/${device.deviceId}/return`, { method: "POST", body: {} })).status,
+    ).toBe(403);
+    expect((await lead.request(`/api/devices/${device.deviceId}/return`, { method: "POST", body: {} })).status).toBe(
+      200,
+    );
+    expect((await lead.request(`/api/devices/${device.deviceId}/return`, { method: "POST", body: {} })).status).toBe(
+      409,
+    );
+  });
+});

@@ -1,0 +1,105 @@
+/**
+ * The audit log on SQLite and PostgreSQL: appended in the caller's transaction, chained one after
+ * another even when appends race, refused by the database itself on update and delete, and any
+ * tampering (done here by a database owner who drops the guard) found by the chain check.
+ */
+import { sql } from "kysely";
+import { afterEach, beforeEach, describe, expect, inject, it } from "vitest";
+import { appendAudit, verifyAuditChain } from "../../agent/store/audit";
+import { openStore, type Store } from "../../agent/store/db";
+import { type Backend, postgresBackend, sqliteBackend } from "../support/databases";
+
+const backends: Backend[] = [sqliteBackend, postgresBackend(inject("postgresUrl"))];
+
+const entry = (n: number) => ({
+  at: new Date(Date.UTC(2026, 10, 24, 1, 0, n)).toISOString(),
+  actorId: "u1",
+  actorName: "Pat Lead",
+  action: "device.disable.confirmed",
+  deviceId: `dev-${n}`,
+  serialNumber: `SER${n}`,
+  school: "/Schools/Lincoln High/Students",
+  reason: "Lost",
+  before: { status: "ACTIVE" },
+  after: { status: "DISABLED" },
+  google: { deviceId: `dev-${n}` },
+});
+
+describe.each(backends)("audit log on $name", (backend) => {
+  let store: Store;
+  let drop: () => Promise<void>;
+  beforeEach(async () => {
+    const created = await backend.create();
+    drop = created.drop;
+    store = await openStore(created.location);
+  });
+  afterEach(async () => {
+    await store.close();
+    await drop();
+  });
+
+  it("chains every entry to the one before, even when appends race", async () => {
+    await Promise.all(
+      Array.from({ length: 40 }, (_, n) => store.db.transaction().execute((trx) => appendAudit(trx, entry(n)))),
+    );
+    const rows = await store.db.selectFrom("auditLog").select(["seq", "prevHash", "hash"]).orderBy("seq").execute();
+    expect(rows.map((r) => r.seq)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+    for (let i = 1; i < rows.length; i++) expect(rows[i]?.prevHash).toBe(rows[i - 1]?.hash);
+    expect(await verifyAuditChain(store.db, 7)).toEqual({ ok: true, entries: 40 });
+  });
+
+  it("is written with the change it records, or not at all", async () => {
+    await expect(
+      store.db.transaction().execute(async (trx) => {
+        await appendAudit(trx, entry(1));
+        throw new Error("the change failed");
+      }),
+    ).rejects.toThrow("the change failed");
+    expect(await store.db.selectFrom("auditLog").selectAll().execute()).toEqual([]);
+    await store.db.transaction().execute((trx) => appendAudit(trx, entry(2)));
+    expect(await verifyAuditChain(store.db)).toEqual({ ok: true, entries: 1 });
+  });
+
+  it("refuses updates and deletes in the database itself", async () => {
+    await store.db.transaction().execute((trx) => appendAudit(trx, entry(1)));
+    await expect(store.db.updateTable("auditLog").set({ reason: "edited" }).execute()).rejects.toThrow(/append-only/);
+    await expect(store.db.deleteFrom("auditLog").execute()).rejects.toThrow(/append-only/);
+    expect(await verifyAuditChain(store.db)).toEqual({ ok: true, entries: 1 });
+  });
+
+  async function dropGuard() {
+    if (backend.name === "postgres") await sql`drop trigger audit_log_no_change on audit_log`.execute(store.db);
+    else {
+      await sql`drop trigger audit_log_no_update`.execute(store.db);
+      await sql`drop trigger audit_log_no_delete`.execute(store.db);
+    }
+  }
+
+  it("shows an edited entry, a removed one, and a removed tail", async () => {
+    for (let n = 1; n <= 5; n++) await store.db.transaction().execute((trx) => appendAudit(trx, entry(n)));
+    await dropGuard();
+
+    await store.db.updateTable("auditLog").set({ reason: "Found, never lost" }).where("seq", "=", 3).execute();
+    expect(await verifyAuditChain(store.db)).toMatchObject({
+      ok: false,
+      brokenAt: 3,
+      problem: expect.stringContaining("changed"),
+    });
+    await store.db.updateTable("auditLog").set({ reason: "Lost" }).where("seq", "=", 3).execute();
+    expect(await verifyAuditChain(store.db)).toEqual({ ok: true, entries: 5 });
+
+    await store.db.deleteFrom("auditLog").where("seq", "=", 5).execute();
+    expect(await verifyAuditChain(store.db)).toMatchObject({
+      ok: false,
+      brokenAt: 5,
+      problem: expect.stringContaining("removed"),
+    });
+
+    await store.db.deleteFrom("auditLog").where("seq", "=", 2).execute();
+    expect(await verifyAuditChain(store.db)).toMatchObject({
+      ok: false,
+      brokenAt: 2,
+      problem: expect.stringContaining("missing"),
+    });
+  });
+});
