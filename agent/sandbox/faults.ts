@@ -46,6 +46,11 @@ export class FaultPlan {
     this.#windows.clear();
   }
 
+  /** Injected faults not yet served: tests check every one was met. */
+  get pending(): number {
+    return this.#rules.reduce((sum, r) => sum + Math.max(0, r.times), 0);
+  }
+
   /** The fault this request gets, if any; consumes one use of the rule. */
   take(method: string, path: string): InjectedFault | undefined {
     const rule = this.#rules.find(

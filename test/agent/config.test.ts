@@ -10,6 +10,13 @@ describe("loadConfig", () => {
     expect("sqliteFile" in config.store && config.store.sqliteFile).toMatch(/data\/techdesk\.sqlite$/);
   });
 
+  it("locks down in the evening with a day's grace for loaners, and finds schools under /Schools", () => {
+    const config = loadConfig(valid);
+    expect(config.jobs).toMatchObject({ lockdownCron: "0 20 * * *", loanerGraceHours: 24 });
+    expect(config.schoolsOu).toBe("/Schools");
+    expect(loadConfig({ ...valid, SCHOOLS_OU: "/District/Schools/" }).schoolsOu).toBe("/District/Schools");
+  });
+
   it("uses PostgreSQL when DATABASE_URL is set", () => {
     expect(loadConfig({ ...valid, DATABASE_URL: "postgres://u@localhost/db" }).store).toEqual({
       databaseUrl: "postgres://u@localhost/db",
@@ -21,6 +28,9 @@ describe("loadConfig", () => {
     [{ DATABASE_URL: "mysql://x" }, /DATABASE_URL: must start with postgres/],
     [{ EXTENSION_IDS: "not-an-id" }, /EXTENSION_IDS/],
     [{ TECHDESK_MODE: "staging" }, /TECHDESK_MODE/],
+    [{ JOB_LOCKDOWN_CRON: "every evening" }, /JOB_LOCKDOWN_CRON: must be a cron expression/],
+    [{ LOANER_GRACE_HOURS: "-1" }, /LOANER_GRACE_HOURS/],
+    [{ SCHOOLS_OU: "Schools" }, /SCHOOLS_OU: must be an OU path/],
   ])("stops with a sentence naming the variable for %o", (bad, pattern) => {
     expect(() => loadConfig({ ...valid, ...bad })).toThrow(ConfigError);
     expect(() => loadConfig({ ...valid, ...bad })).toThrow(pattern);
