@@ -1,0 +1,76 @@
+/**
+ * Device actions on SQLite and PostgreSQL: two workers (as two agent replicas would) share one
+ * database's queue and every disable reaches Google exactly once, with one confirmation each.
+ */
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
+import { createGoogleClient } from "../../agent/google/client";
+import { type DirectoryAdapter, directoryAdapter } from "../../agent/google/directory";
+import { createLogger } from "../../agent/log";
+import { seedDistrict } from "../../agent/sandbox/seed";
+import { type RunningSandbox, startSandbox } from "../../agent/sandbox/server";
+import { ActionWorker } from "../../agent/services/action-worker";
+import { recordActions } from "../../agent/services/device-actions";
+import { fullSync } from "../../agent/services/inventory-sync";
+import { verifyAuditChain } from "../../agent/store/audit";
+import { openStore, type Store } from "../../agent/store/db";
+import { type Backend, postgresBackend, sqliteBackend } from "../support/databases";
+
+const backends: Backend[] = [sqliteBackend, postgresBackend(inject("postgresUrl"))];
+const fast = { maxTries: 10, baseMs: 1, capMs: 5, jitterMs: 1 };
+let sandbox: RunningSandbox;
+beforeAll(async () => {
+  sandbox = await startSandbox({ district: seedDistrict({ seed: 9, devices: 300 }), behaviour: { latencyMs: 5 } });
+});
+afterAll(() => sandbox.close());
+
+describe.each(backends)("device actions on $name", (backend) => {
+  let store: Store;
+  let drop: () => Promise<void>;
+  beforeEach(async () => {
+    const created = await backend.create();
+    drop = created.drop;
+    store = await openStore(created.location);
+    await fullSync(store.db, directoryAdapter(createGoogleClient({ rootUrl: sandbox.url, retry: fast })));
+  });
+  afterEach(async () => {
+    await store.close();
+    await drop();
+  });
+
+  it("lets two workers share the queue: each disable is sent once and confirmed once", async () => {
+    const devices = (await store.db.selectFrom("devices").selectAll().orderBy("deviceId").execute())
+      .filter((d) => sandbox.context.district.devices.get(d.deviceId)?.status === "ACTIVE")
+      .slice(0, 70);
+    await recordActions(
+      store.db,
+      { id: "u1", name: "Pat Lead" },
+      devices.map((device) => ({ device, kind: "disable" as const, reason: "Cart stolen" })),
+      { now: new Date() },
+    );
+    const sent: string[] = [];
+    const worker = (holder: string) => {
+      const real = directoryAdapter(createGoogleClient({ rootUrl: sandbox.url, retry: fast }));
+      const counting: DirectoryAdapter = {
+        ...real,
+        changeStatus: (ids, ...rest) => {
+          sent.push(...ids);
+          return real.changeStatus(ids, ...rest);
+        },
+      };
+      return new ActionWorker(store.db, counting, createLogger("silent"), { holder });
+    };
+    const a = worker("a");
+    const b = worker("b");
+    await Promise.all([a.tick(), b.tick(), a.tick(), b.tick()]);
+    expect(await a.drain(10_000)).toBe(true);
+    expect(sent.sort()).toEqual(devices.map((d) => d.deviceId).sort());
+    const confirmed = await store.db
+      .selectFrom("auditLog")
+      .select("deviceId")
+      .where("action", "=", "device.disable.confirmed")
+      .execute();
+    expect(confirmed).toHaveLength(70);
+    expect(await verifyAuditChain(store.db)).toEqual({ ok: true, entries: 140 });
+    for (const d of devices) expect(sandbox.context.district.devices.get(d.deviceId)?.status).toBe("DISABLED");
+  });
+});
