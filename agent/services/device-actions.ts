@@ -22,6 +22,7 @@ import {
 } from "../../shared";
 import { ApiError } from "../errors";
 import { appendAudit } from "../store/audit";
+import { isUniqueViolation } from "../store/db";
 import type { Database, DeviceActionRow, DeviceTable } from "../store/schema";
 import * as tickets from "../store/tickets";
 import { orUndefined } from "../store/values";
@@ -159,6 +160,21 @@ export interface NewAction {
  * A device that already has the same action open keeps that one: asking twice acts once.
  */
 export async function recordActions(
+  db: Kysely<Database>,
+  actor: Actor,
+  actions: NewAction[],
+  context: { requestId?: string; now: Date },
+): Promise<DeviceAction[]> {
+  try {
+    return await writeActions(db, actor, actions, context);
+  } catch (error) {
+    // A concurrent request recorded the same action first: this one now finds it open and reuses it.
+    if (isUniqueViolation(error)) return writeActions(db, actor, actions, context);
+    throw error;
+  }
+}
+
+async function writeActions(
   db: Kysely<Database>,
   actor: Actor,
   actions: NewAction[],
@@ -473,8 +489,24 @@ export async function markFound(
       );
     });
   }
+  // A disable that has not gone out yet is no longer wanted.
+  const waiting = await db
+    .selectFrom("deviceActions")
+    .selectAll()
+    .where("deviceId", "=", deviceId)
+    .where("kind", "=", "disable")
+    .where("state", "=", "requested")
+    .execute();
+  for (const action of waiting) await cancelAction(db, action, actor, "the device was found", context);
+  const inFlight = await db
+    .selectFrom("deviceActions")
+    .select("id")
+    .where("deviceId", "=", deviceId)
+    .where("kind", "=", "disable")
+    .where("state", "=", "sent")
+    .executeTakeFirst();
   if (!input.reenable) return {};
-  if (device.status !== "DISABLED") return {};
+  if (device.status !== "DISABLED" && !inFlight) return {};
   const [reenable] = await recordActions(
     db,
     actor,
@@ -616,4 +648,50 @@ export async function deviceControlsFor(
       loan: can("device.loan"),
     },
   };
+}
+
+/** Ends an action that has not been sent: recorded as failed (cancelled), with its audit entry. */
+async function cancelAction(
+  db: Kysely<Database>,
+  action: DeviceActionRow,
+  actor: Actor,
+  why: string,
+  context: { requestId?: string; now: Date },
+): Promise<void> {
+  const at = context.now.toISOString();
+  await db.transaction().execute(async (trx) => {
+    const cancelled = await trx
+      .updateTable("deviceActions")
+      .set({ state: "failed", error: `Cancelled before it was sent: ${why}.`, finishedAt: at, updatedAt: at })
+      .where("id", "=", action.id)
+      .where("state", "=", "requested")
+      .executeTakeFirst();
+    if (!Number(cancelled.numUpdatedRows)) return;
+    await appendAudit(trx, {
+      at,
+      actorId: actor.id,
+      actorName: actor.name,
+      action: `${actionName(action)}.cancelled`,
+      deviceId: action.deviceId,
+      serialNumber: action.serialNumber,
+      school: action.school,
+      reason: why,
+      requestId: context.requestId,
+      before: { actionId: action.id, state: "requested" },
+      after: { actionId: action.id, state: "failed" },
+    });
+    await noteOnTicket(
+      trx,
+      action.ticketNumber,
+      actor,
+      {
+        event: "action_failed",
+        action: actionName(action),
+        actionId: action.id,
+        serialNumber: action.serialNumber,
+        error: `cancelled: ${why}`,
+      },
+      at,
+    );
+  });
 }

@@ -1,5 +1,6 @@
 /** Lost and stolen devices and MDM actions through the console API, against the sandbox. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { markMissing, recordActions, systemActor } from "../../agent/services/device-actions";
 import { deviceAction, deviceControls, matchLine, missingDevice } from "../../shared";
 import { lincolnToken, sampleDiagnostics } from "../support/agent";
 import { createGoogleDistrict, type GoogleDistrict } from "../support/google-district";
@@ -179,6 +180,37 @@ describe("disable and re-enable", () => {
       expect(assignments.at(-2)?.endedAt).toBeTruthy();
       expect(assignments.at(-1)).toMatchObject({ userEmail: row.annotatedUser, endedAt: null });
     }
+  });
+
+  it("cancels a disable that has not gone out when the device is found", async () => {
+    const device = await g.takeDevice();
+    const row = await g.agent.store.db
+      .selectFrom("devices")
+      .selectAll()
+      .where("deviceId", "=", device.deviceId)
+      .executeTakeFirstOrThrow();
+    await markMissing(g.agent.store.db, systemActor, row, { reason: "Missing" }, { now: new Date() });
+    const [waiting] = await recordActions(
+      g.agent.store.db,
+      systemActor,
+      [{ device: row, kind: "disable", reason: "Missing" }],
+      {
+        now: new Date(),
+      },
+    );
+    const found = await techTeam.request(`/api/devices/${device.deviceId}/found`, {
+      method: "POST",
+      body: { note: "It was in the library", reenable: false },
+    });
+    expect(found.status).toBe(200);
+    await drained();
+    const controls = deviceControls.parse(await (await lead.request(`/api/devices/${device.deviceId}`)).json());
+    expect(controls.actions.find((a) => a.id === waiting?.id)).toMatchObject({
+      state: "failed",
+      error: expect.stringContaining("Cancelled"),
+    });
+    expect(g.googleStatus(device.deviceId)).toBe("ACTIVE");
+    expect((await auditFor(device.deviceId)).map((a) => a.action)).toContain("device.disable.cancelled");
   });
 
   it("deprovisions only with Google's reason and the typed second confirmation", async () => {

@@ -37,6 +37,19 @@ describe.each(backends)("device actions on $name", (backend) => {
     await drop();
   });
 
+  it("records one open action when the same disable is asked for at the same instant", async () => {
+    const [device] = await store.db.selectFrom("devices").selectAll().where("status", "=", "ACTIVE").limit(1).execute();
+    if (!device) throw new Error("no device");
+    const ask = () =>
+      recordActions(store.db, { id: "u1", name: "Pat Lead" }, [{ device, kind: "disable", reason: "Lost" }], {
+        now: new Date(),
+      });
+    const answers = await Promise.all([ask(), ask(), ask()]);
+    expect(new Set(answers.map(([a]) => a?.id)).size).toBe(1);
+    const rows = await store.db.selectFrom("deviceActions").selectAll().execute();
+    expect(rows).toHaveLength(1);
+  });
+
   it("lets two workers share the queue: each disable is sent once and confirmed once", async () => {
     const devices = (await store.db.selectFrom("devices").selectAll().orderBy("deviceId").execute())
       .filter((d) => sandbox.context.district.devices.get(d.deviceId)?.status === "ACTIVE")

@@ -57,6 +57,9 @@ export function deviceActionsMigration(dialect: SqlDialect) {
         .columns(["device_id", "created_at"])
         .execute();
       await db.schema.createIndex("device_actions_batch").on("device_actions").column("batch_id").execute();
+      // One open action of a kind per device: asking twice, even at the same instant, acts once.
+      await sql`create unique index device_actions_one_open on device_actions
+        (device_id, kind, coalesce(command_type, '')) where state in ('requested', 'sent')`.execute(db);
 
       await db.schema
         .createTable("missing_devices")
