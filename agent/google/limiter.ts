@@ -1,7 +1,7 @@
 /**
- * Quota-aware concurrency: at most `concurrency` calls in flight and at most `perMinute` started in
- * any rolling minute, for one API and one acting user. Callers wait their turn instead of drawing
- * 403 rateLimitExceeded from Google.
+ * Quota-aware concurrency: at most `concurrency` calls in flight and at most `limit` started in any
+ * rolling window (a minute unless given), for one API and one acting user. Callers wait their turn
+ * instead of drawing 403 rateLimitExceeded from Google.
  */
 export class CallLimiter {
   readonly #starts: number[] = [];
@@ -10,10 +10,16 @@ export class CallLimiter {
 
   constructor(
     readonly concurrency: number,
-    readonly perMinute: number,
+    readonly limit: number,
     readonly now: () => number = Date.now,
     readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    readonly windowMs = 60_000,
   ) {}
+
+  /** Calls waiting for their turn, and in flight: a queue the console can show. */
+  get waiting(): number {
+    return this.#waiting.length;
+  }
 
   async run<T>(task: () => Promise<T>): Promise<T> {
     await this.#acquire();
@@ -30,12 +36,12 @@ export class CallLimiter {
     this.#active += 1;
     for (;;) {
       const now = this.now();
-      while (this.#starts.length && now - (this.#starts[0] ?? 0) >= 60_000) this.#starts.shift();
-      if (this.#starts.length < this.perMinute) {
+      while (this.#starts.length && now - (this.#starts[0] ?? 0) >= this.windowMs) this.#starts.shift();
+      if (this.#starts.length < this.limit) {
         this.#starts.push(now);
         return;
       }
-      await this.sleep((this.#starts[0] ?? now) + 60_000 - now + 1);
+      await this.sleep((this.#starts[0] ?? now) + this.windowMs - now + 1);
     }
   }
 }

@@ -14,6 +14,7 @@ import type { SandboxContext } from "./server";
 export const maxPoliciesPerPage = 1000;
 export const maxSchemasPerPage = 1000;
 export const defaultPolicyWritesPerMinute = 30;
+export const defaultPolicyReadsPerSecond = 10;
 
 /** `chrome.users.IncognitoMode`, `chrome.users.*`, `chrome.users.apps.*`: wildcards only in the leaf. */
 function schemaMatcher(filter: unknown): ((schema: string) => boolean) | string {
@@ -106,9 +107,23 @@ function writeQuota(context: SandboxContext) {
   };
 }
 
+/** Google's read quota: `policies:resolve` calls a user made in the last second, refused past the limit. */
+function readQuota(context: SandboxContext) {
+  const calls = new Map<string, number[]>();
+  return (user: string, now = Date.now()) => {
+    const limit = context.policyReadsPerSecond;
+    const recent = (calls.get(user) ?? []).filter((t) => now - t < 1000);
+    const over = limit > 0 && recent.length >= limit;
+    if (!over) recent.push(now);
+    calls.set(user, recent);
+    return over;
+  };
+}
+
 export function registerPolicy(app: Hono, context: SandboxContext) {
   const { district } = context;
   const overWriteQuota = writeQuota(context);
+  const overReadQuota = readQuota(context);
 
   // Paths with a colon (`policies:resolve`, `orgunits:batchModify`) are dispatched by hand.
   app.on(["GET", "POST"], "/v1/customers/:customer/*", async (c, next) => {
@@ -122,7 +137,17 @@ export function registerPolicy(app: Hono, context: SandboxContext) {
       return googleError(c, 404, "notFound", `Customer ${customer} not found.`);
     }
     if (schema) return schema[1] ? getSchema(c, district, schema[1]) : listSchemas(c, district);
-    if (!write) return resolve(c, district);
+    if (!write) {
+      if (overReadQuota(c.req.header("authorization") ?? "anonymous"))
+        return googleError(
+          c,
+          429,
+          "rateLimitExceeded",
+          "Quota exceeded for quota metric 'Read requests' and limit 'Read requests per second per user'.",
+          "usageLimits",
+        );
+      return resolve(c, district);
+    }
     // Every write call counts against the quota, as Google counts requests, valid or not.
     if (overWriteQuota(district.customerId)) {
       return googleError(

@@ -10,7 +10,7 @@ import { registerDirectory } from "./directory";
 import type { SandboxDistrict } from "./district";
 import { googleError } from "./errors";
 import { FaultPlan, type SandboxBehaviour } from "./faults";
-import { defaultPolicyWritesPerMinute, registerPolicy } from "./policy";
+import { defaultPolicyReadsPerSecond, defaultPolicyWritesPerMinute, registerPolicy } from "./policy";
 import { seedDistrict } from "./seed";
 import { registerTelemetry } from "./telemetry";
 
@@ -19,6 +19,8 @@ export interface SandboxContext {
   faults: FaultPlan;
   /** Chrome Policy writes (batchModify/batchInherit calls) a customer may make a minute; 0 turns it off. */
   policyWritesPerMinute: number;
+  /** `policies:resolve` calls a user may make a second; 0 turns it off. */
+  policyReadsPerSecond: number;
 }
 
 const droppedConnection = "connection dropped by the sandbox";
@@ -83,12 +85,14 @@ export async function startSandbox(
     behaviour?: Partial<SandboxBehaviour>;
     port?: number;
     policyWritesPerMinute?: number;
+    policyReadsPerSecond?: number;
   } = {},
 ): Promise<RunningSandbox> {
   const context: SandboxContext = {
     district: options.district ?? seedDistrict(),
     faults: new FaultPlan(options.behaviour),
     policyWritesPerMinute: options.policyWritesPerMinute ?? defaultPolicyWritesPerMinute,
+    policyReadsPerSecond: options.policyReadsPerSecond ?? defaultPolicyReadsPerSecond,
   };
   const app = createSandboxApp(context);
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {

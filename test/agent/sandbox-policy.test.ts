@@ -25,7 +25,8 @@ const userSchemas = [
 ];
 
 beforeAll(async () => {
-  sandbox = await startSandbox({ district: seedDistrict({ devices: 20 }) });
+  // The raw client paces nothing: the read quota has a test of its own below.
+  sandbox = await startSandbox({ district: seedDistrict({ devices: 20 }), policyReadsPerSecond: 0 });
   policy = chromepolicy({ version: "v1", rootUrl: sandbox.url });
 });
 afterAll(() => sandbox.close());
@@ -272,6 +273,31 @@ describe("sandbox Chrome Policy API: writes", () => {
         requestBody: { policySchemaFilter: "chrome.devices.*", policyTargetKey: { targetResource: lincoln } },
       });
       expect(read.data.resolvedPolicies?.[0]?.value?.value).toEqual({ guestModeEnabled: false });
+    } finally {
+      await limited.close();
+    }
+  });
+});
+
+describe("sandbox Chrome Policy API: read quota", () => {
+  it("answers resolve calls past 10 a second per user with 429, and the next second again", async () => {
+    const limited = await startSandbox({ district: seedDistrict({ devices: 5 }) });
+    try {
+      const client = chromepolicy({ version: "v1", rootUrl: limited.url });
+      const read = () =>
+        client.customers.policies.resolve({
+          customer,
+          requestBody: { policySchemaFilter: "chrome.devices.*", policyTargetKey: { targetResource: lincoln } },
+        });
+      const answers = await Promise.allSettled(Array.from({ length: 12 }, read));
+      expect(answers.filter((a) => a.status === "fulfilled")).toHaveLength(10);
+      const refused = answers.find((a) => a.status === "rejected");
+      expect(await failure(Promise.reject((refused as PromiseRejectedResult).reason))).toMatchObject({
+        status: 429,
+        reason: "rateLimitExceeded",
+      });
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      expect((await read()).status).toBe(200);
     } finally {
       await limited.close();
     }
