@@ -6,6 +6,7 @@ export * from "./devices";
 export * from "./diagnostics";
 export * from "./enrollment";
 export * from "./errors";
+export * from "./filter";
 export * from "./permissions";
 export * from "./report";
 export * from "./ticket";

@@ -195,7 +195,13 @@ export function registerDirectory(app: Hono, { district }: SandboxContext) {
       if (path === from) return false;
       return type === "children" ? ou.parentOrgUnitPath === from : isWithin(path, from);
     });
-    return c.json({ kind: "admin#directory#org_units", etag: `"${randomUUID()}"`, organizationUnits: units });
+    // Google names each OU's parent by id as well as by path.
+    const withParentIds = units.map((ou) => ({
+      ...ou,
+      parentOrgUnitId:
+        ou.parentOrgUnitId ?? (ou.parentOrgUnitPath ? orgUnitByPath(district, ou.parentOrgUnitPath)?.orgUnitId : undefined),
+    }));
+    return c.json({ kind: "admin#directory#org_units", etag: `"${randomUUID()}"`, organizationUnits: withParentIds });
   });
 
   // Paths with a colon (`chromeos:batchChangeStatus`, `{id}:issueCommand`) are dispatched by hand.

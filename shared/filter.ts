@@ -1,0 +1,85 @@
+/**
+ * Filter integrity: the baseline (what filter-related Chrome policies and force-installed apps each
+ * OU subtree must have), and what an audit finds per OU and rule.
+ */
+import { z } from "zod";
+
+/** The filter-related policy schemas a baseline may declare (see GOOGLE-APIS.md). */
+export const filterSchemas = [
+  "chrome.users.UrlBlocking",
+  "chrome.users.SafeSearchRestrictedMode",
+  "chrome.users.SafeSitesFilterBehavior",
+  "chrome.users.IncognitoMode",
+  "chrome.users.DeveloperTools",
+  "chrome.users.BrowserGuestModeEnabled",
+  "chrome.users.DnsOverHttps",
+  "chrome.users.SimpleProxySettings",
+  "chrome.devices.GuestMode",
+] as const;
+export type FilterSchema = (typeof filterSchemas)[number];
+
+export const filterSchemaLabels: Record<FilterSchema, string> = {
+  "chrome.users.UrlBlocking": "URL block and allow lists",
+  "chrome.users.SafeSearchRestrictedMode": "SafeSearch and YouTube Restricted Mode",
+  "chrome.users.SafeSitesFilterBehavior": "SafeSites adult-content filter",
+  "chrome.users.IncognitoMode": "Incognito mode",
+  "chrome.users.DeveloperTools": "Developer tools",
+  "chrome.users.BrowserGuestModeEnabled": "Browser guest mode",
+  "chrome.users.DnsOverHttps": "DNS over HTTPS",
+  "chrome.users.SimpleProxySettings": "Proxy mode",
+  "chrome.devices.GuestMode": "Device guest mode",
+};
+
+export const appInstallTypes = ["FORCED", "FORCED_AND_PIN_TO_TOOLBAR"] as const;
+
+const ouPath = z.string().regex(/^\/[^\n]*$/, "an OU path starts with /");
+const extensionId = /^[a-p]{32}$/;
+
+export const baselineApp = z.object({
+  /** `chrome:<extension id>`, as Chrome Policy's `app_id` target key. */
+  appId: z
+    .string()
+    .refine((id) => extensionId.test(id.replace(/^chrome:/, "")), "an app id is chrome:<32 letters a-p>"),
+  name: z.string().min(1).max(200),
+  installType: z.enum(appInstallTypes),
+  /** The extension's managed configuration (its managed storage), as JSON. */
+  managedConfiguration: z.record(z.string(), z.unknown()).optional(),
+});
+export type BaselineApp = z.infer<typeof baselineApp>;
+
+export const baselineRule = z.object({
+  /** The subtree this rule covers: the OU and every OU under it (deeper rules win per policy). */
+  ou: ouPath,
+  /** Expected values per schema; only the fields given are checked. */
+  policies: z.partialRecord(z.enum(filterSchemas), z.record(z.string(), z.unknown())).default({}),
+  apps: z.array(baselineApp).default([]),
+});
+export type BaselineRule = z.infer<typeof baselineRule>;
+
+export const baseline = z.object({
+  /** Increases with every saved change; findings name the version they were checked against. */
+  version: z.number().int().min(1),
+  description: z.string().max(2000).optional(),
+  rules: z.array(baselineRule).min(1).max(2000),
+});
+export type Baseline = z.infer<typeof baseline>;
+
+export const findingStatuses = ["pass", "drift", "missing"] as const;
+export type FindingStatus = (typeof findingStatuses)[number];
+
+/** One rule (a policy field, or an app) checked on one OU. */
+export const finding = z.object({
+  ou: z.string(),
+  /** `chrome.users.IncognitoMode.incognitoModeAvailability`, or `app:chrome:<id>`. */
+  rule: z.string(),
+  label: z.string(),
+  status: z.enum(findingStatuses),
+  expected: z.unknown(),
+  actual: z.unknown().optional(),
+  /** The OU that set the actual value (from `sourceKey`); absent when nothing sets it. */
+  setBy: z.string().optional(),
+  firstSeen: z.string(),
+  lastSeen: z.string(),
+  ticketNumber: z.number().int().optional(),
+});
+export type Finding = z.infer<typeof finding>;
