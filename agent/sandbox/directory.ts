@@ -199,7 +199,8 @@ export function registerDirectory(app: Hono, { district }: SandboxContext) {
     const withParentIds = units.map((ou) => ({
       ...ou,
       parentOrgUnitId:
-        ou.parentOrgUnitId ?? (ou.parentOrgUnitPath ? orgUnitByPath(district, ou.parentOrgUnitPath)?.orgUnitId : undefined),
+        ou.parentOrgUnitId ??
+        (ou.parentOrgUnitPath ? orgUnitByPath(district, ou.parentOrgUnitPath)?.orgUnitId : undefined),
     }));
     return c.json({ kind: "admin#directory#org_units", etag: `"${randomUUID()}"`, organizationUnits: withParentIds });
   });
