@@ -5,7 +5,7 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import SQLite from "better-sqlite3";
-import { CamelCasePlugin, Kysely, Migrator, PostgresDialect, SqliteDialect } from "kysely";
+import { CamelCasePlugin, Kysely, Migrator, PostgresDialect, SqliteAdapter, SqliteDialect } from "kysely";
 import pg from "pg";
 import { migrationProvider } from "./migrations";
 import type { Database } from "./schema";
@@ -20,6 +20,34 @@ export interface Store {
 
 export type StoreLocation = { databaseUrl: string } | { sqliteFile: string };
 
+/** Kysely's SQLite adapter, carrying the better-sqlite3 handle for `sqliteHandle`. */
+class SqliteHandleAdapter extends SqliteAdapter {
+  constructor(readonly database: SQLite.Database) {
+    super();
+  }
+}
+
+class SqliteHandleDialect extends SqliteDialect {
+  constructor(readonly database: SQLite.Database) {
+    super({ database });
+  }
+
+  override createAdapter() {
+    return new SqliteHandleAdapter(this.database);
+  }
+}
+
+/**
+ * The better-sqlite3 database behind `db` or one of its transactions; undefined on PostgreSQL.
+ * Kysely compiles and prepares every statement anew and offers no prepared statements, so a hot
+ * path prepares its own once on this handle. Use it only inside a Kysely transaction: SQLite has
+ * one connection, held by that transaction, so what runs on the handle joins it.
+ */
+export function sqliteHandle(db: Kysely<Database>): SQLite.Database | undefined {
+  const adapter = db.getExecutor().adapter;
+  return adapter instanceof SqliteHandleAdapter ? adapter.database : undefined;
+}
+
 function openSqlite(file: string): Kysely<Database> {
   if (file !== ":memory:") mkdirSync(path.dirname(file), { recursive: true });
   const database = new SQLite(file);
@@ -28,7 +56,7 @@ function openSqlite(file: string): Kysely<Database> {
   database.pragma("foreign_keys = ON");
   database.pragma("busy_timeout = 5000");
   return new Kysely<Database>({
-    dialect: new SqliteDialect({ database }),
+    dialect: new SqliteHandleDialect(database),
     plugins: [new CamelCasePlugin()],
   });
 }

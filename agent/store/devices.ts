@@ -1,5 +1,7 @@
 /** The device inventory: upserts from Google with assignment history, tombstones, and sync state. */
 import type { Insertable, Kysely } from "kysely";
+import { sqliteHandle } from "./db";
+import { writeDevicesSqlite } from "./devices-sqlite";
 import type { Database, DeviceTable } from "./schema";
 
 export type DeviceRow = Insertable<DeviceTable> & { deviceId: string };
@@ -16,6 +18,8 @@ export async function upsertDevices(db: Kysely<Database>, rows: DeviceRow[], at:
 /** The writes of `upsertDevices`, inside a transaction the caller holds (≤ 500 rows a call). */
 export async function writeDevices(trx: Kysely<Database>, rows: DeviceRow[], at: string): Promise<void> {
   if (!rows.length) return;
+  const sqlite = trx.isTransaction ? sqliteHandle(trx) : undefined;
+  if (sqlite) return writeDevicesSqlite(sqlite, rows, at);
   const ids = rows.map((r) => r.deviceId);
   const before = new Map(
     (await trx.selectFrom("devices").select(["deviceId", "annotatedUser"]).where("deviceId", "in", ids).execute()).map(

@@ -8,6 +8,7 @@ import { seedDistrict } from "../../agent/sandbox/seed";
 import { type RunningSandbox, startSandbox } from "../../agent/sandbox/server";
 import { fullSync, incrementalSync, syncTelemetry } from "../../agent/services/inventory-sync";
 import { openStore, type Store } from "../../agent/store/db";
+import { type DeviceRow, upsertDevices, writeDevices } from "../../agent/store/devices";
 import { type Backend, postgresBackend, sqliteBackend } from "../support/databases";
 
 const backends: Backend[] = [sqliteBackend, postgresBackend(inject("postgresUrl"))];
@@ -179,5 +180,51 @@ describe.each(backends)("inventory sync on $name", (backend) => {
       diskFreeBytes: failing?.storageInfo?.availableDiskBytes,
     });
     expect(row.batteryCycleCount).toBe(failing?.batteryStatusReport?.[0]?.cycleCount);
+  });
+
+  const row = (deviceId: string, changes: Partial<DeviceRow> = {}): DeviceRow => ({
+    deviceId,
+    serialNumber: `SN-${deviceId}`,
+    annotatedUser: null,
+    syncedAt: "2026-01-01T00:00:00.000Z",
+    ...changes,
+  });
+
+  it("writes a page inside the caller's transaction: a rollback leaves nothing behind", async () => {
+    const failure = new Error("after the page");
+    await expect(
+      store.db.transaction().execute(async (trx) => {
+        await writeDevices(trx, [row("a", { annotatedUser: "ann@example.org" }), row("b")], "2026-01-01T00:00:00Z");
+        throw failure;
+      }),
+    ).rejects.toBe(failure);
+    expect(await count("devices")).toBe(0);
+    expect(await count("deviceAssignments")).toBe(0);
+  });
+
+  it("replaces the columns a row carries and keeps the rest, and ends and starts assignments", async () => {
+    await upsertDevices(
+      store.db,
+      [row("a", { annotatedUser: "ann@example.org", seenInRun: "run-1", model: "M1" })],
+      "t1",
+    );
+    await store.db.updateTable("devices").set({ removedAt: "t1" }).execute();
+    // An incremental page carries no seenInRun: the full run's mark stays, the tombstone goes.
+    await upsertDevices(store.db, [row("a", { annotatedUser: "bob@example.org", model: "M2" })], "t2");
+    const device = await store.db.selectFrom("devices").selectAll().executeTakeFirstOrThrow();
+    expect(device).toMatchObject({
+      model: "M2",
+      annotatedUser: "bob@example.org",
+      seenInRun: "run-1",
+      removedAt: null,
+    });
+    const history = await store.db.selectFrom("deviceAssignments").selectAll().orderBy("id").execute();
+    expect(history.map((h) => [h.userEmail, h.startedAt, h.endedAt])).toEqual([
+      ["ann@example.org", "t1", "t2"],
+      ["bob@example.org", "t2", null],
+    ]);
+    await upsertDevices(store.db, [row("a", { annotatedUser: null })], "t3");
+    const ended = await store.db.selectFrom("deviceAssignments").select("endedAt").orderBy("id").execute();
+    expect(ended.map((h) => h.endedAt)).toEqual(["t2", "t3"]);
   });
 });
