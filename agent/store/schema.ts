@@ -263,6 +263,75 @@ export interface AuditHeadTable {
   hash: string;
 }
 
+export interface BaselineTable {
+  version: number;
+  /** JSON: the baseline (shared `baseline`). */
+  content: string;
+  savedByName: string;
+  savedAt: string;
+}
+
+export interface FilterStateTable {
+  ouPath: string;
+  rule: string;
+  ouId: string;
+  label: string;
+  /** pass, drift or missing */
+  status: string;
+  /** JSON */
+  expected: string | null;
+  /** JSON */
+  actual: string | null;
+  setBy: string | null;
+  since: string;
+  lastChecked: string;
+  baselineVersion: number;
+  ticketNumber: number | null;
+}
+
+export interface FilterHistoryTable {
+  id: Generated<number>;
+  ouPath: string;
+  rule: string;
+  label: string;
+  status: string;
+  expected: string | null;
+  actual: string | null;
+  setBy: string | null;
+  firstSeen: string;
+  resolvedAt: string | null;
+  ticketNumber: number | null;
+}
+
+export interface RemediationTable {
+  id: string;
+  /** restore (an OU's baseline) or apps (push apps) */
+  kind: string;
+  ouPath: string;
+  ouId: string;
+  /** queued, applying, applied, failed */
+  state: string;
+  /** JSON: the planned writes. */
+  changes: string;
+  requestedById: string | null;
+  requestedByName: string;
+  createdAt: string;
+  finishedAt: string | null;
+  error: string | null;
+}
+
+/** What a device's TechDesk extension last said about its own compliance (filter audit, device side). */
+export interface DeviceComplianceTable {
+  deviceId: string;
+  reportedAt: string;
+  /** Whether the district granted the optional `management` permission on this device. */
+  managementGranted: number;
+  /** JSON: [{ id, name, enabled, installType }] of the extensions the extension could see. */
+  extensions: string;
+  /** chrome.proxy mode: direct, auto_detect, pac_script, fixed_servers or system; null when unknown. */
+  proxyMode: string | null;
+}
+
 export interface Database {
   deviceEnrollments: DeviceEnrollmentTable;
   reports: ReportTable;
@@ -284,6 +353,11 @@ export interface Database {
   notificationReads: NotificationReadTable;
   auditLog: AuditLogTable;
   auditHead: AuditHeadTable;
+  baselines: BaselineTable;
+  filterState: FilterStateTable;
+  filterHistory: FilterHistoryTable;
+  remediations: RemediationTable;
+  deviceCompliance: DeviceComplianceTable;
 }
 
 export type DeviceEnrollment = Selectable<DeviceEnrollmentTable>;

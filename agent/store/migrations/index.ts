@@ -7,6 +7,7 @@ import { ticketDeskMigration } from "./0003-ticket-desk";
 import { inventoryMigration } from "./0004-inventory";
 import { jobsMigration } from "./0005-jobs";
 import { deviceActionsMigration } from "./0006-device-actions";
+import { filterMigration } from "./0007-filter";
 
 export function migrationProvider(dialect: SqlDialect): MigrationProvider {
   return {
@@ -17,6 +18,7 @@ export function migrationProvider(dialect: SqlDialect): MigrationProvider {
       "0004-inventory": inventoryMigration(dialect),
       "0005-jobs": jobsMigration(dialect),
       "0006-device-actions": deviceActionsMigration(dialect),
+      "0007-filter": filterMigration(dialect),
     }),
   };
 }
