@@ -15,6 +15,7 @@ import { deviceActionRoutes } from "./routes/device-actions";
 import { deviceTicketRoutes } from "./routes/device-tickets";
 import { deviceRoutes } from "./routes/devices";
 import { enrollRoutes } from "./routes/enroll";
+import { filterRoutes } from "./routes/filter";
 import { googleSignInRoutes } from "./routes/google-signin";
 import { healthRoutes } from "./routes/health";
 import { jobRoutes } from "./routes/jobs";
@@ -44,6 +45,7 @@ export const routeGroups = {
   notifications: notificationRoutes,
   audit: auditRoutes,
   "return-instructions": returnInstructionRoutes,
+  filter: filterRoutes,
 } as const;
 
 export function createApp(given: AgentDeps) {

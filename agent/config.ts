@@ -92,6 +92,8 @@ const environment = z.object({
   JOB_INVENTORY_INCREMENTAL_CRON: cronExpression.default("*/15 * * * *"),
   /** Evenings by default: devices still missing, and loaners overdue, are disabled before morning. */
   JOB_LOCKDOWN_CRON: cronExpression.default("0 20 * * *"),
+  JOB_FILTER_AUDIT_CRON: cronExpression.default("0 * * * *"),
+  JOB_APP_RECONCILE_CRON: cronExpression.default("30 * * * *"),
   LOANER_GRACE_HOURS: z.coerce
     .number()
     .min(0)
@@ -126,6 +128,8 @@ export interface AgentConfig {
     inventoryFullCron: string;
     inventoryIncrementalCron: string;
     lockdownCron: string;
+    filterAuditCron: string;
+    appReconcileCron: string;
     loanerGraceHours: number;
   };
   schoolsOu: string;
@@ -180,6 +184,8 @@ export function loadConfig(env: Record<string, string | undefined>, demoSecrets?
       inventoryFullCron: e.JOB_INVENTORY_FULL_CRON,
       inventoryIncrementalCron: e.JOB_INVENTORY_INCREMENTAL_CRON,
       lockdownCron: e.JOB_LOCKDOWN_CRON,
+      filterAuditCron: e.JOB_FILTER_AUDIT_CRON,
+      appReconcileCron: e.JOB_APP_RECONCILE_CRON,
       loanerGraceHours: e.LOANER_GRACE_HOURS,
     },
     schoolsOu: e.SCHOOLS_OU.replace(/(.)\/$/, "$1"),

@@ -8,6 +8,7 @@ import type { GoogleConnection } from "./google/connect";
 import type { JobRunner } from "./jobs/runner";
 import type { Logger } from "./log";
 import type { ActionWorker } from "./services/action-worker";
+import type { RemediationWorker } from "./services/remediations";
 import type { StaffPrincipal } from "./services/staff-accounts";
 import type { Database, DeviceEnrollment } from "./store/schema";
 
@@ -24,6 +25,8 @@ export interface AgentDeps {
   google?: GoogleConnection;
   /** Carries device actions to Google (absent in route tests that do not need it). */
   actions?: ActionWorker;
+  /** Writes queued filter remediations and app pushes to Google (present with `google`). */
+  remediations?: RemediationWorker;
 }
 
 export type AgentEnv = {

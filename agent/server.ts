@@ -5,13 +5,16 @@ import { createApp } from "./app";
 import type { AgentConfig } from "./config";
 import { connectGoogle, type GoogleConnection } from "./google/connect";
 import { directoryAdapter } from "./google/directory";
+import { policyAdapter } from "./google/policy";
 import { telemetryAdapter } from "./google/telemetry";
+import { filterJobs } from "./jobs/filter-jobs";
 import { inventoryJobs } from "./jobs/inventory-jobs";
 import { lockdownJob } from "./jobs/lockdown-job";
 import { JobRunner } from "./jobs/runner";
 import { startScheduler } from "./jobs/scheduler";
 import { createLogger, type Logger } from "./log";
 import { ActionWorker } from "./services/action-worker";
+import { RemediationWorker } from "./services/remediations";
 import { openStore, type Store } from "./store/db";
 
 export interface RunningAgent {
@@ -20,6 +23,7 @@ export interface RunningAgent {
   google: GoogleConnection;
   jobs: JobRunner;
   actions: ActionWorker;
+  remediations: RemediationWorker;
   close(): Promise<void>;
 }
 
@@ -31,18 +35,22 @@ export async function startAgent(
   const google = await connectGoogle(config, log);
   const now = () => new Date();
   const actions = new ActionWorker(store.db, directoryAdapter(google.client), log, { now });
+  const filterGoogle = { directory: directoryAdapter(google.client), policy: policyAdapter(google.client) };
+  const remediations = new RemediationWorker(store.db, filterGoogle, log, { now });
   const jobs = new JobRunner(
     store.db,
     [
       ...inventoryJobs(config, directoryAdapter(google.client), telemetryAdapter(google.client)),
       lockdownJob(config, store.db, actions, now),
+      ...filterJobs(config, filterGoogle, remediations, now),
     ],
     log,
   );
   const scheduler = config.jobs.enabled ? startScheduler(jobs) : undefined;
   // Actions requested before a restart (or parked while Google failed) carry on from here.
   actions.start();
-  const app = createApp({ db: store.db, config, log, now, jobs, google, actions });
+  remediations.start();
+  const app = createApp({ db: store.db, config, log, now, jobs, google, actions, remediations });
   let server: ServerType;
   try {
     server = await new Promise<ServerType>((resolve, reject) => {
@@ -52,6 +60,7 @@ export async function startAgent(
   } catch (error) {
     await scheduler?.stop();
     await actions.stop();
+    await remediations.stop();
     await google.close();
     await store.close();
     const code = (error as NodeJS.ErrnoException).code;
@@ -76,10 +85,12 @@ export async function startAgent(
     google,
     jobs,
     actions,
+    remediations,
     async close() {
       await scheduler?.stop();
       await jobs.idle();
       await actions.stop();
+      await remediations.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         (server as { closeAllConnections?: () => void }).closeAllConnections?.();

@@ -83,3 +83,31 @@ export const finding = z.object({
   ticketNumber: z.number().int().optional(),
 });
 export type Finding = z.infer<typeof finding>;
+
+export const remediationKinds = ["restore", "apps"] as const;
+
+/** A dry run: restore an OU's whole baseline, or only its apps and extensions. */
+export const remediationPreviewRequest = z.object({
+  kind: z.enum(remediationKinds).default("restore"),
+  ouPath,
+});
+
+/** Apply what the dry run showed: its fingerprint proves the person saw these writes. */
+export const remediationRequest = remediationPreviewRequest.extend({
+  planHash: z.string().regex(/^[0-9a-f]{16}$/, "planHash is the fingerprint the dry run answered"),
+});
+
+/** Push TechDesk to a school: force-installed, pinned, configured with the agent and the school's token. */
+export const techdeskPushRequest = z.object({
+  school: ouPath,
+  /** The dry run's fingerprint; absent for the dry run itself. */
+  planHash: z
+    .string()
+    .regex(/^[0-9a-f]{16}$/)
+    .optional(),
+});
+
+export const filterHistoryQuery = z.object({
+  ou: ouPath.optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});

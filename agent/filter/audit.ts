@@ -43,9 +43,15 @@ export async function auditOus(
   policy: PolicyAdapter,
   units: OrgUnitRef[],
   baseline: Baseline,
-  options: { parallel?: number; onOu?: (done: number, total: number) => void } = {},
+  options: {
+    parallel?: number;
+    onOu?: (done: number, total: number) => void;
+    /** Audit only these OU paths (the others still name where inherited values come from). */
+    only?: ReadonlySet<string>;
+  } = {},
 ): Promise<AuditedOu[]> {
   const targets = units
+    .filter((unit) => !options.only || options.only.has(unit.path))
     .map((unit) => ({ unit, expectations: expectationsFor(baseline, unit.path) }))
     .filter((t) => t.expectations.policies.size || t.expectations.apps.size);
   const pathOf = new Map(units.map((u) => [u.id, u.path]));

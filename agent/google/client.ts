@@ -68,7 +68,9 @@ export type GoogleQuota = GoogleApi | "policyWrite";
 const defaultLimits: Record<GoogleQuota, Quota> = {
   directory: { concurrency: 20, limit: 2_400, windowMs: 60_000 },
   policy: { concurrency: 5, limit: 10, windowMs: 1_000 },
-  policyWrite: { concurrency: 1, limit: 30, windowMs: 60_000 },
+  // A second over Google's minute: our clock starts a call before Google counts it, so a window
+  // measured here could close a moment before Google's and the 31st write be refused.
+  policyWrite: { concurrency: 1, limit: 30, windowMs: 61_000 },
   telemetry: { concurrency: 10, limit: 2_400, windowMs: 60_000 },
 };
 

@@ -7,7 +7,7 @@ import type { AgentConfig } from "../config";
 import type { Logger } from "../log";
 import { type RunningSandbox, startSandbox } from "../sandbox/server";
 import { describeMode, googleAuthClient } from "./auth";
-import { createGoogleClient, type GoogleAuthOption, type GoogleClient } from "./client";
+import { createGoogleClient, type GoogleAuthOption, type GoogleClient, type GoogleClientOptions } from "./client";
 import { directoryAdapter } from "./directory";
 
 export interface GoogleStatus {
@@ -39,12 +39,23 @@ function explain(error: unknown): string {
   return `Google could not be reached or refused the call: ${text}`;
 }
 
-export async function connectGoogle(config: AgentConfig, log: Logger): Promise<GoogleConnection> {
+/** For tests: quotas other than Google's, in the sandbox and the client alike. */
+export interface ConnectOptions {
+  sandbox?: { policyReadsPerSecond?: number; policyWritesPerMinute?: number; policyWriteWindowMs?: number };
+  limits?: GoogleClientOptions["limits"];
+}
+
+export async function connectGoogle(
+  config: AgentConfig,
+  log: Logger,
+  options: ConnectOptions = {},
+): Promise<GoogleConnection> {
   const mode = config.google.mode;
   let sandbox: RunningSandbox | undefined;
   if (mode.kind === "sandbox")
-    sandbox = await startSandbox({ behaviour: { latencyMs: config.google.sandboxLatencyMs } });
+    sandbox = await startSandbox({ behaviour: { latencyMs: config.google.sandboxLatencyMs }, ...options.sandbox });
   const client = createGoogleClient({
+    limits: options.limits,
     auth: (await googleAuthClient(mode)) as GoogleAuthOption,
     rootUrl: sandbox?.url,
     customerId: config.google.customerId,

@@ -99,9 +99,10 @@ function writeQuota(context: SandboxContext) {
   const calls = new Map<string, number[]>();
   return (customerId: string, now = Date.now()) => {
     const limit = context.policyWritesPerMinute;
-    const recent = (calls.get(customerId) ?? []).filter((t) => now - t < 60_000);
+    const recent = (calls.get(customerId) ?? []).filter((t) => now - t < context.policyWriteWindowMs);
     const over = limit > 0 && recent.length >= limit;
-    if (!over) recent.push(now);
+    if (over) context.quotaRefusals.writes += 1;
+    else recent.push(now);
     calls.set(customerId, recent);
     return over;
   };
@@ -114,7 +115,8 @@ function readQuota(context: SandboxContext) {
     const limit = context.policyReadsPerSecond;
     const recent = (calls.get(user) ?? []).filter((t) => now - t < 1000);
     const over = limit > 0 && recent.length >= limit;
-    if (!over) recent.push(now);
+    if (over) context.quotaRefusals.reads += 1;
+    else recent.push(now);
     calls.set(user, recent);
     return over;
   };

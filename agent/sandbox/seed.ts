@@ -229,6 +229,11 @@ export function seedDistrict(options: SeedOptions = {}): SandboxDistrict {
         ["chrome.users.BrowserGuestModeEnabled", { browserGuestModeEnabled: false }],
         ["chrome.users.DnsOverHttps", { dnsOverHttpsMode: "OFF" }],
         ["chrome.devices.GuestMode", { guestModeEnabled: false }],
+        // The district already force-installs TechDesk for everyone (not yet configured per school).
+        [
+          "chrome.users.apps.InstallType#app_id=chrome:hclbedhgmicmhmlakomhbojpgaokbmko",
+          { appInstallType: "FORCED_AND_PIN_TO_TOOLBAR" },
+        ],
       ]),
     ],
   ]);

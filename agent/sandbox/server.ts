@@ -19,8 +19,12 @@ export interface SandboxContext {
   faults: FaultPlan;
   /** Chrome Policy writes (batchModify/batchInherit calls) a customer may make a minute; 0 turns it off. */
   policyWritesPerMinute: number;
+  /** The write quota's window: Google's minute, shorter in tests that watch writes queue. */
+  policyWriteWindowMs: number;
   /** `policies:resolve` calls a user may make a second; 0 turns it off. */
   policyReadsPerSecond: number;
+  /** Calls refused for the Chrome Policy quotas, so tests can tell pacing from retrying. */
+  quotaRefusals: { reads: number; writes: number };
 }
 
 const droppedConnection = "connection dropped by the sandbox";
@@ -85,6 +89,7 @@ export async function startSandbox(
     behaviour?: Partial<SandboxBehaviour>;
     port?: number;
     policyWritesPerMinute?: number;
+    policyWriteWindowMs?: number;
     policyReadsPerSecond?: number;
   } = {},
 ): Promise<RunningSandbox> {
@@ -92,7 +97,9 @@ export async function startSandbox(
     district: options.district ?? seedDistrict(),
     faults: new FaultPlan(options.behaviour),
     policyWritesPerMinute: options.policyWritesPerMinute ?? defaultPolicyWritesPerMinute,
+    policyWriteWindowMs: options.policyWriteWindowMs ?? 60_000,
     policyReadsPerSecond: options.policyReadsPerSecond ?? defaultPolicyReadsPerSecond,
+    quotaRefusals: { reads: 0, writes: 0 },
   };
   const app = createSandboxApp(context);
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {

@@ -23,6 +23,7 @@ import { appendAudit } from "../store/audit";
 import type { Database, DeviceActionRow } from "../store/schema";
 import * as tickets from "../store/tickets";
 import { actionName, notify } from "./device-actions";
+import { Kicker } from "./kicker";
 
 const statusAfter: Record<string, string> = { disable: "DISABLED", reenable: "ACTIVE", deprovision: "DEPROVISIONED" };
 const googleAction = { disable: "DISABLE", reenable: "REENABLE", deprovision: "DEPROVISION" } as const;
@@ -46,10 +47,7 @@ export class ActionWorker {
   readonly holder: string;
   readonly #now: () => Date;
   readonly #options: Required<Omit<ActionWorkerOptions, "holder" | "now">>;
-  #timer: NodeJS.Timeout | undefined;
-  #running: Promise<number> | undefined;
-  #again = false;
-  #stopped = false;
+  readonly #kicker: Kicker;
 
   constructor(
     readonly db: Kysely<Database>,
@@ -66,47 +64,30 @@ export class ActionWorker {
       backoffMs: options.backoffMs ?? 15_000,
       maxBackoffMs: options.maxBackoffMs ?? 15 * 60_000,
     };
+    this.#kicker = new Kicker(
+      () => this.tick(),
+      (error) => this.log.error("device action worker failed", { error: String(error) }),
+    );
   }
 
   start(): void {
-    this.#stopped = false;
-    this.#timer = setInterval(() => this.kick(), this.#options.pollMs);
-    this.#timer.unref?.();
-    this.kick();
+    this.#kicker.start(this.#options.pollMs);
   }
 
   async stop(): Promise<void> {
-    this.#stopped = true;
-    if (this.#timer) clearInterval(this.#timer);
-    await this.#running?.catch(() => 0);
+    await this.#kicker.stop();
   }
 
   /** Looks for due work now (after a request), without waiting for the next poll. */
   kick(): void {
-    if (this.#stopped) return;
-    if (this.#running) {
-      this.#again = true;
-      return;
-    }
-    this.#running = this.tick()
-      .catch((error) => {
-        this.log.error("device action worker failed", { error: String(error) });
-        return 0;
-      })
-      .finally(() => {
-        this.#running = undefined;
-        if (this.#again) {
-          this.#again = false;
-          this.kick();
-        }
-      });
+    this.#kicker.kick();
   }
 
   /** Until no action is open or `timeoutMs` passes: for the overnight job and tests. */
   async drain(timeoutMs = 60_000, ids?: string[]): Promise<boolean> {
     const until = Date.now() + timeoutMs;
     while (Date.now() < until) {
-      await this.#running?.catch(() => 0);
+      await this.#kicker.settled();
       await this.tick();
       let open = this.db.selectFrom("deviceActions").select("id").where("state", "in", ["requested", "sent"]);
       if (ids?.length) open = open.where("id", "in", ids);

@@ -316,6 +316,14 @@ export interface RemediationTable {
   requestedById: string | null;
   requestedByName: string;
   createdAt: string;
+  /** Not before this time (set after Google failed, with backoff). */
+  nextAttemptAt: string;
+  attempts: Generated<number>;
+  /** The worker applying it, and until when its claim holds (a dead worker's claim lapses). */
+  claimedBy: string | null;
+  claimedUntil: string | null;
+  /** JSON: what Google answered (calls made), once applied. */
+  googleAnswer: string | null;
   finishedAt: string | null;
   error: string | null;
 }

@@ -37,7 +37,14 @@ const k12: Baseline = baselineSchema.parse({
         "chrome.users.UrlBlocking": { urlBlocklist: ["*.proxysite.example"] },
         "chrome.devices.GuestMode": { guestModeEnabled: false },
       },
-      apps: [{ appId: "chrome:hclbedhgmicmhmlakomhbojpgaokbmko", name: "TechDesk", installType: "FORCED" }],
+      apps: [
+        {
+          appId: "chrome:hclbedhgmicmhmlakomhbojpgaokbmko",
+          name: "TechDesk",
+          installType: "FORCED_AND_PIN_TO_TOOLBAR",
+        },
+        { appId: "chrome:aaaabbbbccccddddeeeeffffgggghhhh", name: "Content filter", installType: "FORCED" },
+      ],
     },
   ],
 });
@@ -72,9 +79,11 @@ describe("the filter audit on the demo district", () => {
       ]),
     );
     expect(new Set(problems.map((p) => p.ou))).toEqual(new Set([drifted]));
-    // Nobody force-installs TechDesk in the demo district yet: missing, not drift.
+    // The demo district force-installs TechDesk at the root; nobody installs the filter: missing, not drift.
     const app = audited[0]?.checks.find((c) => c.rule === "app:chrome:hclbedhgmicmhmlakomhbojpgaokbmko");
-    expect(app?.status).toBe("missing");
+    expect(app).toMatchObject({ status: "pass", setBy: "/" });
+    const filter = audited[0]?.checks.find((c) => c.rule === "app:chrome:aaaabbbbccccddddeeeeffffgggghhhh");
+    expect(filter?.status).toBe("missing");
     const passing = audited[0]?.checks.find((c) => c.rule === "chrome.devices.GuestMode.guestModeEnabled");
     expect(passing).toMatchObject({ status: "pass", setBy: "/" });
   });

@@ -233,8 +233,11 @@ describe("sandbox Chrome Policy API: writes", () => {
       addedSourceKey: { targetResource: lincoln, additionalTargetKeys: app },
       value: { value: { appInstallType: "FORCED" } },
     });
+    // Without an app id, every app's value: these two and TechDesk, which the demo installs at the root.
     const allApps = await resolve(lincolnStudents, "chrome.users.apps.InstallType");
-    expect(allApps.map((p) => p.targetKey?.additionalTargetKeys?.app_id).sort()).toEqual([app.app_id, other.app_id]);
+    expect(allApps.map((p) => p.targetKey?.additionalTargetKeys?.app_id).sort()).toEqual(
+      [app.app_id, other.app_id, "chrome:hclbedhgmicmhmlakomhbojpgaokbmko"].sort(),
+    );
     // User policies are not app policies: a wildcard over chrome.users does not reach chrome.users.apps.
     expect((await resolve(lincolnStudents, "chrome.users.*")).some((p) => p.targetKey?.additionalTargetKeys)).toBe(
       false,
@@ -342,7 +345,8 @@ describe("sandbox Chrome Policy API: schemas", () => {
 
     // Every field the seed sets anywhere is a field of its schema's definition.
     for (const [, values] of seedDistrict({ devices: 1 }).policies) {
-      for (const [schema, value] of values) {
+      for (const [key, value] of values) {
+        const schema = key.split("#")[0];
         const described = all.find((s) => s.schemaName === schema);
         const fields = described?.definition?.messageType?.[0]?.field?.map((f) => f.name) ?? [];
         for (const field of Object.keys(value)) expect(fields, `${schema}.${field}`).toContain(field);

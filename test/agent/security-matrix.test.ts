@@ -3,6 +3,10 @@
  * expected answer. A route registered without an entry here fails the last test.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { planRestore } from "../../agent/filter/remediation";
+import { policyAdapter } from "../../agent/google/policy";
+import { currentBaseline, shippedBaseline } from "../../agent/services/filter-checks";
+import { planHash } from "../../agent/services/remediations";
 import { resolve } from "../../agent/services/ticket-desk";
 import { createTestAgent, type TestAgent } from "../support/agent";
 import { type District, seedDistrict } from "../support/district";
@@ -22,6 +26,26 @@ const by = (table: Record<Asker, [number, number]>) => table;
 const deviceOf = (c: RouteContext) =>
   c.school.includes("Lincoln") ? c.district.inventory.lincoln : c.district.inventory.washington;
 const serialOf = (c: RouteContext) => (c.school.includes("Lincoln") ? "LHS1234567" : "WMS7654321");
+/** Everyone with the filter dashboard: the tech team up, not coaches or building admins. */
+const filterReaders: Record<Asker, [number, number]> = {
+  ...all(200, 200),
+  coach: [403, 403],
+  building_admin: [403, 403],
+};
+
+/** Changing policy (and pushing apps) in a school: its IT lead and admins, or district-wide admins. */
+function policyWriters(ok: number): Record<Asker, [number, number]> {
+  return {
+    ...all(403, 403),
+    school_it_lead: [ok, 403],
+    district_admin: [ok, 403],
+    district_admin_everywhere: [ok, ok],
+  };
+}
+
+/** The restore case's dry-run fingerprint, made in its arrange step. */
+let reviewedPlan = "";
+
 async function setStatus(c: RouteContext, status: string) {
   await c.agent.store.db.updateTable("devices").set({ status }).where("deviceId", "=", deviceOf(c)).execute();
 }
@@ -431,6 +455,91 @@ const routes: MatrixRoute[] = [
       district_admin: [200, 403],
       district_admin_everywhere: [200, 200],
     },
+  },
+  {
+    method: "GET",
+    pattern: "/api/filter",
+    path: () => "/api/filter",
+    signedOut: 401,
+    expected: filterReaders,
+  },
+  {
+    method: "POST",
+    pattern: "/api/filter/checks",
+    path: () => "/api/filter/checks",
+    body: () => ({}),
+    // One check at a time: wait for the previous case's check before asking for another.
+    arrange: (c) => c.agent.jobs.idle(60_000),
+    signedOut: 401,
+    expected: { ...all(202, 202), coach: [403, 403], building_admin: [403, 403] },
+  },
+  {
+    method: "GET",
+    pattern: "/api/filter/history",
+    path: (c) => `/api/filter/history?ou=${encodeURIComponent(c.school)}`,
+    signedOut: 401,
+    expected: filterReaders,
+  },
+  {
+    method: "GET",
+    pattern: "/api/filter/baseline",
+    path: () => "/api/filter/baseline",
+    signedOut: 401,
+    expected: filterReaders,
+  },
+  {
+    method: "POST",
+    pattern: "/api/filter/baseline",
+    path: () => "/api/filter/baseline",
+    body: () => shippedBaseline(),
+    signedOut: 401,
+    expected: { ...all(403, 403), district_admin_everywhere: [201, 201] },
+  },
+  {
+    method: "POST",
+    pattern: "/api/filter/restores/preview",
+    path: () => "/api/filter/restores/preview",
+    body: (c) => ({ kind: "restore", ouPath: c.school }),
+    signedOut: 401,
+    expected: policyWriters(200),
+  },
+  {
+    method: "POST",
+    pattern: "/api/filter/restores",
+    path: () => "/api/filter/restores",
+    body: (c) => ({ kind: "restore", ouPath: c.school, planHash: reviewedPlan }),
+    // A school with something to restore (SafeSearch turned off there) and nothing queued for it.
+    async arrange(c) {
+      const district = c.agent.google?.sandbox?.context.district;
+      const ou = district?.orgUnits.find((o) => o.orgUnitPath === c.school);
+      const id = ou?.orgUnitId?.replace(/^id:/, "") ?? "";
+      const local = district?.policies.get(id) ?? new Map<string, Record<string, unknown>>();
+      local.set("chrome.users.SafeSearchRestrictedMode", { forceGoogleSafeSearch: false });
+      district?.policies.set(id, local);
+      await c.agent.store.db.deleteFrom("remediations").execute();
+      const google = c.agent.google?.client;
+      if (!google) throw new Error("the matrix agent has no Google");
+      const { baseline } = await currentBaseline(c.agent.store.db);
+      const plan = await planRestore(policyAdapter(google), { path: c.school, id }, baseline);
+      reviewedPlan = planHash(plan.writes);
+    },
+    signedOut: 401,
+    expected: policyWriters(202),
+  },
+  {
+    method: "GET",
+    pattern: "/api/filter/restores",
+    path: () => "/api/filter/restores",
+    signedOut: 401,
+    expected: filterReaders,
+  },
+  {
+    method: "POST",
+    pattern: "/api/filter/apps/techdesk",
+    path: () => "/api/filter/apps/techdesk",
+    body: (c) => ({ school: c.school }),
+    signedOut: 401,
+    expected: policyWriters(200),
   },
 ];
 

@@ -4,9 +4,12 @@ import { createApp } from "../../agent/app";
 import { type AgentConfig, loadConfig } from "../../agent/config";
 import { connectGoogle, type GoogleConnection } from "../../agent/google/connect";
 import { directoryAdapter } from "../../agent/google/directory";
+import { policyAdapter } from "../../agent/google/policy";
+import { filterJobs } from "../../agent/jobs/filter-jobs";
 import { JobRunner } from "../../agent/jobs/runner";
 import { createLogger } from "../../agent/log";
 import { ActionWorker } from "../../agent/services/action-worker";
+import { RemediationWorker } from "../../agent/services/remediations";
 import { openStore, type Store, type StoreLocation } from "../../agent/store/db";
 import { type DiagnosticsSnapshot, type ProblemReport, reportReceipt, type Ticket } from "../../shared";
 
@@ -35,6 +38,8 @@ export interface TestAgent {
   jobs: JobRunner;
   /** Present with `google`: carries device actions to the sandbox (kicked by the routes; drain to wait). */
   actions?: ActionWorker;
+  /** Present with `google`: writes queued remediations (kicked by the routes; drain to wait). */
+  remediations?: RemediationWorker;
   google?: GoogleConnection;
   /** Enrols a device and returns its credential. */
   enroll(device?: Record<string, string>, token?: string): Promise<string>;
@@ -63,12 +68,29 @@ export async function createTestAgent(
   const config = testConfig(overrides);
   const store = await openStore(location);
   const log = createLogger("silent");
-  const google: GoogleConnection | undefined = options.google ? await connectGoogle(config, log) : undefined;
-  const jobs = new JobRunner(store.db, [noopJob], log);
+  // Chrome Policy reads unpaced: route tests check what is read, not Google's pace (the client's
+  // tests and the audit benchmark do); writes keep Google's quota.
+  const google: GoogleConnection | undefined = options.google
+    ? await connectGoogle(config, log, {
+        sandbox: { policyReadsPerSecond: 0 },
+        limits: { policy: { concurrency: 10, limit: 10_000, windowMs: 1000 } },
+      })
+    : undefined;
   const actions = google
     ? new ActionWorker(store.db, directoryAdapter(google.client), log, { now, commandPollMs: 20, backoffMs: 50 })
     : undefined;
-  const app = createApp({ db: store.db, config, log, now, jobs, google, actions });
+  const filterGoogle = google
+    ? { directory: directoryAdapter(google.client), policy: policyAdapter(google.client) }
+    : undefined;
+  const remediations = filterGoogle
+    ? new RemediationWorker(store.db, filterGoogle, log, { now, pollMs: 100, backoffMs: 50 })
+    : undefined;
+  const jobs = new JobRunner(
+    store.db,
+    [noopJob, ...(filterGoogle && remediations ? filterJobs(config, filterGoogle, remediations, now) : [])],
+    log,
+  );
+  const app = createApp({ db: store.db, config, log, now, jobs, google, actions, remediations });
   const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
     Promise.resolve(
       app.request(path, {
@@ -84,6 +106,7 @@ export async function createTestAgent(
     config,
     jobs,
     actions,
+    remediations,
     google,
     post,
     get,
@@ -99,6 +122,7 @@ export async function createTestAgent(
     },
     close: async () => {
       await actions?.stop();
+      await remediations?.stop();
       await google?.close();
       await store.close();
     },

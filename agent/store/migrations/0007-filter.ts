@@ -68,6 +68,11 @@ export function filterMigration(dialect: SqlDialect) {
         .addColumn("requested_by_id", "text")
         .addColumn("requested_by_name", "text", (c) => c.notNull())
         .addColumn("created_at", "text", (c) => c.notNull())
+        .addColumn("next_attempt_at", "text", (c) => c.notNull())
+        .addColumn("attempts", "integer", (c) => c.notNull().defaultTo(0))
+        .addColumn("claimed_by", "text")
+        .addColumn("claimed_until", "text")
+        .addColumn("google_answer", "text")
         .addColumn("finished_at", "text")
         .addColumn("error", "text")
         .execute();
@@ -79,7 +84,11 @@ export function filterMigration(dialect: SqlDialect) {
         .addColumn("extensions", "text", (c) => c.notNull())
         .addColumn("proxy_mode", "text")
         .execute();
-      await db.schema.createIndex("remediations_state").on("remediations").columns(["state", "created_at"]).execute();
+      await db.schema
+        .createIndex("remediations_state")
+        .on("remediations")
+        .columns(["state", "next_attempt_at"])
+        .execute();
     },
     async down(db: Kysely<unknown>) {
       for (const table of ["device_compliance", "remediations", "filter_history", "filter_state", "baselines"])

@@ -1,0 +1,127 @@
+/**
+ * Restoring an OU to its baseline: the dry run (what would be written, field by field, next to what
+ * is there now) and the writes themselves, whole values grouped by namespace through
+ * `orgunits:batchModify`. Lists are written whole: a block list keeps what it blocks beyond the
+ * baseline, an allow list keeps only what the baseline allows. Enum values go out under Google's
+ * full names, read from the policy schemas.
+ */
+import type { chromepolicy_v1 } from "googleapis/build/src/apis/chromepolicy";
+import type { Baseline } from "../../shared";
+import type { PolicyAdapter, PolicyWrite } from "../google/policy";
+import { filtersFor, type OrgUnitRef } from "./audit";
+import { type Check, checkOu, enumValue, expectationsFor } from "./baseline";
+
+export interface PlannedWrite {
+  policySchema: string;
+  /** The fields written, with their new values (enum values by their short names, as shown). */
+  value: Record<string, unknown>;
+  /** What those fields hold now (absent when unset). */
+  current: Record<string, unknown>;
+  additionalTargetKeys?: Record<string, string>;
+  label: string;
+}
+
+export interface RestorePlan {
+  ou: OrgUnitRef;
+  checks: Check[];
+  writes: PlannedWrite[];
+}
+
+function restoredValue(rule: string, expected: unknown, actual: unknown): unknown {
+  if (rule.endsWith(".urlBlocklist"))
+    return [...new Set([...(Array.isArray(actual) ? actual : []), ...(expected as unknown[])])];
+  if (rule.endsWith(".urlAllowlist"))
+    return Array.isArray(actual) ? actual.filter((v) => (expected as unknown[]).includes(v)) : expected;
+  return expected;
+}
+
+type Schema = chromepolicy_v1.Schema$GoogleChromePolicyVersionsV1PolicySchema;
+
+/** Google's name for a short enum value (`UNAVAILABLE` → `INCOGNITO_MODE_AVAILABILITY_ENUM_UNAVAILABLE`). */
+export function fullEnumName(schema: Schema | undefined, field: string, value: unknown): unknown {
+  if (typeof value !== "string" || !schema?.definition) return value;
+  const definition = schema.definition;
+  const spec = definition.messageType?.[0]?.field?.find((f) => f.name === field);
+  if (spec?.type !== "TYPE_ENUM" || !spec.typeName) return value;
+  const typeName = spec.typeName.replace(/^.*\./, "");
+  const values = definition.enumType?.find((e) => e.name?.replace(/^.*\./, "") === typeName)?.value ?? [];
+  return values.find((v) => v.name === value || v.name?.endsWith(`_ENUM_${value}`))?.name ?? value;
+}
+
+/** What a remediation puts right: all of an OU's baseline, or only its apps and extensions. */
+export type RemediationKind = "restore" | "apps";
+
+/** The dry run: every write that would bring `ou` back to the baseline, next to what is there now. */
+export async function planRestore(
+  policy: PolicyAdapter,
+  ou: OrgUnitRef,
+  baseline: Baseline,
+  kind: RemediationKind = "restore",
+): Promise<RestorePlan> {
+  const expectations = expectationsFor(baseline, ou.path);
+  if (kind === "apps") expectations.policies.clear();
+  const resolved = (await Promise.all(filtersFor(expectations).map((f) => policy.resolve(ou.id, f)))).flat();
+  const checks = checkOu(expectations, resolved);
+  const failing = checks.filter((c) => c.status !== "pass");
+  const bySchema = new Map<string, PlannedWrite>();
+  for (const check of failing.filter((c) => !c.rule.startsWith("app:"))) {
+    const schema = check.rule.slice(0, check.rule.lastIndexOf("."));
+    const field = check.rule.slice(check.rule.lastIndexOf(".") + 1);
+    const write = bySchema.get(schema) ?? {
+      policySchema: schema,
+      value: {},
+      current: {},
+      label: check.label.split(":")[0] ?? schema,
+    };
+    write.value[field] = restoredValue(check.rule, check.expected, check.actual);
+    if (check.actual !== undefined) write.current[field] = check.actual;
+    bySchema.set(schema, write);
+  }
+  const writes = [...bySchema.values()];
+  for (const [appId, app] of expectations.apps) {
+    const install = failing.find((c) => c.rule === `app:${appId}`);
+    if (install)
+      writes.push({
+        policySchema: "chrome.users.apps.InstallType",
+        value: { appInstallType: app.installType },
+        current: install.actual === undefined ? {} : { appInstallType: install.actual },
+        additionalTargetKeys: { app_id: appId },
+        label: `${app.name}: install type`,
+      });
+    const config = failing.find((c) => c.rule === `app:${appId}:managedConfiguration`);
+    if (config && app.managedConfiguration)
+      writes.push({
+        policySchema: "chrome.users.apps.ManagedConfiguration",
+        value: { managedConfiguration: app.managedConfiguration },
+        current: config.actual === undefined ? {} : { managedConfiguration: config.actual },
+        additionalTargetKeys: { app_id: appId },
+        label: `${app.name}: managed configuration`,
+      });
+  }
+  return { ou, checks, writes };
+}
+
+/** The plan's writes as Google takes them: full enum names, managed configuration as JSON text. */
+export async function toPolicyWrites(
+  policy: PolicyAdapter,
+  ouId: string,
+  writes: PlannedWrite[],
+): Promise<PolicyWrite[]> {
+  const schemas = new Map<string, Schema | undefined>();
+  for (const write of writes)
+    if (!schemas.has(write.policySchema))
+      schemas.set(write.policySchema, (await policy.schemas(`name=${write.policySchema}`))[0]);
+  return writes.map((write) => ({
+    orgUnitId: ouId,
+    policySchema: write.policySchema,
+    additionalTargetKeys: write.additionalTargetKeys,
+    value: Object.fromEntries(
+      Object.entries(write.value).map(([field, value]) => [
+        field,
+        field === "managedConfiguration" && typeof value !== "string"
+          ? JSON.stringify(value)
+          : fullEnumName(schemas.get(write.policySchema), field, enumValue(value)),
+      ]),
+    ),
+  }));
+}
