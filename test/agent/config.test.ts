@@ -12,7 +12,12 @@ describe("loadConfig", () => {
 
   it("locks down in the evening with a day's grace for loaners, and finds schools under /Schools", () => {
     const config = loadConfig(valid);
-    expect(config.jobs).toMatchObject({ lockdownCron: "0 20 * * *", loanerGraceHours: 24 });
+    expect(config.jobs).toMatchObject({
+      lockdownCron: "0 20 * * *",
+      loanerGraceHours: 24,
+      filterAuditCron: "0 * * * *",
+      appReconcileCron: "30 * * * *",
+    });
     expect(config.schoolsOu).toBe("/Schools");
     expect(loadConfig({ ...valid, SCHOOLS_OU: "/District/Schools/" }).schoolsOu).toBe("/District/Schools");
   });
@@ -29,6 +34,7 @@ describe("loadConfig", () => {
     [{ EXTENSION_IDS: "not-an-id" }, /EXTENSION_IDS/],
     [{ TECHDESK_MODE: "staging" }, /TECHDESK_MODE/],
     [{ JOB_LOCKDOWN_CRON: "every evening" }, /JOB_LOCKDOWN_CRON: must be a cron expression/],
+    [{ JOB_FILTER_AUDIT_CRON: "hourly" }, /JOB_FILTER_AUDIT_CRON: must be a cron expression/],
     [{ LOANER_GRACE_HOURS: "-1" }, /LOANER_GRACE_HOURS/],
     [{ SCHOOLS_OU: "Schools" }, /SCHOOLS_OU: must be an OU path/],
   ])("stops with a sentence naming the variable for %o", (bad, pattern) => {
