@@ -4,6 +4,7 @@ import { staffRoleLabels } from "../../shared";
 import { api, whenSignedOut } from "./api";
 import { DevicePage } from "./pages/DevicePage";
 import { Devices } from "./pages/Devices";
+import { Filter } from "./pages/Filter";
 import { Jobs } from "./pages/Jobs";
 import { Queue } from "./pages/Queue";
 import { Settings } from "./pages/Settings";
@@ -51,6 +52,11 @@ export function App() {
               Devices
             </a>
           )}
+          {session.permissions.includes("filter.audit.read") && (
+            <a href="#/filter" aria-current={route.page === "filter" ? "page" : undefined}>
+              Filter integrity
+            </a>
+          )}
           {session.permissions.includes("job.read") && (
             <a href="#/jobs" aria-current={route.page === "jobs" ? "page" : undefined}>
               Jobs
@@ -88,6 +94,7 @@ export function App() {
         {route.page === "devices" && <Devices query={route.query} />}
         {route.page === "device" && <DevicePage deviceId={route.deviceId} />}
         {route.page === "jobs" && <Jobs />}
+        {route.page === "filter" && <Filter />}
         {route.page === "settings" && <Settings />}
       </main>
     </>

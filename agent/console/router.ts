@@ -8,6 +8,7 @@ export type Route =
   | { page: "devices"; query: string }
   | { page: "device"; deviceId: string }
   | { page: "jobs" }
+  | { page: "filter" }
   | { page: "settings" };
 
 export function parseRoute(hash: string): Route {
@@ -19,6 +20,7 @@ export function parseRoute(hash: string): Route {
   if (device) return { page: "device", deviceId: decodeURIComponent(device[1] as string) };
   if (path === "/devices") return { page: "devices", query };
   if (path === "/jobs") return { page: "jobs" };
+  if (path === "/filter") return { page: "filter" };
   if (path === "/settings") return { page: "settings" };
   return { page: "queue", query };
 }

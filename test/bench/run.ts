@@ -1,5 +1,6 @@
 /** `npm run bench -- <name>`: runs one benchmark script under test/bench/ and prints its figures. */
 const benches: Record<string, () => Promise<unknown>> = {
+  audit: () => import("./audit"),
   queue: () => import("./queue"),
   sync: () => import("./sync"),
 };

@@ -1,0 +1,516 @@
+/**
+ * Filter integrity on one screen: whether any school's filtering was weakened (each drifted
+ * setting with what it should be, what it is, and the OU that set it), running a check with its
+ * progress, and for IT leads: restoring an OU from a dry run, the write queue, pushing TechDesk to
+ * a school, and the baseline itself (edited district-wide only).
+ */
+import { useEffect, useState } from "preact/hooks";
+import { api } from "../api";
+import { age, when } from "../format";
+
+interface Problem {
+  rule: string;
+  label: string;
+  status: "drift" | "missing";
+  expected?: unknown;
+  actual?: unknown;
+  setBy?: string;
+  firstSeen: string;
+  ticketNumber?: number;
+}
+interface OuStatus {
+  ouPath: string;
+  pass: number;
+  drift: number;
+  missing: number;
+  problems: Problem[];
+}
+interface Remediation {
+  id: string;
+  kind: "restore" | "apps";
+  ouPath: string;
+  state: "queued" | "applying" | "applied" | "failed";
+  writes: PlannedWrite[];
+  requestedBy: string;
+  createdAt: string;
+  finishedAt?: string;
+  error?: string;
+}
+interface Dashboard {
+  baselineVersion: number;
+  running: boolean;
+  lastCheck?: {
+    status: string;
+    startedAt: string;
+    finishedAt?: string;
+    error?: string;
+    detail: Record<string, unknown>;
+  };
+  ous: OuStatus[];
+  canRun: boolean;
+  canChangePolicy: boolean;
+  canPushApps: boolean;
+  canEditBaseline: boolean;
+  queue: { remediations: Remediation[]; writesWaiting: number };
+}
+interface PlannedWrite {
+  policySchema: string;
+  label: string;
+  value: Record<string, unknown>;
+  current: Record<string, unknown>;
+}
+interface Preview {
+  kind: "restore" | "apps";
+  ouPath: string;
+  writes: PlannedWrite[];
+  planHash: string;
+}
+
+const shown = (value: unknown) => (value === undefined ? "not set" : JSON.stringify(value));
+
+function CheckStatus({ data }: { data: Dashboard }) {
+  const last = data.lastCheck;
+  if (!last) return <p>No check has run yet.</p>;
+  const d = last.detail as { ousDone?: number; ousTotal?: number; ous?: number; drift?: number; missing?: number };
+  if (last.status === "running" || data.running)
+    return (
+      <p role="status" data-testid="check-progress">
+        Checking… {d.ousDone ?? 0} of {d.ousTotal ?? "?"} OUs.
+      </p>
+    );
+  if (last.status === "failed")
+    return (
+      <p class="error" role="alert">
+        The last check ({when(last.startedAt)}) failed: {last.error}
+      </p>
+    );
+  return (
+    <p data-testid="last-check">
+      Last check {age(last.finishedAt ?? last.startedAt)} against baseline version {data.baselineVersion}: {d.ous} OUs,{" "}
+      {d.drift ?? 0} drifted setting{d.drift === 1 ? "" : "s"}, {d.missing ?? 0} missing.
+    </p>
+  );
+}
+
+function RestorePanel({
+  preview,
+  onApplied,
+  onCancel,
+}: {
+  preview: Preview;
+  onApplied: () => void;
+  onCancel: () => void;
+}) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string>();
+  async function apply() {
+    setBusy(true);
+    setError(undefined);
+    try {
+      await api("/api/filter/restores", {
+        method: "POST",
+        body: { kind: preview.kind, ouPath: preview.ouPath, planHash: preview.planHash },
+      });
+      onApplied();
+    } catch (failure) {
+      setError((failure as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  }
+  return (
+    <section class="facts" aria-label={`Dry run for ${preview.ouPath}`}>
+      <h3>Dry run: {preview.ouPath}</h3>
+      {preview.writes.length === 0 ? (
+        <p>{preview.ouPath} already matches the baseline: nothing would be written.</p>
+      ) : (
+        <>
+          <p>These settings would be written to Google (whole values, grouped by namespace):</p>
+          <table>
+            <thead>
+              <tr>
+                <th>Setting</th>
+                <th>Now</th>
+                <th>Will be</th>
+              </tr>
+            </thead>
+            <tbody>
+              {preview.writes.map((w) => (
+                <tr key={`${w.policySchema}:${w.label}`}>
+                  <td>{w.label}</td>
+                  <td>{Object.keys(w.current).length ? JSON.stringify(w.current) : "not set"}</td>
+                  <td>{JSON.stringify(w.value)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </>
+      )}
+      {error && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
+      <div class="row">
+        {preview.writes.length > 0 && (
+          <button type="button" class="primary" disabled={busy} onClick={apply}>
+            Apply {preview.writes.length} change{preview.writes.length === 1 ? "" : "s"}
+          </button>
+        )}
+        <button type="button" class="secondary" onClick={onCancel}>
+          Cancel
+        </button>
+      </div>
+    </section>
+  );
+}
+
+function Queue({ queue }: { queue: Dashboard["queue"] }) {
+  if (!queue.remediations.length) return null;
+  return (
+    <section aria-labelledby="queue-heading">
+      <h2 id="queue-heading">Changes to Google</h2>
+      {queue.writesWaiting > 0 && (
+        <p role="status">
+          {queue.writesWaiting} write{queue.writesWaiting === 1 ? "" : "s"} waiting for Google's quota (30 a minute).
+        </p>
+      )}
+      <table>
+        <thead>
+          <tr>
+            <th>OU</th>
+            <th>What</th>
+            <th>State</th>
+            <th>Requested</th>
+          </tr>
+        </thead>
+        <tbody>
+          {queue.remediations.map((r) => (
+            <tr key={r.id} data-testid={`remediation-${r.ouPath}`}>
+              <td>{r.ouPath}</td>
+              <td>
+                {r.kind === "apps" ? "Push apps" : "Restore baseline"}: {r.writes.map((w) => w.label).join(", ")}
+              </td>
+              <td>
+                <strong>{r.state}</strong>
+                {r.error ? <span class={r.state === "failed" ? "error" : "muted"}> — {r.error}</span> : null}
+              </td>
+              <td>
+                {r.requestedBy}, {age(r.createdAt)}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}
+
+function PushTechdesk({ schools, onQueued }: { schools: string[]; onQueued: () => void }) {
+  const [school, setSchool] = useState(schools[0] ?? "");
+  const [preview, setPreview] = useState<{
+    school: string;
+    agentUrl: string;
+    writes: PlannedWrite[];
+    planHash: string;
+  }>();
+  const [error, setError] = useState<string>();
+  const [busy, setBusy] = useState(false);
+  async function call(planHash?: string) {
+    setBusy(true);
+    setError(undefined);
+    try {
+      const answer = await api<typeof preview>("/api/filter/apps/techdesk", {
+        method: "POST",
+        body: { school, planHash },
+      });
+      if (planHash) {
+        setPreview(undefined);
+        onQueued();
+      } else setPreview(answer);
+    } catch (failure) {
+      setError((failure as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  }
+  return (
+    <section class="facts" aria-labelledby="push-heading">
+      <h2 id="push-heading">Push TechDesk to a school</h2>
+      <p class="muted">
+        Force-installs and pins TechDesk for the school's OU with its managed configuration: this agent's address and
+        the school's enrollment token.
+      </p>
+      <div class="row">
+        <label>
+          School (OU)
+          <input list="filter-schools" value={school} onInput={(e) => setSchool(e.currentTarget.value)} />
+        </label>
+        <datalist id="filter-schools">
+          {schools.map((s) => (
+            <option key={s} value={s} />
+          ))}
+        </datalist>
+        <button type="button" class="secondary" disabled={busy || !school} onClick={() => call()}>
+          Dry run
+        </button>
+      </div>
+      {preview && (
+        <div>
+          <p>
+            TechDesk at {preview.school}, reaching <code>{preview.agentUrl}</code>.{" "}
+            {preview.writes.length
+              ? `Would write: ${preview.writes.map((w) => w.label).join(", ")}.`
+              : "Google already has it so: nothing to write (it will be declared in the baseline)."}
+          </p>
+          <button type="button" class="primary" disabled={busy} onClick={() => call(preview.planHash)}>
+            Push TechDesk to {preview.school}
+          </button>
+        </div>
+      )}
+      {error && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
+    </section>
+  );
+}
+
+function BaselineEditor({ canEdit }: { canEdit: boolean }) {
+  const [text, setText] = useState<string>();
+  const [info, setInfo] = useState<{
+    savedBy: string;
+    savedAt?: string;
+    versions: { version: number; savedBy: string; savedAt: string }[];
+  }>();
+  const [error, setError] = useState<string>();
+  const [notice, setNotice] = useState<string>();
+  const load = () =>
+    api<{
+      baseline: unknown;
+      savedBy: string;
+      savedAt?: string;
+      versions: { version: number; savedBy: string; savedAt: string }[];
+    }>("/api/filter/baseline")
+      .then((answer) => {
+        setText(JSON.stringify(answer.baseline, null, 2));
+        setInfo(answer);
+      })
+      .catch((failure: Error) => setError(failure.message));
+  useEffect(() => {
+    load();
+  }, []);
+  async function save() {
+    setError(undefined);
+    setNotice(undefined);
+    let body: unknown;
+    try {
+      body = JSON.parse(text ?? "");
+    } catch (failure) {
+      setError(`The baseline is not valid JSON: ${(failure as Error).message}`);
+      return;
+    }
+    try {
+      const saved = await api<{ baseline: { version: number } }>("/api/filter/baseline", { method: "POST", body });
+      setNotice(`Saved as version ${saved.baseline.version}. The next check uses it.`);
+      load();
+    } catch (failure) {
+      setError((failure as Error).message);
+    }
+  }
+  return (
+    <details class="facts">
+      <summary>
+        Baseline{info ? ` (saved by ${info.savedBy}${info.savedAt ? `, ${when(info.savedAt)}` : ""})` : ""}
+      </summary>
+      <p class="muted">
+        Expected filter settings per OU subtree (deeper rules win) and the apps each must force-install.
+        {canEdit ? "" : " Only district-wide policy administrators can change it."}
+      </p>
+      <label>
+        Baseline (JSON)
+        <textarea rows={18} readOnly={!canEdit} value={text} onInput={(e) => setText(e.currentTarget.value)} />
+      </label>
+      {canEdit && (
+        <button type="button" class="primary" onClick={save}>
+          Save as a new version
+        </button>
+      )}
+      {notice && <p role="status">{notice}</p>}
+      {error && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
+      {info && info.versions.length > 0 && (
+        <ul class="muted">
+          {info.versions.map((v) => (
+            <li key={v.version}>
+              Version {v.version}: {v.savedBy}, {when(v.savedAt)}
+            </li>
+          ))}
+        </ul>
+      )}
+    </details>
+  );
+}
+
+export function Filter() {
+  const [data, setData] = useState<Dashboard>();
+  const [error, setError] = useState<string>();
+  const [notice, setNotice] = useState<string>();
+  const [preview, setPreview] = useState<Preview>();
+  const [busy, setBusy] = useState(false);
+  const load = () =>
+    api<Dashboard>("/api/filter")
+      .then(setData)
+      .catch((failure: Error) => setError(failure.message));
+  const busyElsewhere =
+    data?.running || data?.queue.remediations.some((r) => r.state === "queued" || r.state === "applying");
+  useEffect(() => {
+    load();
+  }, []);
+  // While a check runs or writes are queued, keep the screen current.
+  useEffect(() => {
+    if (!busyElsewhere) return;
+    const timer = setInterval(load, 1500);
+    return () => clearInterval(timer);
+  }, [busyElsewhere]);
+
+  async function runCheck() {
+    setError(undefined);
+    try {
+      await api("/api/filter/checks", { method: "POST", body: {} });
+      setNotice("Check started.");
+      load();
+    } catch (failure) {
+      setError((failure as Error).message);
+    }
+  }
+
+  async function dryRun(ouPath: string) {
+    setBusy(true);
+    setError(undefined);
+    try {
+      setPreview(
+        await api<Preview>("/api/filter/restores/preview", { method: "POST", body: { kind: "restore", ouPath } }),
+      );
+    } catch (failure) {
+      setError((failure as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  if (!data)
+    return error ? (
+      <p class="error" role="alert">
+        {error}
+      </p>
+    ) : (
+      <p class="loading">Loading…</p>
+    );
+  const drifted = data.ous.filter((o) => o.drift > 0);
+  const missingOnly = data.ous.filter((o) => o.drift === 0 && o.missing > 0);
+  const clean = data.ous.filter((o) => o.drift === 0 && o.missing === 0);
+  const schools = [...new Set(data.ous.map((o) => o.ouPath.split("/").slice(0, 3).join("/")))].filter(
+    (p) => p.split("/").length === 3,
+  );
+
+  return (
+    <section aria-labelledby="filter-heading">
+      <h1 id="filter-heading">Filter integrity</h1>
+      <CheckStatus data={data} />
+      {data.canRun && (
+        <button type="button" class="primary" onClick={runCheck} disabled={data.running}>
+          Run check now
+        </button>
+      )}
+      {notice && <p role="status">{notice}</p>}
+      {error && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
+
+      {data.lastCheck &&
+        (drifted.length ? (
+          <p class="error" data-testid="filter-verdict">
+            Filtering was weakened at {drifted.length} OU{drifted.length === 1 ? "" : "s"}:{" "}
+            {drifted.map((o) => o.ouPath).join(", ")}.
+          </p>
+        ) : (
+          <p data-testid="filter-verdict">No school's filtering differs from the baseline.</p>
+        ))}
+
+      {[...drifted, ...missingOnly].map((ou) => (
+        <section class="facts" key={ou.ouPath} aria-label={ou.ouPath} data-testid={`ou-${ou.ouPath}`}>
+          <h2>{ou.ouPath}</h2>
+          <p class="muted">
+            {ou.pass} pass, {ou.drift} drift, {ou.missing} missing
+          </p>
+          <table>
+            <thead>
+              <tr>
+                <th>Setting</th>
+                <th>Expected</th>
+                <th>Found</th>
+                <th>Set at</th>
+                <th>Since</th>
+                <th>Ticket</th>
+              </tr>
+            </thead>
+            <tbody>
+              {ou.problems.map((p) => (
+                <tr key={p.rule} class={p.status === "drift" ? "drift" : undefined}>
+                  <td>
+                    {p.label} <span class="badge">{p.status}</span>
+                  </td>
+                  <td>{shown(p.expected)}</td>
+                  <td>{shown(p.actual)}</td>
+                  <td>{p.setBy ?? "—"}</td>
+                  <td>{age(p.firstSeen)}</td>
+                  <td>{p.ticketNumber ? <a href={`#/tickets/${p.ticketNumber}`}>#{p.ticketNumber}</a> : "—"}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          {data.canChangePolicy && (
+            <button type="button" class="secondary" disabled={busy} onClick={() => dryRun(ou.ouPath)}>
+              Restore baseline…
+            </button>
+          )}
+          {preview?.ouPath === ou.ouPath && (
+            <RestorePanel
+              preview={preview}
+              onCancel={() => setPreview(undefined)}
+              onApplied={() => {
+                setPreview(undefined);
+                setNotice(`Restore of ${ou.ouPath} queued: it is written to Google below, then checked again.`);
+                load();
+              }}
+            />
+          )}
+        </section>
+      ))}
+
+      {clean.length > 0 && (
+        <details>
+          <summary>{clean.length} OUs match the baseline</summary>
+          <ul>
+            {clean.map((o) => (
+              <li key={o.ouPath}>
+                {o.ouPath} ({o.pass} settings)
+              </li>
+            ))}
+          </ul>
+        </details>
+      )}
+
+      <Queue queue={data.queue} />
+      {data.canPushApps && schools.length > 0 && <PushTechdesk schools={schools} onQueued={load} />}
+      <BaselineEditor canEdit={data.canEditBaseline} />
+    </section>
+  );
+}
