@@ -67,7 +67,9 @@ export interface Quota {
 export type GoogleQuota = GoogleApi | "policyWrite";
 const defaultLimits: Record<GoogleQuota, Quota> = {
   directory: { concurrency: 20, limit: 2_400, windowMs: 60_000 },
-  policy: { concurrency: 5, limit: 10, windowMs: 1_000 },
+  // 50 ms over Google's second, for the same reason as the writes' margin below: without it the
+  // audit benchmark saw one read in seven refused with 429 (and retried late); with it, none.
+  policy: { concurrency: 5, limit: 10, windowMs: 1_050 },
   // A second over Google's minute: our clock starts a call before Google counts it, so a window
   // measured here could close a moment before Google's and the 31st write be refused.
   policyWrite: { concurrency: 1, limit: 30, windowMs: 61_000 },
