@@ -107,6 +107,16 @@ export const techdeskPushRequest = z.object({
     .optional(),
 });
 
+/** Declare an app or extension at an OU and push it (dry run without `planHash`). */
+export const appPushRequest = z.object({
+  ouPath,
+  app: baselineApp,
+  planHash: z
+    .string()
+    .regex(/^[0-9a-f]{16}$/)
+    .optional(),
+});
+
 export const filterHistoryQuery = z.object({
   ou: ouPath.optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),

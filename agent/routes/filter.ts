@@ -6,6 +6,7 @@
  */
 import { Hono } from "hono";
 import {
+  appPushRequest,
   type Baseline,
   type BaselineApp,
   filterHistoryQuery,
@@ -33,6 +34,7 @@ import {
   previewRemediation,
   requestRemediation,
 } from "../services/remediations";
+import type { StaffPrincipal } from "../services/staff-accounts";
 import { orUndefined } from "../store/values";
 
 const hidden = "(hidden: only staff who may change policy see it)";
@@ -76,18 +78,50 @@ export function techdeskApp(config: AgentConfig, school: string, agentUrl: strin
   };
 }
 
-/** The baseline with TechDesk declared at `school` (its rule made, or its TechDesk entry replaced). */
-export function withTechdesk(baseline: Baseline, school: string, app: BaselineApp): Baseline {
-  const existing = baseline.rules.find((rule) => rule.ou === school);
+/** The baseline with `app` declared at `ouPath` (its rule made, or its entry for that app replaced). */
+export function withApp(baseline: Baseline, ouPath: string, app: BaselineApp): Baseline {
+  const existing = baseline.rules.find((rule) => rule.ou === ouPath);
   const rules = existing
     ? baseline.rules.map((rule) =>
         rule === existing ? { ...rule, apps: [...rule.apps.filter((a) => a.appId !== app.appId), app] } : rule,
       )
-    : [...baseline.rules, { ou: school, policies: {}, apps: [app] }];
+    : [...baseline.rules, { ou: ouPath, policies: {}, apps: [app] }];
   return { ...baseline, rules };
 }
 
 export function filterRoutes(deps: AgentDeps) {
+  /**
+   * Declares an app at an OU and pushes it: without `planHash` the dry run (the writes the OU's
+   * apps need once it is declared); with the dry run's `planHash`, the baseline's next version
+   * declares it (so the reconcile keeps it there) and the writes are queued.
+   */
+  async function pushApp(
+    staff: StaffPrincipal,
+    ouPath: string,
+    appFor: (ouPath: string) => BaselineApp,
+    reviewed: string | undefined,
+    requestId: string,
+  ) {
+    authorizeRemediation(staff, "apps", ouPath);
+    const g = google();
+    const ou = await findOu(g.directory, ouPath);
+    const { baseline } = await currentBaseline(deps.db);
+    const app = appFor(ou.path);
+    const proposed = withApp(baseline, ou.path, app);
+    const plan = await planRestore(g.policy, ou, proposed, "apps");
+    const preview = { ouPath: ou.path, app, writes: plan.writes, planHash: planHash(plan.writes) };
+    if (!reviewed) return preview;
+    if (reviewed !== preview.planHash)
+      throw new ApiError(409, "conflict", `Policy at ${ou.path} changed since your dry run. Review the new one.`);
+    const context = { requestId, now: deps.now() };
+    const saved = await saveBaseline(deps.db, staff, proposed, context);
+    const remediation = plan.writes.length
+      ? await requestRemediation(deps.db, g, staff, { kind: "apps", ouPath: ou.path }, context)
+      : undefined;
+    deps.remediations?.kick();
+    return { ...preview, baselineVersion: saved.version, remediation };
+  }
+
   const session = requireSession(deps);
   const google = () => {
     if (!deps.google) throw new ApiError(503, "internal", "This agent has no Google connection.");
@@ -245,33 +279,21 @@ export function filterRoutes(deps: AgentDeps) {
         writesWaiting: deps.google?.client.policyWritesWaiting ?? 0,
       });
     })
+    .post("/api/filter/apps", session, requireJson, async (c) => {
+      const input = await parseBody(c, appPushRequest);
+      const answer = await pushApp(c.get("staff"), input.ouPath, () => input.app, input.planHash, c.get("requestId"));
+      return c.json(answer, "remediation" in answer ? 202 : 200);
+    })
     .post("/api/filter/apps/techdesk", session, requireJson, async (c) => {
       const input = await parseBody(c, techdeskPushRequest);
-      const staff = c.get("staff");
-      authorizeRemediation(staff, "apps", input.school);
-      const g = google();
-      const ou = await findOu(g.directory, input.school);
-      const { baseline } = await currentBaseline(deps.db);
-      const app = techdeskApp(deps.config, ou.path, agentUrl(c.req.url));
-      const proposed = withTechdesk(baseline, ou.path, app);
-      const plan = await planRestore(g.policy, ou, proposed, "apps");
-      const preview = {
-        school: ou.path,
-        app,
-        agentUrl: agentUrl(c.req.url),
-        writes: plan.writes,
-        planHash: planHash(plan.writes),
-      };
-      if (!input.planHash) return c.json(preview);
-      if (input.planHash !== preview.planHash)
-        throw new ApiError(409, "conflict", `Policy at ${ou.path} changed since your dry run. Review the new one.`);
-      // TechDesk is declared in the baseline (so the reconcile keeps it there), then pushed.
-      const staffContext = { requestId: c.get("requestId"), now: deps.now() };
-      const saved = await saveBaseline(deps.db, staff, proposed, staffContext);
-      const remediation = plan.writes.length
-        ? await requestRemediation(deps.db, g, staff, { kind: "apps", ouPath: ou.path }, staffContext)
-        : undefined;
-      deps.remediations?.kick();
-      return c.json({ baselineVersion: saved.version, remediation }, 202);
+      const url = agentUrl(c.req.url);
+      const answer = await pushApp(
+        c.get("staff"),
+        input.school,
+        (ouPath) => techdeskApp(deps.config, ouPath, url),
+        input.planHash,
+        c.get("requestId"),
+      );
+      return c.json({ ...answer, school: input.school, agentUrl: url }, "remediation" in answer ? 202 : 200);
     });
 }

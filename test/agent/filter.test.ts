@@ -335,4 +335,44 @@ describe("pushing TechDesk to a school", () => {
         ?.get("chrome.users.apps.ManagedConfiguration#app_id=chrome:hclbedhgmicmhmlakomhbojpgaokbmko"),
     ).toBeDefined();
   });
+
+  it("pushes any extension to an OU the same way, with its managed configuration, and refuses a bad app id", async () => {
+    const app = {
+      appId: "chrome:ddddeeeeffffgggghhhhiiiijjjjkkkk",
+      name: "District content filter",
+      installType: "FORCED",
+      managedConfiguration: { district: { Value: "demo" } },
+    };
+    const ouPath = `${lincoln}/Students`;
+    const bad = await lincolnLead.request("/api/filter/apps", {
+      method: "POST",
+      body: { ouPath, app: { ...app, appId: "chrome:not-an-id" } },
+    });
+    expect(bad.status).toBe(400);
+    expect(await bad.text()).toContain("chrome:<32 letters a-p>");
+    const preview = await lincolnLead.request("/api/filter/apps", { method: "POST", body: { ouPath, app } });
+    expect(preview.status, await preview.clone().text()).toBe(200);
+    const plan = (await preview.json()) as { writes: { policySchema: string }[]; planHash: string };
+    expect(plan.writes.map((w) => w.policySchema)).toEqual([
+      "chrome.users.apps.InstallType",
+      "chrome.users.apps.ManagedConfiguration",
+    ]);
+    const pushed = await lincolnLead.request("/api/filter/apps", {
+      method: "POST",
+      body: { ouPath, app, planHash: plan.planHash },
+    });
+    expect(pushed.status, await pushed.clone().text()).toBe(202);
+    expect(await agent.remediations?.drain(60_000)).toBe(true);
+    const sandbox = agent.google?.sandbox?.context.district;
+    const id = sandbox?.orgUnits.find((o) => o.orgUnitPath === ouPath)?.orgUnitId?.replace(/^id:/, "") ?? "";
+    const local = sandbox?.policies.get(id);
+    expect(local?.get(`chrome.users.apps.InstallType#app_id=${app.appId}`)).toEqual({
+      appInstallType: "APP_INSTALL_TYPE_ENUM_FORCED",
+    });
+    expect(
+      JSON.parse(
+        String(local?.get(`chrome.users.apps.ManagedConfiguration#app_id=${app.appId}`)?.managedConfiguration),
+      ),
+    ).toEqual(app.managedConfiguration);
+  });
 });

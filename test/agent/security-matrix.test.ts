@@ -535,6 +535,17 @@ const routes: MatrixRoute[] = [
   },
   {
     method: "POST",
+    pattern: "/api/filter/apps",
+    path: () => "/api/filter/apps",
+    body: (c) => ({
+      ouPath: c.school,
+      app: { appId: "chrome:ddddeeeeffffgggghhhhiiiijjjjkkkk", name: "Content filter", installType: "FORCED" },
+    }),
+    signedOut: 401,
+    expected: policyWriters(200),
+  },
+  {
+    method: "POST",
     pattern: "/api/filter/apps/techdesk",
     path: () => "/api/filter/apps/techdesk",
     body: (c) => ({ school: c.school }),

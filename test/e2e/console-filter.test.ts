@@ -2,7 +2,8 @@
  * Filter integrity in Debian's Chromium against the real agent and its sandbox (whose demo district
  * has Washington Middle's students drifted): a tech team member runs a check and sees the drifted
  * school, without a way to change policy; Washington's IT lead restores it from the dry run; the
- * sandbox holds the baseline's values again and the next check passes.
+ * sandbox holds the baseline's values again and the next check passes. Then the lead pushes
+ * TechDesk, configured for the school, in one action.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -74,7 +75,7 @@ describe("filter integrity in the console", () => {
     await page.getByRole("button", { name: "Run check now" }).click();
     await expect.poll(() => verdict(page), { timeout: 60_000 }).toContain(`weakened at 1 OU: ${drifted}`);
     const school = page.getByTestId(`ou-${drifted}`);
-    await expect.poll(() => school.textContent()).toMatch(/Incognito.*"UNAVAILABLE".*"AVAILABLE"/);
+    await expect.poll(() => school.textContent(), { timeout: 30_000 }).toMatch(/Incognito.*"UNAVAILABLE".*"AVAILABLE"/);
     expect(await school.textContent()).toContain(drifted);
     expect(await page.getByRole("button", { name: "Restore baseline…" }).count()).toBe(0);
     expect(await page.getByRole("button", { name: "Save as a new version" }).count()).toBe(0);
@@ -83,10 +84,10 @@ describe("filter integrity in the console", () => {
 
   it("lets the school's IT lead restore it from a dry run, and the next check passes", async () => {
     const page = await filterPage("lead@washington.example.org");
-    await expect.poll(() => verdict(page)).toContain(drifted);
+    await expect.poll(() => verdict(page), { timeout: 30_000 }).toContain(drifted);
     await page.getByTestId(`ou-${drifted}`).getByRole("button", { name: "Restore baseline…" }).click();
     const dryRun = page.getByRole("region", { name: `Dry run for ${drifted}` });
-    await expect.poll(() => dryRun.textContent()).toMatch(/Incognito.*AVAILABLE.*UNAVAILABLE/);
+    await expect.poll(() => dryRun.textContent(), { timeout: 30_000 }).toMatch(/Incognito.*AVAILABLE.*UNAVAILABLE/);
     expect(sandboxValue("chrome.users.IncognitoMode", "incognitoModeAvailability")).toBe("AVAILABLE");
     await dryRun.getByRole("button", { name: /Apply \d+ changes?/ }).click();
     await expect
@@ -99,6 +100,30 @@ describe("filter integrity in the console", () => {
     await expect
       .poll(() => verdict(page), { timeout: 60_000 })
       .toBe("No school's filtering differs from the baseline.");
+    await page.close();
+  });
+
+  it("lets the IT lead push TechDesk to the school in one action, configured for it", async () => {
+    const page = await filterPage("lead@washington.example.org");
+    const push = page.getByRole("region", { name: "Push TechDesk to a school" });
+    await push.getByLabel("School (OU)").fill(washington);
+    await push.getByRole("button", { name: "Dry run" }).click();
+    await expect
+      .poll(() => push.textContent(), { timeout: 30_000 })
+      .toContain("Would write: TechDesk: managed configuration");
+    await push.getByRole("button", { name: `Push TechDesk to ${washington}` }).click();
+    await expect
+      .poll(() => page.getByTestId(`remediation-${washington}`).textContent(), { timeout: 60_000 })
+      .toContain("applied");
+    const district = agent.google.sandbox?.context.district;
+    const id = district?.orgUnits.find((o) => o.orgUnitPath === washington)?.orgUnitId?.replace(/^id:/, "") ?? "";
+    const config = district?.policies
+      .get(id)
+      ?.get("chrome.users.apps.ManagedConfiguration#app_id=chrome:hclbedhgmicmhmlakomhbojpgaokbmko");
+    expect(JSON.parse(String(config?.managedConfiguration))).toMatchObject({
+      agentUrl: { Value: agent.url },
+      enrollmentToken: { Value: expect.any(String) },
+    });
     await page.close();
   });
 });

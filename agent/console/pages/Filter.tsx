@@ -277,6 +277,116 @@ function PushTechdesk({ schools, onQueued }: { schools: string[]; onQueued: () =
   );
 }
 
+/** Declare any app or extension at an OU (install type, managed configuration) and push it. */
+function PushApp({ ous, onQueued }: { ous: string[]; onQueued: () => void }) {
+  const [ouPath, setOuPath] = useState(ous[0] ?? "");
+  const [appId, setAppId] = useState("");
+  const [name, setName] = useState("");
+  const [installType, setInstallType] = useState("FORCED_AND_PIN_TO_TOOLBAR");
+  const [config, setConfig] = useState("");
+  const [preview, setPreview] = useState<{ writes: PlannedWrite[]; planHash: string }>();
+  const [error, setError] = useState<string>();
+  const [notice, setNotice] = useState<string>();
+  const [busy, setBusy] = useState(false);
+  async function call(planHash?: string) {
+    setError(undefined);
+    setNotice(undefined);
+    let managedConfiguration: unknown;
+    if (config.trim()) {
+      try {
+        managedConfiguration = JSON.parse(config);
+      } catch (failure) {
+        setError(`The managed configuration is not valid JSON: ${(failure as Error).message}`);
+        return;
+      }
+    }
+    const id = appId.trim();
+    const app = {
+      appId: id.startsWith("chrome:") ? id : `chrome:${id}`,
+      name: name.trim(),
+      installType,
+      managedConfiguration,
+    };
+    setBusy(true);
+    try {
+      const answer = await api<{ writes: PlannedWrite[]; planHash: string }>("/api/filter/apps", {
+        method: "POST",
+        body: { ouPath, app, planHash },
+      });
+      if (planHash) {
+        setPreview(undefined);
+        setNotice(`${app.name} declared at ${ouPath} and queued for Google.`);
+        onQueued();
+      } else setPreview(answer);
+    } catch (failure) {
+      setError((failure as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  }
+  return (
+    <details class="facts">
+      <summary>Push an app or extension</summary>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          void call();
+        }}
+      >
+        <label>
+          OU
+          <input list="filter-ous" value={ouPath} onInput={(e) => setOuPath(e.currentTarget.value)} required />
+        </label>
+        <datalist id="filter-ous">
+          {ous.map((o) => (
+            <option key={o} value={o} />
+          ))}
+        </datalist>
+        <label>
+          Extension id
+          <input value={appId} onInput={(e) => setAppId(e.currentTarget.value)} required placeholder="32 letters a–p" />
+        </label>
+        <label>
+          Name
+          <input value={name} onInput={(e) => setName(e.currentTarget.value)} required />
+        </label>
+        <label>
+          Install
+          <select value={installType} onChange={(e) => setInstallType(e.currentTarget.value)}>
+            <option value="FORCED_AND_PIN_TO_TOOLBAR">Force install and pin to the toolbar</option>
+            <option value="FORCED">Force install</option>
+          </select>
+        </label>
+        <label>
+          Managed configuration (JSON, optional)
+          <textarea rows={4} value={config} onInput={(e) => setConfig(e.currentTarget.value)} />
+        </label>
+        <button type="submit" class="secondary" disabled={busy}>
+          Dry run
+        </button>
+      </form>
+      {preview && (
+        <div>
+          <p>
+            {preview.writes.length
+              ? `Would write: ${preview.writes.map((w) => w.label).join(", ")}.`
+              : "Google already has it so: nothing to write (it will be declared in the baseline)."}
+          </p>
+          <button type="button" class="primary" disabled={busy} onClick={() => call(preview.planHash)}>
+            Push to {ouPath}
+          </button>
+        </div>
+      )}
+      {notice && <p role="status">{notice}</p>}
+      {error && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
+    </details>
+  );
+}
+
 function BaselineEditor({ canEdit }: { canEdit: boolean }) {
   const [text, setText] = useState<string>();
   const [info, setInfo] = useState<{
@@ -510,6 +620,7 @@ export function Filter() {
 
       <Queue queue={data.queue} />
       {data.canPushApps && schools.length > 0 && <PushTechdesk schools={schools} onQueued={load} />}
+      {data.canPushApps && <PushApp ous={data.ous.map((o) => o.ouPath)} onQueued={load} />}
       <BaselineEditor canEdit={data.canEditBaseline} />
     </section>
   );
