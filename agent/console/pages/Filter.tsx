@@ -277,6 +277,57 @@ function PushTechdesk({ schools, onQueued }: { schools: string[]; onQueued: () =
   );
 }
 
+interface HistoryEntry {
+  rule: string;
+  label: string;
+  status: string;
+  expected?: unknown;
+  actual?: unknown;
+  setBy?: string;
+  firstSeen: string;
+  resolvedAt?: string;
+  ticketNumber?: number;
+}
+
+/** Every drift an OU has had: when it appeared, when it went, and its ticket (loaded when opened). */
+function History({ ouPath }: { ouPath: string }) {
+  const [entries, setEntries] = useState<HistoryEntry[]>();
+  const [error, setError] = useState<string>();
+  function open(event: Event) {
+    if (!(event.currentTarget as HTMLDetailsElement).open || entries) return;
+    api<{ history: HistoryEntry[] }>(`/api/filter/history?ou=${encodeURIComponent(ouPath)}`)
+      .then((answer) => setEntries(answer.history))
+      .catch((failure: Error) => setError(failure.message));
+  }
+  return (
+    <details onToggle={open}>
+      <summary>History</summary>
+      {error && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
+      {entries && entries.length === 0 && <p>No drift recorded here.</p>}
+      {entries && entries.length > 0 && (
+        <ul>
+          {entries.map((e) => (
+            <li key={`${e.rule}:${e.firstSeen}`}>
+              {e.label}: {e.status}, found {shown(e.actual)} (set at {e.setBy ?? "—"}), {when(e.firstSeen)}
+              {e.resolvedAt ? ` → put right ${when(e.resolvedAt)}` : " — still open"}
+              {e.ticketNumber ? (
+                <>
+                  {" "}
+                  (<a href={`#/tickets/${e.ticketNumber}`}>#{e.ticketNumber}</a>)
+                </>
+              ) : null}
+            </li>
+          ))}
+        </ul>
+      )}
+    </details>
+  );
+}
+
 /** Declare any app or extension at an OU (install type, managed configuration) and push it. */
 function PushApp({ ous, onQueued }: { ous: string[]; onQueued: () => void }) {
   const [ouPath, setOuPath] = useState(ous[0] ?? "");
@@ -586,6 +637,7 @@ export function Filter() {
               ))}
             </tbody>
           </table>
+          <History ouPath={ou.ouPath} />
           {data.canChangePolicy && (
             <button type="button" class="secondary" disabled={busy} onClick={() => dryRun(ou.ouPath)}>
               Restore baseline…
