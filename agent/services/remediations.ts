@@ -75,6 +75,15 @@ export async function previewRemediation(
   input: { kind: RemediationKind; ouPath: string },
 ): Promise<RemediationPreview> {
   authorizeRemediation(staff, input.kind, input.ouPath);
+  return planFor(db, google, input);
+}
+
+/** The dry run itself, for whoever may ask (a person, checked above, or the scheduled reconcile). */
+async function planFor(
+  db: Kysely<Database>,
+  google: FilterGoogle,
+  input: { kind: RemediationKind; ouPath: string },
+): Promise<RemediationPreview> {
   const ou = await findOu(google.directory, input.ouPath);
   const { baseline } = await currentBaseline(db);
   const plan = await planRestore(google.policy, ou, baseline, input.kind);
@@ -133,8 +142,9 @@ export async function requestRemediation(
   input: { kind: RemediationKind; ouPath: string; planHash?: string },
   context: { requestId?: string; now: Date },
 ): Promise<Remediation> {
-  const person = "user" in staff ? staff : undefined;
-  const preview = person ? await previewRemediation(db, google, person, input) : await systemPreview(db, google, input);
+  // The scheduled reconcile acts on the baseline without a person: no permission to check.
+  const preview =
+    "user" in staff ? await previewRemediation(db, google, staff, input) : await planFor(db, google, input);
   if (input.planHash !== undefined && input.planHash !== preview.planHash)
     throw new ApiError(
       409,
@@ -145,7 +155,7 @@ export async function requestRemediation(
     throw new ApiError(409, "conflict", `${input.ouPath} already matches the baseline: there is nothing to write.`);
   const at = context.now.toISOString();
   const actor =
-    "system" in staff ? { id: null, name: staff.system } : { id: staff.user.id, name: staff.user.displayName };
+    "user" in staff ? { id: staff.user.id, name: staff.user.displayName } : { id: null, name: staff.system };
   return db.transaction().execute(async (trx) => {
     const open = await trx
       .selectFrom("remediations")
@@ -191,24 +201,6 @@ export async function requestRemediation(
     });
     return toRemediation({ ...row, attempts: 0 });
   });
-}
-
-/** The scheduled app reconcile acts on the baseline without a person: no permission to check. */
-async function systemPreview(
-  db: Kysely<Database>,
-  google: FilterGoogle,
-  input: { kind: RemediationKind; ouPath: string },
-) {
-  const ou = await findOu(google.directory, input.ouPath);
-  const { baseline } = await currentBaseline(db);
-  const plan = await planRestore(google.policy, ou, baseline, input.kind);
-  return {
-    ouPath: ou.path,
-    ouId: ou.id,
-    baselineVersion: baseline.version,
-    writes: plan.writes,
-    planHash: planHash(plan.writes),
-  };
 }
 
 /** The queue and recent history, for the OUs the person may read; queued ones first, oldest first. */
