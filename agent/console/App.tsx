@@ -2,10 +2,13 @@
 import { useEffect, useState } from "preact/hooks";
 import { staffRoleLabels } from "../../shared";
 import { api, whenSignedOut } from "./api";
+import { Notifications } from "./components/Notifications";
+import { Audit } from "./pages/Audit";
 import { DevicePage } from "./pages/DevicePage";
 import { Devices } from "./pages/Devices";
 import { Filter } from "./pages/Filter";
 import { Jobs } from "./pages/Jobs";
+import { Lost } from "./pages/Lost";
 import { Queue } from "./pages/Queue";
 import { Settings } from "./pages/Settings";
 import { SignIn } from "./pages/SignIn";
@@ -52,9 +55,19 @@ export function App() {
               Devices
             </a>
           )}
+          {session.permissions.includes("device.read") && (
+            <a href="#/lost" aria-current={route.page === "lost" ? "page" : undefined}>
+              Lost &amp; stolen
+            </a>
+          )}
           {session.permissions.includes("filter.audit.read") && (
             <a href="#/filter" aria-current={route.page === "filter" ? "page" : undefined}>
               Filter integrity
+            </a>
+          )}
+          {session.permissions.includes("audit.read") && (
+            <a href="#/audit" aria-current={route.page === "audit" ? "page" : undefined}>
+              Audit log
             </a>
           )}
           {session.permissions.includes("job.read") && (
@@ -73,6 +86,7 @@ export function App() {
             </a>
           )}
         </nav>
+        <Notifications />
         <div class="who">
           <span>
             {session.user.displayName} <span class="muted">({roles})</span>
@@ -95,6 +109,8 @@ export function App() {
         {route.page === "device" && <DevicePage deviceId={route.deviceId} />}
         {route.page === "jobs" && <Jobs />}
         {route.page === "filter" && <Filter />}
+        {route.page === "lost" && <Lost />}
+        {route.page === "audit" && <Audit />}
         {route.page === "settings" && <Settings />}
       </main>
     </>

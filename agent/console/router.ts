@@ -9,6 +9,8 @@ export type Route =
   | { page: "device"; deviceId: string }
   | { page: "jobs" }
   | { page: "filter" }
+  | { page: "lost" }
+  | { page: "audit" }
   | { page: "settings" };
 
 export function parseRoute(hash: string): Route {
@@ -21,6 +23,8 @@ export function parseRoute(hash: string): Route {
   if (path === "/devices") return { page: "devices", query };
   if (path === "/jobs") return { page: "jobs" };
   if (path === "/filter") return { page: "filter" };
+  if (path === "/lost") return { page: "lost" };
+  if (path === "/audit") return { page: "audit" };
   if (path === "/settings") return { page: "settings" };
   return { page: "queue", query };
 }

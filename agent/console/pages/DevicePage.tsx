@@ -1,18 +1,31 @@
-/** One device: Google's facts, its tickets, and who it has been assigned to over time. */
+/**
+ * One device: Google's facts, what staff may do to it (lost, disable, commands, loaners) with its
+ * actions' live states, its tickets, and who it has been assigned to over time.
+ */
 import { useEffect, useState } from "preact/hooks";
-import { type DeviceDetail, problemCategoryLabels } from "../../../shared";
+import { type DeviceControls, type DeviceDetail, problemCategoryLabels } from "../../../shared";
 import { api } from "../api";
+import { DeviceActions } from "../components/DeviceActions";
 import { DeviceFacts } from "../components/DeviceFacts";
 import { statusLabels, when } from "../format";
 
 export function DevicePage({ deviceId }: { deviceId: string }) {
-  const [device, setDevice] = useState<DeviceDetail>();
+  const [device, setDevice] = useState<DeviceDetail & DeviceControls>();
   const [error, setError] = useState<string>();
-  useEffect(() => {
-    api<DeviceDetail>(`/api/devices/${encodeURIComponent(deviceId)}`)
+  const load = () =>
+    api<DeviceDetail & DeviceControls>(`/api/devices/${encodeURIComponent(deviceId)}`)
       .then(setDevice)
       .catch((failure: Error) => setError(failure.message));
+  useEffect(() => {
+    load();
   }, [deviceId]);
+  // While an action is on its way to Google, follow it.
+  const open = device?.actions.some((a) => a.state === "requested" || a.state === "sent");
+  useEffect(() => {
+    if (!open) return;
+    const timer = setInterval(load, 1500);
+    return () => clearInterval(timer);
+  }, [open, deviceId]);
   if (error)
     return (
       <p class="error" role="alert">
@@ -32,6 +45,7 @@ export function DevicePage({ deviceId }: { deviceId: string }) {
       {device.removedAt && <p class="notice">Google no longer lists this device (since {when(device.removedAt)}).</p>}
       <div class="columns">
         <div>
+          <DeviceActions device={device} onChanged={load} />
           <DeviceFacts device={device} />
           <h2>Assignment history</h2>
           <ol class="timeline">

@@ -1,0 +1,161 @@
+/**
+ * Lost and stolen devices in Debian's Chromium against the real agent and its Google sandbox: an IT
+ * lead marks a device lost and disables it from its page (a reason, the serial typed to confirm);
+ * the action reaches "confirmed", the sandbox has the device DISABLED, and the Audit page lists it.
+ * Bulk: pasted serials matched line by line (exact, none, several), the matched ones disabled with
+ * their states shown. A student tech team member can mark a device lost but not disable it.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { buildConsole } from "../../agent/console/build";
+import { type RunningAgent, startAgent } from "../../agent/server";
+import { createStaffUser } from "../../agent/services/staff-accounts";
+import { lincoln, testConfig } from "../support/agent";
+import { chromiumArgs, chromiumPath, requireChromium } from "../support/chromium";
+import { freePort } from "../support/ports";
+
+vi.setConfig({ testTimeout: 90_000 });
+
+const password = "a long enough password";
+let agent: RunningAgent;
+let browser: Browser;
+let dataDir: string;
+let devices: { deviceId: string; serialNumber: string }[];
+
+beforeAll(async () => {
+  requireChromium();
+  dataDir = mkdtempSync(path.join(tmpdir(), "techdesk-actions-e2e-"));
+  agent = await startAgent(testConfig({ PORT: String(await freePort()), DATA_DIR: dataDir, JOBS_ENABLED: "false" }));
+  await buildConsole();
+  const sync = await agent.jobs.run("inventory-full-sync", "manual");
+  expect(sync).toMatchObject({ ran: true, status: "succeeded" });
+  for (const [email, role] of [
+    ["lead@lincoln.example.org", "school_it_lead"],
+    ["tech@lincoln.example.org", "student_tech_team"],
+  ] as const)
+    await createStaffUser(agent.store.db, {
+      email,
+      displayName: email.split("@")[0] as string,
+      password,
+      grants: [{ role, school: lincoln }],
+    });
+  devices = (
+    await agent.store.db
+      .selectFrom("devices")
+      .select(["deviceId", "serialNumber"])
+      .where("orgUnitPath", "=", `${lincoln}/Students`)
+      .where("status", "=", "ACTIVE")
+      .orderBy("deviceId")
+      .limit(6)
+      .execute()
+  ).map((d) => ({ deviceId: d.deviceId, serialNumber: d.serialNumber as string }));
+  browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: chromiumArgs });
+});
+afterAll(async () => {
+  await browser?.close();
+  await agent?.close();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function signedIn(email: string): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
+  await page.goto(`${agent.url}/`);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("heading", { name: "Tickets" }).waitFor();
+  return page;
+}
+
+const googleStatus = (deviceId: string) => agent.google.sandbox?.context.district.devices.get(deviceId)?.status;
+
+describe("lost and stolen devices in the console", () => {
+  it("takes a device from lost to disabled on its page, and the audit log shows it", async () => {
+    const device = devices[0] as { deviceId: string; serialNumber: string };
+    const page = await signedIn("lead@lincoln.example.org");
+    const started = Date.now();
+    await page.goto(`${agent.url}/#/devices/${encodeURIComponent(device.deviceId)}`);
+    await page.getByRole("button", { name: "Mark lost" }).click();
+    const lost = page.getByRole("form", { name: `Mark ${device.serialNumber} lost or stolen` });
+    await lost.getByLabel("Reason").fill("Left on the bus, reported by the student");
+    await lost.getByRole("button", { name: `Mark ${device.serialNumber} lost or stolen` }).click();
+    await expect
+      .poll(() => page.getByTestId("missing-banner").textContent(), { timeout: 30_000 })
+      .toContain("Left on the bus");
+
+    await page.getByRole("button", { name: "Disable now" }).click();
+    const dialog = page.getByRole("form", { name: `Disable ${device.serialNumber}` });
+    // The dialog names the device before anything happens.
+    expect(await dialog.textContent()).toContain(device.serialNumber);
+    await dialog.getByLabel("Reason").fill("Lost on the bus");
+    await dialog.getByLabel(/to confirm/).fill("not the serial");
+    await dialog.getByRole("button", { name: `Disable ${device.serialNumber}` }).click();
+    await expect.poll(() => dialog.getByRole("alert").textContent(), { timeout: 30_000 }).toMatch(/confirm/i);
+    expect(googleStatus(device.deviceId)).toBe("ACTIVE");
+    await dialog.getByLabel(/to confirm/).fill(device.serialNumber);
+    await dialog.getByRole("button", { name: `Disable ${device.serialNumber}` }).click();
+    await expect
+      .poll(() => page.getByTestId("action-disable").first().textContent(), { timeout: 60_000 })
+      .toContain("confirmed by Google");
+    expect(googleStatus(device.deviceId)).toBe("DISABLED");
+    console.log(`reported lost → disabled in the console: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+
+    await page.getByRole("link", { name: "Audit log" }).click();
+    await page.getByLabel("Device id or serial").fill(device.serialNumber);
+    await page.getByRole("button", { name: "Apply" }).click();
+    const table = page.getByRole("table", { name: "Audit entries" });
+    await expect.poll(() => table.textContent(), { timeout: 30_000 }).toContain("device.disable.confirmed");
+    expect(await table.textContent()).toContain("device.mark_missing");
+    await expect.poll(() => page.getByTestId("chain").textContent()).toMatch(/Hash chain intact/);
+    await page.close();
+  });
+
+  it("matches a pasted list line by line and disables only the exact matches", async () => {
+    const [a, b, c, d] = devices.slice(1, 5) as { deviceId: string; serialNumber: string }[];
+    // Another device carries d's serial as its asset tag: that line matches two devices.
+    await agent.store.db
+      .updateTable("devices")
+      .set({ annotatedAssetId: d?.serialNumber })
+      .where("deviceId", "=", c?.deviceId as string)
+      .execute();
+    const page = await signedIn("lead@lincoln.example.org");
+    await page.getByRole("link", { name: "Lost & stolen" }).click();
+    const partial = (a?.serialNumber as string).slice(0, 5);
+    await page
+      .getByLabel("Serials or asset tags")
+      .fill([a?.serialNumber, b?.serialNumber, "NOSUCHSERIAL1", partial, d?.serialNumber].join("\n"));
+    await page.getByRole("button", { name: "Match" }).click();
+    const matches = page.getByRole("table", { name: "Matches" });
+    await expect.poll(() => matches.locator("tbody tr").count(), { timeout: 30_000 }).toBe(5);
+    expect(await page.getByTestId("match-NOSUCHSERIAL1").textContent()).toContain("No device matches");
+    expect(await page.getByTestId(`match-${partial}`).textContent()).toContain("No device matches");
+    expect(await page.getByTestId(`match-${d?.serialNumber}`).textContent()).toContain("Several devices match");
+    const form = page.getByRole("form", { name: "Disable matched devices" });
+    await form.getByLabel("Reason").fill("Stolen from the cart, police report 2026-114");
+    await form.getByLabel(/to confirm/).fill("2 devices");
+    await form.getByRole("button", { name: "Disable 2 matched devices" }).click();
+    for (const device of [a, b])
+      await expect
+        .poll(() => page.getByTestId(`disable-${device?.serialNumber}`).textContent(), { timeout: 60_000 })
+        .toContain("disabled");
+    expect(googleStatus(a?.deviceId as string)).toBe("DISABLED");
+    expect(googleStatus(b?.deviceId as string)).toBe("DISABLED");
+    expect(googleStatus(c?.deviceId as string)).toBe("ACTIVE");
+    expect(googleStatus(d?.deviceId as string)).toBe("ACTIVE");
+    await page.close();
+  });
+
+  it("lets a student tech team member mark a device lost but not disable it", async () => {
+    const device = devices[5] as { deviceId: string; serialNumber: string };
+    const page = await signedIn("tech@lincoln.example.org");
+    await page.goto(`${agent.url}/#/devices/${encodeURIComponent(device.deviceId)}`);
+    await page.getByRole("button", { name: "Mark lost" }).waitFor();
+    expect(await page.getByRole("button", { name: "Disable now" }).count()).toBe(0);
+    expect(await page.getByText("Remote commands and deprovision").count()).toBe(0);
+    expect(await page.getByRole("link", { name: "Audit log" }).count()).toBe(0);
+    await page.close();
+  });
+});
