@@ -10,6 +10,7 @@ import { mountConsole } from "./console/serve";
 import type { AgentDeps, AgentEnv } from "./context";
 import { ApiError, errorHandler, notFoundHandler } from "./errors";
 import { auditRoutes } from "./routes/audit";
+import { complianceRoutes } from "./routes/compliance";
 import { consoleTicketRoutes } from "./routes/console-tickets";
 import { deviceActionRoutes } from "./routes/device-actions";
 import { deviceTicketRoutes } from "./routes/device-tickets";
@@ -46,6 +47,7 @@ export const routeGroups = {
   audit: auditRoutes,
   "return-instructions": returnInstructionRoutes,
   filter: filterRoutes,
+  compliance: complianceRoutes,
 } as const;
 
 export function createApp(given: AgentDeps) {

@@ -1,5 +1,6 @@
 /** The wire contract between the extension and the agent. No I/O lives here. */
 
+export * from "./compliance";
 export * from "./console";
 export * from "./device-actions";
 export * from "./devices";

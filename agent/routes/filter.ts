@@ -21,6 +21,7 @@ import { requireSession } from "../auth/session";
 import type { AgentConfig } from "../config";
 import type { AgentDeps, AgentEnv } from "../context";
 import { ApiError } from "../errors";
+import { deviceCompliance } from "../filter/devices";
 import { planRestore } from "../filter/remediation";
 import { directoryAdapter } from "../google/directory";
 import { policyAdapter } from "../google/policy";
@@ -180,6 +181,7 @@ export function filterRoutes(deps: AgentDeps) {
         canChangePolicy: holdsAnywhere(staff.grants, "policy.write"),
         canPushApps: holdsAnywhere(staff.grants, "app.push"),
         canEditBaseline: isAllowed(staff.grants, "policy.write", null),
+        devices: await deviceCompliance(deps.db, baseline, (ou) => isAllowed(staff.grants, "filter.audit.read", ou)),
         queue: {
           remediations: remediations.slice(0, 50),
           writesWaiting: deps.google?.client.policyWritesWaiting ?? 0,

@@ -338,6 +338,10 @@ export interface DeviceComplianceTable {
   extensions: string;
   /** chrome.proxy mode: direct, auto_detect, pac_script, fixed_servers or system; null when unknown. */
   proxyMode: string | null;
+  /** chrome.proxy's levelOfControl (who sets the proxy); null when unknown. */
+  proxyControl: string | null;
+  /** JSON: what the extension could not read. */
+  warnings: Generated<string>;
 }
 
 export interface Database {

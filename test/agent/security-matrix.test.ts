@@ -572,6 +572,7 @@ const notSessionRoutes: Record<string, string> = {
   "GET /*": "the console's HTML shell (public; every piece of data comes from /api)",
   "POST /v1/enroll": "enrollment token; tested in enroll.test.ts",
   "POST /v1/reports": "device credential; tested in reports.test.ts",
+  "POST /v1/compliance": "device credential; tested in compliance.test.ts",
   "GET /v1/device/tickets": "device credential; tested in device-tickets.test.ts",
   "GET /v1/staff/tickets": "staff API token; tested in staff-tickets.test.ts",
   "GET /v1/staff/tickets/:number": "staff API token; tested in staff-tickets.test.ts",

@@ -83,6 +83,8 @@ export function filterMigration(dialect: SqlDialect) {
         .addColumn("management_granted", "integer", (c) => c.notNull())
         .addColumn("extensions", "text", (c) => c.notNull())
         .addColumn("proxy_mode", "text")
+        .addColumn("proxy_control", "text")
+        .addColumn("warnings", "text", (c) => c.notNull().defaultTo("[]"))
         .execute();
       await db.schema
         .createIndex("remediations_state")
