@@ -45,7 +45,13 @@ export default defineConfig({
       "system.storage",
       "enterprise.deviceAttributes",
       "enterprise.networkingAttributes",
+      // The filter audit's device side reads the proxy mode (a force-installed extension gets this
+      // without a prompt).
+      "proxy",
     ],
+    // Lets the device side see whether required extensions are present and enabled; the district
+    // grants it by policy, or a developer from the options page.
+    optional_permissions: ["management"],
     // No host permissions: the agent answers CORS for this extension's origin only.
     storage: { managed_schema: "managed_schema.json" },
     action: { default_title: "Get help with this Chromebook" },

@@ -4,6 +4,9 @@
  */
 import type { z } from "zod";
 import {
+  type ComplianceReceipt,
+  type ComplianceReport,
+  complianceReceipt,
   type DeviceTicketList,
   deviceTicketList,
   type EnrollmentRequest,
@@ -82,6 +85,13 @@ export function createAgentClient({ agentUrl, fetch: fetchImpl = fetch, timeoutM
           ...json(credential),
           "idempotency-key": report.idempotencyKey,
         },
+        body: JSON.stringify(report),
+      });
+    },
+    sendCompliance: function sendCompliance(credential: string, report: ComplianceReport): Promise<ComplianceReceipt> {
+      return request("/v1/compliance", complianceReceipt, {
+        method: "POST",
+        headers: json(credential),
         body: JSON.stringify(report),
       });
     },

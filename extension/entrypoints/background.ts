@@ -5,6 +5,7 @@
 import { browser } from "wxt/browser";
 import { defineBackground } from "wxt/utils/define-background";
 import { isActive } from "../activation";
+import { reportCompliance } from "../compliance";
 import { resolveSettings } from "../config";
 import { deliverReport, fetchMyTickets } from "../delivery";
 import { collectDiagnostics } from "../diagnostics";
@@ -13,6 +14,7 @@ import { Outbox } from "../outbox/outbox";
 import { outboxItem } from "../outbox/storage";
 
 const deliveryAlarm = "outbox-delivery";
+const complianceAlarm = "compliance-report";
 
 export default defineBackground(() => {
   const outbox = new Outbox({ storage: outboxItem, send: deliverReport });
@@ -94,10 +96,27 @@ export default defineBackground(() => {
     }));
   });
 
+  /** The compliance report; a failure waits for the next alarm (at most an hour), never lost silently. */
+  async function sendCompliance(force = false) {
+    if (!(await isActive())) return;
+    try {
+      await reportCompliance({ force });
+    } catch (error) {
+      console.warn("TechDesk could not send its compliance report; trying again within the hour.", error);
+    }
+  }
+
   browser.alarms.onAlarm.addListener((alarm) => {
     if (alarm.name === deliveryAlarm) void deliver();
+    if (alarm.name === complianceAlarm) void sendCompliance();
   });
 
-  // Start-up: deliver what an earlier worker left behind, and re-make the alarm.
+  // Granting `management` changes what the report can say: send it at once.
+  browser.permissions?.onAdded?.addListener(() => void sendCompliance(true));
+
+  // Start-up: deliver what an earlier worker left behind, and re-make the alarms. The compliance
+  // alarm looks hourly; a report goes when the last one is six hours old (or never went).
   void deliver();
+  void browser.alarms.create(complianceAlarm, { periodInMinutes: 60 });
+  void sendCompliance();
 });

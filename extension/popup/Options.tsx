@@ -3,7 +3,50 @@
  * district sets the values by policy they are shown here read-only.
  */
 import { useEffect, useState } from "preact/hooks";
+import { browser } from "wxt/browser";
+import { managementPermission } from "../compliance";
 import { agentSettings, optionsSettings, type ResolvedSettings, resolveSettings } from "../config";
+
+/**
+ * The extension check (are the district's required extensions present and on?) needs the optional
+ * `management` permission. A district grants it by policy; on a development install it is asked for here.
+ */
+function ExtensionCheck() {
+  const [granted, setGranted] = useState<boolean>();
+  const [error, setError] = useState<string>();
+  useEffect(() => {
+    browser.permissions
+      .contains(managementPermission)
+      .then(setGranted)
+      .catch((failure: Error) => setError(failure.message));
+  }, []);
+  async function grant() {
+    try {
+      setGranted(await browser.permissions.request(managementPermission));
+    } catch (failure) {
+      setError((failure as Error).message);
+    }
+  }
+  return (
+    <section aria-label="Extension check">
+      <h2>Extension check</h2>
+      {granted ? (
+        <p class="muted">TechDesk may see which extensions are installed, to tell the district's filter audit.</p>
+      ) : (
+        <>
+          <p class="muted">
+            Let TechDesk see which extensions are installed, so the district can check that its filter is present and
+            turned on. Districts usually grant this by policy.
+          </p>
+          <button type="button" class="secondary" onClick={grant}>
+            Allow the extension check
+          </button>
+        </>
+      )}
+      {error && <p class="error">{error}</p>}
+    </section>
+  );
+}
 
 export function Options() {
   const [resolved, setResolved] = useState<ResolvedSettings>();
@@ -71,6 +114,7 @@ export function Options() {
           </p>
         )}
       </form>
+      <ExtensionCheck />
     </main>
   );
 }

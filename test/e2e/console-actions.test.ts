@@ -114,37 +114,38 @@ describe("lost and stolen devices in the console", () => {
   });
 
   it("matches a pasted list line by line and disables only the exact matches", async () => {
-    const [a, b, c, d] = devices.slice(1, 5) as { deviceId: string; serialNumber: string }[];
+    type Device = { deviceId: string; serialNumber: string };
+    const [a, b, c, d] = devices.slice(1, 5) as [Device, Device, Device, Device];
     // Another device carries d's serial as its asset tag: that line matches two devices.
     await agent.store.db
       .updateTable("devices")
-      .set({ annotatedAssetId: d?.serialNumber })
-      .where("deviceId", "=", c?.deviceId as string)
+      .set({ annotatedAssetId: d.serialNumber })
+      .where("deviceId", "=", c.deviceId)
       .execute();
     const page = await signedIn("lead@lincoln.example.org");
     await page.getByRole("link", { name: "Lost & stolen" }).click();
-    const partial = (a?.serialNumber as string).slice(0, 5);
+    const partial = a.serialNumber.slice(0, 5);
     await page
       .getByLabel("Serials or asset tags")
-      .fill([a?.serialNumber, b?.serialNumber, "NOSUCHSERIAL1", partial, d?.serialNumber].join("\n"));
+      .fill([a.serialNumber, b.serialNumber, "NOSUCHSERIAL1", partial, d.serialNumber].join("\n"));
     await page.getByRole("button", { name: "Match" }).click();
     const matches = page.getByRole("table", { name: "Matches" });
     await expect.poll(() => matches.locator("tbody tr").count(), { timeout: 30_000 }).toBe(5);
     expect(await page.getByTestId("match-NOSUCHSERIAL1").textContent()).toContain("No device matches");
     expect(await page.getByTestId(`match-${partial}`).textContent()).toContain("No device matches");
-    expect(await page.getByTestId(`match-${d?.serialNumber}`).textContent()).toContain("Several devices match");
+    expect(await page.getByTestId(`match-${d.serialNumber}`).textContent()).toContain("Several devices match");
     const form = page.getByRole("form", { name: "Disable matched devices" });
     await form.getByLabel("Reason").fill("Stolen from the cart, police report 2026-114");
     await form.getByLabel(/to confirm/).fill("2 devices");
     await form.getByRole("button", { name: "Disable 2 matched devices" }).click();
     for (const device of [a, b])
       await expect
-        .poll(() => page.getByTestId(`disable-${device?.serialNumber}`).textContent(), { timeout: 60_000 })
+        .poll(() => page.getByTestId(`disable-${device.serialNumber}`).textContent(), { timeout: 60_000 })
         .toContain("disabled");
-    expect(googleStatus(a?.deviceId as string)).toBe("DISABLED");
-    expect(googleStatus(b?.deviceId as string)).toBe("DISABLED");
-    expect(googleStatus(c?.deviceId as string)).toBe("ACTIVE");
-    expect(googleStatus(d?.deviceId as string)).toBe("ACTIVE");
+    expect(googleStatus(a.deviceId)).toBe("DISABLED");
+    expect(googleStatus(b.deviceId)).toBe("DISABLED");
+    expect(googleStatus(c.deviceId)).toBe("ACTIVE");
+    expect(googleStatus(d.deviceId)).toBe("ACTIVE");
     await page.close();
   });
 

@@ -1,6 +1,7 @@
 /**
  * End to end in Debian's Chromium: the built extension, configured by a policy file, files a
- * ticket with the real agent on loopback; a report made while the agent is down arrives once.
+ * ticket with the real agent on loopback; a report made while the agent is down arrives once. It
+ * also reports its own compliance (proxy mode, whether it may see other extensions).
  */
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -10,7 +11,7 @@ import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningAgent, startAgent } from "../../agent/server";
 import type { ChromeNamespace } from "../../extension/chrome-api";
-import { staffTicketDetail, staffTicketPage } from "../../shared";
+import { proxyModes, staffTicketDetail, staffTicketPage } from "../../shared";
 import { bearer, enrollmentToken, staffToken, testConfig } from "../support/agent";
 import { buildExtension, type ExtensionBrowser, launchWithExtension, writeManagedPolicy } from "../support/chromium";
 import { freePort } from "../support/ports";
@@ -125,5 +126,19 @@ describe("a student reports a problem", () => {
     await again.getByRole("button", { name: "Screen" }).waitFor();
     expect(await again.getByText("waiting to be sent").count()).toBe(0);
     expect(await findIt()).toHaveLength(1);
+  });
+});
+
+describe("the device side of the filter audit", () => {
+  it("sends what the browser shows of its compliance, with the proxy mode from the real chrome.proxy", async () => {
+    // The service worker sends at start-up; the agent keeps the latest report per device.
+    await expect
+      .poll(() => agent.store.db.selectFrom("deviceCompliance").selectAll().execute(), { timeout: 30_000 })
+      .toHaveLength(1);
+    const [row] = await agent.store.db.selectFrom("deviceCompliance").selectAll().execute();
+    expect(proxyModes).toContain(row?.proxyMode);
+    // `management` is optional and nobody granted it here: the report says it could not check.
+    expect(row?.managementGranted).toBe(0);
+    expect(row?.warnings).toContain("management permission is not granted");
   });
 });

@@ -52,6 +52,17 @@ interface Dashboard {
   canPushApps: boolean;
   canEditBaseline: boolean;
   queue: { remediations: Remediation[]; writesWaiting: number };
+  devices: {
+    disagreeing: {
+      deviceId: string;
+      serialNumber?: string;
+      orgUnitPath?: string;
+      reportedAt: string;
+      problems: string[];
+    }[];
+    reporting: number;
+    withoutManagement: number;
+  };
 }
 interface PlannedWrite {
   policySchema: string;
@@ -669,6 +680,45 @@ export function Filter() {
           </ul>
         </details>
       )}
+
+      <section aria-labelledby="devices-heading">
+        <h2 id="devices-heading">Devices</h2>
+        <p class="muted">
+          {data.devices.reporting} device{data.devices.reporting === 1 ? "" : "s"} reported what they see;{" "}
+          {data.devices.withoutManagement} could not check their extensions (the district has not granted TechDesk the
+          management permission there).
+        </p>
+        {data.devices.disagreeing.length ? (
+          <table aria-label="Devices that disagree with policy">
+            <thead>
+              <tr>
+                <th>Device</th>
+                <th>OU</th>
+                <th>What is wrong</th>
+                <th>Reported</th>
+              </tr>
+            </thead>
+            <tbody>
+              {data.devices.disagreeing.map((d) => (
+                <tr key={d.deviceId}>
+                  <td>
+                    {d.deviceId.startsWith("enrollment:") ? (
+                      (d.serialNumber ?? "unknown device")
+                    ) : (
+                      <a href={`#/devices/${encodeURIComponent(d.deviceId)}`}>{d.serialNumber ?? d.deviceId}</a>
+                    )}
+                  </td>
+                  <td>{d.orgUnitPath ?? "—"}</td>
+                  <td>{d.problems.join("; ")}</td>
+                  <td>{age(d.reportedAt)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        ) : (
+          <p>No device reports anything that disagrees with policy.</p>
+        )}
+      </section>
 
       <Queue queue={data.queue} />
       {data.canPushApps && schools.length > 0 && <PushTechdesk schools={schools} onQueued={load} />}
