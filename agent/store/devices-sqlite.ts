@@ -94,7 +94,8 @@ export function writeDevicesSqlite(db: SQLite.Database, rows: DeviceRow[], at: s
     upsertFor(statements, row).run(row);
     const user = row.annotatedUser || null;
     if (before === user) continue;
-    statements.endAssignment.run(at, row.deviceId);
+    // An assignment is open exactly while the device has a user: with none before, none to end.
+    if (before !== null) statements.endAssignment.run(at, row.deviceId);
     if (user) statements.startAssignment.run(row.deviceId, user, at);
   }
 }

@@ -82,11 +82,11 @@ console.log(
   `Sequential pager: ${sequentialDevices.toLocaleString()} devices in ${sequentialS.toFixed(2)} s, ${sequentialGoogle.calls} API calls.`,
 );
 
-// 2. TechDesk's full sync: one listing per OU, in parallel.
+// 2. TechDesk's full sync as the nightly job runs it: one listing per OU, in parallel.
 const store = await openStore({ sqliteFile: path.join(dir, "techdesk.sqlite") });
 const google = createGoogleClient({ rootUrl: sandbox.url });
 started = performance.now();
-const full = await fullSync(store.db, directoryAdapter(google), { parallelOus: 24 });
+const full = await fullSync(store.db, directoryAdapter(google));
 const fullSyncS = (performance.now() - started) / 1000;
 const fullCalls = google.calls;
 console.log(
