@@ -8,13 +8,14 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { type Browser, chromium, type Page } from "playwright-core";
+import { type Browser, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { buildConsole } from "../../agent/console/build";
 import { type RunningAgent, startAgent } from "../../agent/server";
 import { createStaffUser } from "../../agent/services/staff-accounts";
 import { lincoln, testConfig } from "../support/agent";
 import { chromiumArgs, chromiumPath, requireChromium } from "../support/chromium";
+import { signedInPage } from "../support/console";
 import { freePort } from "../support/ports";
 
 vi.setConfig({ testTimeout: 90_000 });
@@ -60,15 +61,7 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-async function signedIn(email: string): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
-  await page.goto(`${agent.url}/`);
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.getByRole("heading", { name: "Tickets" }).waitFor();
-  return page;
-}
+const signedIn = (email: string) => signedInPage(browser, agent.url, email);
 
 const googleStatus = (deviceId: string) => agent.google.sandbox?.context.district.devices.get(deviceId)?.status;
 

@@ -15,6 +15,7 @@ import { type RunningAgent, startAgent } from "../../agent/server";
 import { createStaffUser } from "../../agent/services/staff-accounts";
 import { testConfig, washington } from "../support/agent";
 import { chromiumArgs, chromiumPath, requireChromium } from "../support/chromium";
+import { signedInPage } from "../support/console";
 import { freePort } from "../support/ports";
 
 vi.setConfig({ testTimeout: 90_000 });
@@ -51,11 +52,7 @@ afterAll(async () => {
 });
 
 async function filterPage(email: string): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
-  await page.goto(`${agent.url}/`);
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  const page = await signedInPage(browser, agent.url, email);
   await page.getByRole("link", { name: "Filter integrity" }).click();
   await page.getByRole("heading", { name: "Filter integrity" }).waitFor();
   return page;

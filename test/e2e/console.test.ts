@@ -15,6 +15,7 @@ import { createStaffUser } from "../../agent/services/staff-accounts";
 import { type ProblemReport, reportReceipt } from "../../shared";
 import { lincoln, lincolnToken, sampleDiagnostics, sampleReport, testConfig, washingtonToken } from "../support/agent";
 import { chromiumArgs, chromiumPath, requireChromium } from "../support/chromium";
+import { signedInPage } from "../support/console";
 import { freePort } from "../support/ports";
 
 const password = "a long enough password";
@@ -108,15 +109,7 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-async function signedIn(email: string): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
-  await page.goto(`${agent.url}/`);
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.getByRole("heading", { name: "Tickets" }).waitFor();
-  return page;
-}
+const signedIn = (email: string) => signedInPage(browser, agent.url, email);
 
 const ticketNumbers = async (page: Page) =>
   (await page.locator("table.tickets tbody tr td:first-child").allTextContents()).map((t) =>
