@@ -55,6 +55,9 @@ function openSqlite(file: string): Kysely<Database> {
   database.pragma("synchronous = FULL");
   database.pragma("foreign_keys = ON");
   database.pragma("busy_timeout = 5000");
+  // Checkpoint the WAL every 40 MB rather than every 4: a full sync of a large district writes
+  // ~100 MB, and each checkpoint costs a sync of the database file (the bench: 0.4 s of 3.9 s).
+  database.pragma("wal_autocheckpoint = 10000");
   return new Kysely<Database>({
     dialect: new SqliteHandleDialect(database),
     plugins: [new CamelCasePlugin()],
