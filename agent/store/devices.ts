@@ -20,6 +20,34 @@ export async function writeDevices(trx: Kysely<Database>, rows: DeviceRow[], at:
   if (!rows.length) return;
   const sqlite = trx.isTransaction ? sqliteHandle(trx) : undefined;
   if (sqlite) return writeDevicesSqlite(sqlite, rows, at);
+  for (const run of runsOf(rows)) await writeRun(trx, run, at);
+}
+
+/**
+ * Consecutive rows that one multi-row upsert can take: the same columns, and no device twice
+ * (PostgreSQL refuses to update a row twice in one statement; the later row must win, in order).
+ */
+function runsOf(rows: DeviceRow[]): DeviceRow[][] {
+  const runs: DeviceRow[][] = [];
+  let current: DeviceRow[] = [];
+  let ids = new Set<string>();
+  let shape = "";
+  for (const row of rows) {
+    const rowShape = Object.keys(row).join(",");
+    if (current.length && (ids.has(row.deviceId) || rowShape !== shape)) {
+      runs.push(current);
+      current = [];
+      ids = new Set();
+    }
+    current.push(row);
+    ids.add(row.deviceId);
+    shape = rowShape;
+  }
+  if (current.length) runs.push(current);
+  return runs;
+}
+
+async function writeRun(trx: Kysely<Database>, rows: DeviceRow[], at: string): Promise<void> {
   const ids = rows.map((r) => r.deviceId);
   const before = new Map(
     (await trx.selectFrom("devices").select(["deviceId", "annotatedUser"]).where("deviceId", "in", ids).execute()).map(

@@ -227,4 +227,35 @@ describe.each(backends)("inventory sync on $name", (backend) => {
     const ended = await store.db.selectFrom("deviceAssignments").select("endedAt").orderBy("id").execute();
     expect(ended.map((h) => h.endedAt)).toEqual(["t2", "t3"]);
   });
+
+  it("writes a batch naming a device twice in order, and rows of different shapes together", async () => {
+    await upsertDevices(
+      store.db,
+      [
+        row("a", { annotatedUser: "ann@example.org", seenInRun: "run-1" }),
+        row("b", { annotatedUser: "bea@example.org", model: "M1" }),
+        row("a", { annotatedUser: "bob@example.org", seenInRun: "run-1" }),
+      ],
+      "t1",
+    );
+    const history = await store.db.selectFrom("deviceAssignments").selectAll().orderBy("id").execute();
+    expect(history.map((h) => [h.deviceId, h.userEmail, h.endedAt])).toEqual([
+      ["a", "ann@example.org", "t1"],
+      ["b", "bea@example.org", null],
+      ["a", "bob@example.org", null],
+    ]);
+    await upsertDevices(store.db, [row("a", { annotatedUser: "bob@example.org" }), row("b", { model: "M2" })], "t2");
+    const devices = await store.db.selectFrom("devices").selectAll().orderBy("deviceId").execute();
+    expect(devices.map((d) => [d.deviceId, d.annotatedUser, d.model, d.seenInRun])).toEqual([
+      ["a", "bob@example.org", null, "run-1"],
+      ["b", null, "M2", null],
+    ]);
+    // b lost its user: its assignment ended; a kept bob: nothing new.
+    const after = await store.db.selectFrom("deviceAssignments").selectAll().orderBy("id").execute();
+    expect(after.map((h) => [h.deviceId, h.userEmail, h.endedAt])).toEqual([
+      ["a", "ann@example.org", "t1"],
+      ["b", "bea@example.org", "t2"],
+      ["a", "bob@example.org", null],
+    ]);
+  });
 });
