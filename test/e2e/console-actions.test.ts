@@ -3,7 +3,9 @@
  * lead marks a device lost and disables it from its page (a reason, the serial typed to confirm);
  * the action reaches "confirmed", the sandbox has the device DISABLED, and the Audit page lists it.
  * Bulk: pasted serials matched line by line (exact, none, several), the matched ones disabled with
- * their states shown. A student tech team member can mark a device lost but not disable it.
+ * their states shown. A remote command followed to its end, and a deprovision that needs Google's
+ * reason and the phrase typed out. A student tech team member can mark a device lost but not
+ * disable it.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -50,7 +52,7 @@ beforeAll(async () => {
       .where("orgUnitPath", "=", `${lincoln}/Students`)
       .where("status", "=", "ACTIVE")
       .orderBy("deviceId")
-      .limit(6)
+      .limit(7)
       .execute()
   ).map((d) => ({ deviceId: d.deviceId, serialNumber: d.serialNumber as string }));
   browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: chromiumArgs });
@@ -139,6 +141,41 @@ describe("lost and stolen devices in the console", () => {
     expect(googleStatus(b.deviceId)).toBe("DISABLED");
     expect(googleStatus(c.deviceId)).toBe("ACTIVE");
     expect(googleStatus(d.deviceId)).toBe("ACTIVE");
+    await page.close();
+  });
+
+  it("follows a remote command to its end, and deprovisions only with Google's reason and the phrase typed", async () => {
+    const device = devices[6] as { deviceId: string; serialNumber: string };
+    const page = await signedIn("lead@lincoln.example.org");
+    await page.goto(`${agent.url}/#/devices/${encodeURIComponent(device.deviceId)}`);
+    await page.getByText("Remote commands and deprovision").click();
+    await page.getByRole("button", { name: "Reboot", exact: true }).click();
+    const reboot = page.getByRole("form", { name: `Reboot: ${device.serialNumber}` });
+    await reboot.getByLabel("Reason").fill("Stuck on the sign-in screen");
+    await reboot.getByLabel(/to confirm/).fill(device.serialNumber);
+    await reboot.getByRole("button", { name: `Reboot: ${device.serialNumber}` }).click();
+    // Google runs the command when the device next checks in; the page follows it to the end.
+    await expect
+      .poll(() => page.getByTestId("action-command-REBOOT").textContent(), { timeout: 90_000 })
+      .toContain("confirmed by Google");
+
+    await page.getByRole("button", { name: "Deprovision" }).click();
+    const deprovision = page.getByRole("form", { name: `Deprovision ${device.serialNumber}` });
+    await deprovision.getByLabel("Reason", { exact: true }).fill("Screen and board broken, replaced under warranty");
+    await deprovision.getByLabel(/to confirm/).fill(device.serialNumber);
+    await deprovision.getByRole("button", { name: `Deprovision ${device.serialNumber}` }).click();
+    // Without Google's reason and the full phrase the browser and the agent refuse it.
+    expect(googleStatus(device.deviceId)).toBe("ACTIVE");
+    await deprovision.getByLabel("Google's reason").selectOption("DEPROVISION_REASON_SAME_MODEL_REPLACEMENT");
+    await deprovision.getByRole("button", { name: `Deprovision ${device.serialNumber}` }).click();
+    await expect.poll(() => deprovision.getByRole("alert").textContent(), { timeout: 30_000 }).toMatch(/confirm/i);
+    expect(googleStatus(device.deviceId)).toBe("ACTIVE");
+    await deprovision.getByLabel(/to confirm/).fill(`deprovision ${device.serialNumber}`);
+    await deprovision.getByRole("button", { name: `Deprovision ${device.serialNumber}` }).click();
+    await expect
+      .poll(() => page.getByTestId("action-deprovision").textContent(), { timeout: 60_000 })
+      .toContain("confirmed by Google");
+    expect(googleStatus(device.deviceId)).toBe("DEPROVISIONED");
     await page.close();
   });
 
