@@ -106,7 +106,7 @@ export function App() {
         )}
         {route.page === "users" && <Users session={session} />}
         {route.page === "devices" && <Devices query={route.query} />}
-        {route.page === "device" && <DevicePage deviceId={route.deviceId} />}
+        {route.page === "device" && <DevicePage deviceId={route.deviceId} ticket={route.ticket} />}
         {route.page === "jobs" && <Jobs />}
         {route.page === "filter" && <Filter />}
         {route.page === "lost" && <Lost />}

@@ -6,7 +6,7 @@ export type Route =
   | { page: "ticket"; number: number }
   | { page: "users" }
   | { page: "devices"; query: string }
-  | { page: "device"; deviceId: string }
+  | { page: "device"; deviceId: string; ticket?: number }
   | { page: "jobs" }
   | { page: "filter" }
   | { page: "lost" }
@@ -19,7 +19,15 @@ export function parseRoute(hash: string): Route {
   if (ticket) return { page: "ticket", number: Number(ticket[1]) };
   if (path === "/users") return { page: "users" };
   const device = path.match(/^\/devices\/([^/]+)$/);
-  if (device) return { page: "device", deviceId: decodeURIComponent(device[1] as string) };
+  if (device) {
+    // Opened from a ticket: actions taken here are recorded on that ticket too.
+    const ticketNumber = Number(new URLSearchParams(query).get("ticket"));
+    return {
+      page: "device",
+      deviceId: decodeURIComponent(device[1] as string),
+      ...(Number.isInteger(ticketNumber) && ticketNumber > 0 ? { ticket: ticketNumber } : {}),
+    };
+  }
   if (path === "/devices") return { page: "devices", query };
   if (path === "/jobs") return { page: "jobs" };
   if (path === "/filter") return { page: "filter" };

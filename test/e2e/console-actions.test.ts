@@ -15,7 +15,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { buildConsole } from "../../agent/console/build";
 import { type RunningAgent, startAgent } from "../../agent/server";
 import { createStaffUser } from "../../agent/services/staff-accounts";
-import { lincoln, testConfig } from "../support/agent";
+import { reportReceipt } from "../../shared";
+import { bearer, lincoln, lincolnToken, sampleDiagnostics, sampleReport, testConfig } from "../support/agent";
 import { chromiumArgs, chromiumPath, requireChromium } from "../support/chromium";
 import { signedInPage } from "../support/console";
 import { freePort } from "../support/ports";
@@ -52,7 +53,7 @@ beforeAll(async () => {
       .where("orgUnitPath", "=", `${lincoln}/Students`)
       .where("status", "=", "ACTIVE")
       .orderBy("deviceId")
-      .limit(7)
+      .limit(8)
       .execute()
   ).map((d) => ({ deviceId: d.deviceId, serialNumber: d.serialNumber as string }));
   browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: chromiumArgs });
@@ -176,6 +177,51 @@ describe("lost and stolen devices in the console", () => {
       .poll(() => page.getByTestId("action-deprovision").textContent(), { timeout: 60_000 })
       .toContain("confirmed by Google");
     expect(googleStatus(device.deviceId)).toBe("DEPROVISIONED");
+    await page.close();
+  });
+
+  it("records an action taken from a ticket on that ticket", async () => {
+    const device = devices[7] as { deviceId: string; serialNumber: string };
+    const credential = await fetch(`${agent.url}/v1/enroll`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        enrollmentToken: lincolnToken,
+        device: { serialNumber: device.serialNumber, directoryDeviceId: device.deviceId },
+      }),
+    }).then(async (r) => ((await r.json()) as { credential: string }).credential);
+    const filed = await fetch(`${agent.url}/v1/reports`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...bearer(credential) },
+      body: JSON.stringify(
+        sampleReport({
+          category: "broken_damaged",
+          note: "Cracked screen, taken from a student on the bus",
+          diagnostics: sampleDiagnostics({
+            deviceAttributes: { serialNumber: device.serialNumber, directoryDeviceId: device.deviceId },
+          }),
+        }),
+      ),
+    });
+    const number = reportReceipt.parse(await filed.json()).ticket.number;
+    const page = await signedIn("lead@lincoln.example.org");
+    await page.goto(`${agent.url}/#/tickets/${number}`);
+    await page.getByRole("link", { name: "Open the device" }).click();
+    await page.getByRole("link", { name: `← Ticket #${number}` }).waitFor();
+    await page.getByRole("button", { name: "Disable now" }).click();
+    const dialog = page.getByRole("form", { name: `Disable ${device.serialNumber}` });
+    await dialog.getByLabel("Reason").fill("Held for repair; not to be used");
+    await dialog.getByLabel(/to confirm/).fill(device.serialNumber);
+    await dialog.getByRole("button", { name: `Disable ${device.serialNumber}` }).click();
+    await expect
+      .poll(() => page.getByTestId("action-disable").first().textContent(), { timeout: 60_000 })
+      .toContain("confirmed by Google");
+    await page.getByRole("link", { name: `← Ticket #${number}` }).click();
+    const timeline = page.locator("ol.timeline");
+    await expect
+      .poll(() => timeline.textContent(), { timeout: 30_000 })
+      .toContain(`asked for disabling Chromebook ${device.serialNumber}`);
+    expect(await timeline.textContent()).toContain(`Google confirmed disabling Chromebook ${device.serialNumber}`);
     await page.close();
   });
 

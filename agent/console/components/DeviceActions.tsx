@@ -78,11 +78,14 @@ function DeviceName({ device }: { device: DeviceDetail }) {
 function ActionDialog({
   dialog,
   device,
+  ticket,
   onDone,
   onCancel,
 }: {
   dialog: Dialog;
   device: DeviceDetail & DeviceControls;
+  /** The ticket the person came from: the action is recorded on it too. */
+  ticket?: number;
   onDone: (message: string) => void;
   onCancel: () => void;
 }) {
@@ -120,7 +123,7 @@ function ActionDialog({
     const id = encodeURIComponent(device.deviceId);
     try {
       if (dialog.kind === "missing") {
-        await api(`/api/devices/${id}/missing`, { method: "POST", body: { reason } });
+        await api(`/api/devices/${id}/missing`, { method: "POST", body: { reason, ticketNumber: ticket } });
         onDone(`${name} is marked missing. Disable it now, or the overnight lockdown will.`);
       } else if (dialog.kind === "command") {
         await api(`/api/devices/${id}/commands`, {
@@ -145,6 +148,7 @@ function ActionDialog({
             action: dialog.kind,
             reason,
             confirm,
+            ticketNumber: ticket,
             ...(dialog.kind === "deprovision" ? { deprovisionReason } : {}),
           },
         });
@@ -247,7 +251,16 @@ export function ActionList({ actions }: { actions: DeviceAction[] }) {
   );
 }
 
-export function DeviceActions({ device, onChanged }: { device: DeviceDetail & DeviceControls; onChanged: () => void }) {
+export function DeviceActions({
+  device,
+  ticket,
+  onChanged,
+}: {
+  device: DeviceDetail & DeviceControls;
+  /** The ticket the person came from, if any. */
+  ticket?: number;
+  onChanged: () => void;
+}) {
   const [dialog, setDialog] = useState<Dialog>();
   const [notice, setNotice] = useState<string>();
   const [error, setError] = useState<string>();
@@ -339,6 +352,7 @@ export function DeviceActions({ device, onChanged }: { device: DeviceDetail & De
         <ActionDialog
           dialog={dialog}
           device={device}
+          ticket={ticket}
           onCancel={() => setDialog(undefined)}
           onDone={(message) => {
             setDialog(undefined);

@@ -9,7 +9,7 @@ import { DeviceActions } from "../components/DeviceActions";
 import { DeviceFacts } from "../components/DeviceFacts";
 import { statusLabels, when } from "../format";
 
-export function DevicePage({ deviceId }: { deviceId: string }) {
+export function DevicePage({ deviceId, ticket }: { deviceId: string; ticket?: number }) {
   const [device, setDevice] = useState<DeviceDetail & DeviceControls>();
   const [error, setError] = useState<string>();
   const load = () =>
@@ -35,9 +35,7 @@ export function DevicePage({ deviceId }: { deviceId: string }) {
   if (!device) return <p class="loading">Loading…</p>;
   return (
     <article aria-labelledby="device-heading">
-      <p>
-        <a href="#/devices">← All devices</a>
-      </p>
+      <p>{ticket ? <a href={`#/tickets/${ticket}`}>← Ticket #{ticket}</a> : <a href="#/devices">← All devices</a>}</p>
       <h1 id="device-heading">
         {device.serialNumber ?? device.deviceId}
         {device.annotatedAssetId ? ` · ${device.annotatedAssetId}` : ""}
@@ -45,7 +43,7 @@ export function DevicePage({ deviceId }: { deviceId: string }) {
       {device.removedAt && <p class="notice">Google no longer lists this device (since {when(device.removedAt)}).</p>}
       <div class="columns">
         <div>
-          <DeviceActions device={device} onChanged={load} />
+          <DeviceActions device={device} ticket={ticket} onChanged={load} />
           <DeviceFacts device={device} />
           <h2>Assignment history</h2>
           <ol class="timeline">

@@ -72,7 +72,9 @@ export function TicketPage({ number, onBack }: { number: number; session: Sessio
           )}
           {ticket.device && (
             <p>
-              <a href={`#/devices/${encodeURIComponent(ticket.device.deviceId)}`}>Open the device</a>
+              <a href={`#/devices/${encodeURIComponent(ticket.device.deviceId)}?ticket=${ticket.number}`}>
+                Open the device
+              </a>
             </p>
           )}
           {ticket.device && <DeviceFacts device={ticket.device} />}
