@@ -117,7 +117,7 @@ export async function deviceForTicket(
   return db
     .selectFrom("devices")
     .selectAll()
-    .where("serialNumber", "=", serialNumber)
+    .where((eb) => eb(eb.fn("upper", ["serialNumber"]), "=", serialNumber.toUpperCase()))
     .where("removedAt", "is", null)
     .executeTakeFirst();
 }

@@ -8,6 +8,7 @@ import { inventoryMigration } from "./0004-inventory";
 import { jobsMigration } from "./0005-jobs";
 import { deviceActionsMigration } from "./0006-device-actions";
 import { filterMigration } from "./0007-filter";
+import { deviceIndexesMigration } from "./0008-device-indexes";
 
 export function migrationProvider(dialect: SqlDialect): MigrationProvider {
   return {
@@ -19,6 +20,7 @@ export function migrationProvider(dialect: SqlDialect): MigrationProvider {
       "0005-jobs": jobsMigration(dialect),
       "0006-device-actions": deviceActionsMigration(dialect),
       "0007-filter": filterMigration(dialect),
+      "0008-device-indexes": deviceIndexesMigration,
     }),
   };
 }
