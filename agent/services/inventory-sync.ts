@@ -161,9 +161,11 @@ async function walkOu(
     });
     const at = now().toISOString();
     const rows = page.devices.filter((d) => d.deviceId).map((d) => toDeviceRow(d, progress.runId, at));
+    // Only the rows and two figures wait for the commit: the parsed page can be collected now.
+    const listed = page.devices.length;
     const next = page.nextPageToken;
     await committer.write(rows, () => {
-      progress.devicesSeen += page.devices.length;
+      progress.devicesSeen += listed;
       if (next) progress.pending[ou] = next;
       else {
         delete progress.pending[ou];

@@ -1,6 +1,7 @@
 /**
  * The Google sandbox in its own process for benchmarks, so the agent's memory is measured alone.
- * Prints `{"url": …}` when listening; on stdin, `change N` marks N devices changed (new user, synced now).
+ * Prints `{"url": …}` when listening; on stdin, `change N` marks N devices changed (new user, synced now),
+ * `calls` and `cpu` answer the calls served and the CPU time used so far.
  */
 import { createInterface } from "node:readline";
 import { seedDistrict } from "../../agent/sandbox/seed";
@@ -30,5 +31,9 @@ createInterface({ input: process.stdin }).on("line", (line) => {
     console.log(JSON.stringify({ changed }));
   }
   if (command === "calls") console.log(JSON.stringify({ calls: sandbox.context.faults.calls }));
+  if (command === "cpu") {
+    const used = process.cpuUsage();
+    console.log(JSON.stringify({ cpuMs: Math.round((used.user + used.system) / 1000) }));
+  }
   if (command === "exit") void sandbox.close().then(() => process.exit(0));
 });
