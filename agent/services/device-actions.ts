@@ -374,12 +374,24 @@ export async function markMissing(
         assignedUser: device.annotatedUser,
       })
       .execute();
-    await t
-      .updateTable("deviceAssignments")
-      .set({ endedAt: at })
+    // The assignment ends while the device is missing: recorded as ended, none open on the device.
+    const current = await t
+      .selectFrom("devices")
+      .select(["annotatedUser", "assignedSince"])
       .where("deviceId", "=", device.deviceId)
-      .where("endedAt", "is", null)
-      .execute();
+      .executeTakeFirst();
+    if (current?.annotatedUser && current.assignedSince) {
+      await t
+        .insertInto("deviceAssignments")
+        .values({
+          deviceId: device.deviceId,
+          userEmail: current.annotatedUser,
+          startedAt: current.assignedSince,
+          endedAt: at,
+        })
+        .execute();
+      await t.updateTable("devices").set({ assignedSince: null }).where("deviceId", "=", device.deviceId).execute();
+    }
     await appendAudit(t, {
       at,
       actorId: actor.id,
@@ -456,17 +468,14 @@ export async function markFound(
   if (missing) {
     await db.transaction().execute(async (trx) => {
       await trx.deleteFrom("missingDevices").where("deviceId", "=", deviceId).execute();
-      const open = await trx
-        .selectFrom("deviceAssignments")
-        .select("id")
+      // Back with its user: the assignment starts again (unless a sync saw a new user meanwhile).
+      await trx
+        .updateTable("devices")
+        .set({ assignedSince: at })
         .where("deviceId", "=", deviceId)
-        .where("endedAt", "is", null)
-        .executeTakeFirst();
-      if (missing.assignedUser && !open)
-        await trx
-          .insertInto("deviceAssignments")
-          .values({ deviceId, userEmail: missing.assignedUser, startedAt: at, endedAt: null })
-          .execute();
+        .where("annotatedUser", "is not", null)
+        .where("assignedSince", "is", null)
+        .execute();
       await appendAudit(trx, {
         at,
         actorId: actor.id,

@@ -90,11 +90,13 @@ export async function deviceDetailFor(
   ]);
   return {
     ...toInventoryDevice(row),
-    assignments: assignments.map((a) => ({
-      userEmail: a.userEmail,
-      startedAt: a.startedAt,
-      endedAt: orUndefined(a.endedAt),
-    })),
+    // The open assignment is on the device; the ended ones, newest first, after it.
+    assignments: [
+      ...(row.annotatedUser && row.assignedSince
+        ? [{ userEmail: row.annotatedUser, startedAt: row.assignedSince }]
+        : []),
+      ...assignments.map((a) => ({ userEmail: a.userEmail, startedAt: a.startedAt, endedAt: orUndefined(a.endedAt) })),
+    ],
     tickets: tickets.filter((t) => isAllowed(staff.grants, "ticket.read", t.school)).map((t) => toConsoleTicket(t)),
   };
 }

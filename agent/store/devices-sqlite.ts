@@ -16,6 +16,7 @@ const columns: Record<keyof DeviceTable, string> = {
   aueDate: "aue_date",
   lastSync: "last_sync",
   annotatedUser: "annotated_user",
+  assignedSince: "assigned_since",
   annotatedAssetId: "annotated_asset_id",
   annotatedLocation: "annotated_location",
   notes: "notes",
@@ -34,11 +35,10 @@ const columns: Record<keyof DeviceTable, string> = {
 
 interface DeviceStatements {
   db: SQLite.Database;
-  assignedUser: SQLite.Statement<[string], string | null>;
-  endAssignment: SQLite.Statement<[string, string]>;
-  startAssignment: SQLite.Statement<[string, string, string]>;
+  current: SQLite.Statement<[string], { user: string | null; since: string | null }>;
+  endAssignment: SQLite.Statement<[string, string, string, string]>;
   /** One upsert per set of columns a row carries (`seenInRun` only in a full sync). */
-  upserts: Map<string, SQLite.Statement<[DeviceRow]>>;
+  upserts: Map<string, SQLite.Statement>;
 }
 
 const prepared = new WeakMap<SQLite.Database, DeviceStatements>();
@@ -48,12 +48,9 @@ function statementsFor(db: SQLite.Database): DeviceStatements {
   if (!statements) {
     statements = {
       db,
-      assignedUser: db
-        .prepare<[string], string | null>("select annotated_user from devices where device_id = ?")
-        .pluck(),
-      endAssignment: db.prepare("update device_assignments set ended_at = ? where device_id = ? and ended_at is null"),
-      startAssignment: db.prepare(
-        "insert into device_assignments (device_id, user_email, started_at, ended_at) values (?, ?, ?, null)",
+      current: db.prepare("select annotated_user as user, assigned_since as since from devices where device_id = ?"),
+      endAssignment: db.prepare(
+        "insert into device_assignments (device_id, user_email, started_at, ended_at) values (?, ?, ?, ?)",
       ),
       upserts: new Map(),
     };
@@ -62,10 +59,13 @@ function statementsFor(db: SQLite.Database): DeviceStatements {
   return statements;
 }
 
-/** Every column the row carries replaces the stored one, and the device is no longer removed. */
-function upsertFor(statements: DeviceStatements, row: DeviceRow): SQLite.Statement<[DeviceRow]> {
-  const keys = Object.keys(row).filter((key) => key !== "removedAt");
-  const shape = keys.join(",");
+/**
+ * Every column the row carries replaces the stored one, and the device is no longer removed. A row
+ * that carries the user also sets `assigned_since`, bound as the statement's one anonymous parameter.
+ */
+function upsertFor(statements: DeviceStatements, row: DeviceRow, withAssignment: boolean) {
+  const keys = Object.keys(row).filter((key) => key !== "removedAt" && key !== "assignedSince");
+  const shape = `${keys.join(",")}${withAssignment ? "+assigned" : ""}`;
   let upsert = statements.upserts.get(shape);
   if (!upsert) {
     const names = keys.map((key) => {
@@ -73,9 +73,14 @@ function upsertFor(statements: DeviceStatements, row: DeviceRow): SQLite.Stateme
       if (!column) throw new Error(`devices has no column for ${key}`);
       return column;
     });
+    const values = keys.map((key) => `@${key}`);
+    if (withAssignment) {
+      names.push("assigned_since");
+      values.push("?");
+    }
     const updates = names.filter((name) => name !== "device_id").map((name) => `${name} = excluded.${name}`);
-    upsert = statements.db.prepare<[DeviceRow]>(
-      `insert into devices (${names.join(", ")}, removed_at) values (${keys.map((key) => `@${key}`).join(", ")}, null)
+    upsert = statements.db.prepare(
+      `insert into devices (${names.join(", ")}, removed_at) values (${values.join(", ")}, null)
        on conflict (device_id) do update set ${[...updates, "removed_at = null"].join(", ")}`,
     );
     statements.upserts.set(shape, upsert);
@@ -84,18 +89,34 @@ function upsertFor(statements: DeviceStatements, row: DeviceRow): SQLite.Stateme
 }
 
 /**
- * `writeDevices` on SQLite, inside the caller's transaction: per device, the assigned user before,
- * the upsert, and when the user changed, the open assignment ends and a new one starts.
+ * `writeDevices` on SQLite, inside the caller's transaction: per device, its current assignment,
+ * then the upsert. When the user changed, the assignment that was open is recorded as ended.
  */
 export function writeDevicesSqlite(db: SQLite.Database, rows: DeviceRow[], at: string): void {
   const statements = statementsFor(db);
   for (const row of rows) {
-    const before = statements.assignedUser.get(row.deviceId) || null;
-    upsertFor(statements, row).run(row);
-    const user = row.annotatedUser || null;
-    if (before === user) continue;
-    // An assignment is open exactly while the device has a user: with none before, none to end.
-    if (before !== null) statements.endAssignment.run(at, row.deviceId);
-    if (user) statements.startAssignment.run(row.deviceId, user, at);
+    if (!("annotatedUser" in row)) {
+      upsertFor(statements, row, false).run(row);
+      continue;
+    }
+    const next = nextAssignment(statements.current.get(row.deviceId), row.annotatedUser ?? null, at);
+    if (next.ended) statements.endAssignment.run(row.deviceId, next.ended.user, next.ended.since, at);
+    upsertFor(statements, row, true).run(next.since, row);
   }
+}
+
+/**
+ * A device's assignment after a sync sees `user` on it: kept while the user stays; when the user
+ * changes (or the device is new), the open assignment, if any, has ended and the new one starts now.
+ * A device with no user has none; a missing device has none open until it is found.
+ */
+export function nextAssignment(
+  before: { user: string | null; since: string | null } | undefined,
+  user: string | null,
+  at: string,
+): { since: string | null; ended?: { user: string; since: string } } {
+  const current = user || null;
+  if (before && (before.user || null) === current) return { since: before.since };
+  const ended = before?.user && before.since ? { user: before.user, since: before.since } : undefined;
+  return { since: current ? at : null, ...(ended ? { ended } : {}) };
 }

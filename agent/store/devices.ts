@@ -1,14 +1,16 @@
 /** The device inventory: upserts from Google with assignment history, tombstones, and sync state. */
 import type { Insertable, Kysely } from "kysely";
 import { sqliteHandle } from "./db";
-import { writeDevicesSqlite } from "./devices-sqlite";
+import { nextAssignment, writeDevicesSqlite } from "./devices-sqlite";
 import type { Database, DeviceTable } from "./schema";
 
-export type DeviceRow = Insertable<DeviceTable> & { deviceId: string };
+/** A device as Google lists it; the store keeps `assignedSince` itself from the user it carries. */
+export type DeviceRow = Omit<Insertable<DeviceTable>, "assignedSince"> & { deviceId: string };
 
 /**
  * Writes a page of devices from Google in one transaction. When a device's assigned user changes,
- * the open assignment ends and a new one starts, so device ↔ student history is kept.
+ * the assignment that was open is recorded as ended and the new one starts (`assignedSince`), so
+ * device ↔ student history is kept.
  */
 export async function upsertDevices(db: Kysely<Database>, rows: DeviceRow[], at: string): Promise<void> {
   if (!rows.length) return;
@@ -47,13 +49,30 @@ function runsOf(rows: DeviceRow[]): DeviceRow[][] {
   return runs;
 }
 
-async function writeRun(trx: Kysely<Database>, rows: DeviceRow[], at: string): Promise<void> {
-  const ids = rows.map((r) => r.deviceId);
-  const before = new Map(
-    (await trx.selectFrom("devices").select(["deviceId", "annotatedUser"]).where("deviceId", "in", ids).execute()).map(
-      (r) => [r.deviceId, r.annotatedUser],
-    ),
-  );
+async function writeRun(trx: Kysely<Database>, run: DeviceRow[], at: string): Promise<void> {
+  let rows = run;
+  if (run[0] && "annotatedUser" in run[0]) {
+    const ids = run.map((r) => r.deviceId);
+    const before = new Map(
+      (
+        await trx
+          .selectFrom("devices")
+          .select(["deviceId", "annotatedUser as user", "assignedSince as since"])
+          .where("deviceId", "in", ids)
+          .execute()
+      ).map((r) => [r.deviceId, r]),
+    );
+    const next = run.map((row) => nextAssignment(before.get(row.deviceId), row.annotatedUser ?? null, at));
+    const ended = run.flatMap((row, i) => {
+      const assignment = next[i]?.ended;
+      return assignment
+        ? [{ deviceId: row.deviceId, userEmail: assignment.user, startedAt: assignment.since, endedAt: at }]
+        : [];
+    });
+    // Batched, so a page of reassigned devices is one statement, not hundreds.
+    if (ended.length) await trx.insertInto("deviceAssignments").values(ended).execute();
+    rows = run.map((row, i) => ({ ...row, assignedSince: next[i]?.since ?? null }));
+  }
   // One statement a page: every column from Google replaces the stored one (`excluded.*`).
   const columns = Object.keys(rows[0] ?? {}).filter((k) => k !== "deviceId") as (keyof DeviceRow)[];
   await trx
@@ -66,33 +85,6 @@ async function writeRun(trx: Kysely<Database>, rows: DeviceRow[], at: string): P
       })),
     )
     .execute();
-  const changed = rows.filter((row) => (before.get(row.deviceId) || null) !== (row.annotatedUser || null));
-  if (!changed.length) return;
-  // Batched, so a first sync of a page of assigned devices is two statements, not hundreds.
-  await trx
-    .updateTable("deviceAssignments")
-    .set({ endedAt: at })
-    .where(
-      "deviceId",
-      "in",
-      changed.map((row) => row.deviceId),
-    )
-    .where("endedAt", "is", null)
-    .execute();
-  const starting = changed.filter((row) => row.annotatedUser);
-  if (starting.length) {
-    await trx
-      .insertInto("deviceAssignments")
-      .values(
-        starting.map((row) => ({
-          deviceId: row.deviceId,
-          userEmail: row.annotatedUser as string,
-          startedAt: at,
-          endedAt: null,
-        })),
-      )
-      .execute();
-  }
 }
 
 /** Marks devices the finished run `runId` did not see (under the OUs it walked) as removed. */

@@ -112,6 +112,11 @@ export interface DeviceTable {
   aueDate: string | null;
   lastSync: string | null;
   annotatedUser: string | null;
+  /**
+   * Since when the device has been assigned to `annotatedUser` (first seen so, or reassigned);
+   * null with no user, or while the device is missing. Ended assignments are `device_assignments`.
+   */
+  assignedSince: string | null;
   annotatedAssetId: string | null;
   annotatedLocation: string | null;
   notes: string | null;

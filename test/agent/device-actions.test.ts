@@ -176,10 +176,17 @@ describe("disable and re-enable", () => {
       .where("deviceId", "=", device.deviceId)
       .orderBy("id")
       .execute();
+    const after = await g.agent.store.db
+      .selectFrom("devices")
+      .select(["annotatedUser", "assignedSince"])
+      .where("deviceId", "=", device.deviceId)
+      .executeTakeFirstOrThrow();
     if (row.annotatedUser) {
-      expect(assignments.at(-2)?.endedAt).toBeTruthy();
-      expect(assignments.at(-1)).toMatchObject({ userEmail: row.annotatedUser, endedAt: null });
-    }
+      // Marked lost, the assignment ended; found, it starts again with the same student.
+      expect(assignments.at(-1)).toMatchObject({ userEmail: row.annotatedUser, endedAt: expect.any(String) });
+      expect(after).toMatchObject({ annotatedUser: row.annotatedUser, assignedSince: expect.any(String) });
+      expect(after.assignedSince && after.assignedSince >= (assignments.at(-1)?.endedAt ?? "")).toBe(true);
+    } else expect(after.assignedSince).toBeNull();
   });
 
   it("cancels a disable that has not gone out when the device is found", async () => {

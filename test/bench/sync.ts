@@ -114,11 +114,18 @@ console.log(
 );
 
 const moved = await store.db
+  .selectFrom("devices")
+  .select((eb) => eb.fn.countAll().as("n"))
+  .where("annotatedUser", "like", "moved.student%")
+  .where("assignedSince", "is not", null)
+  .executeTakeFirstOrThrow();
+const ended = await store.db
   .selectFrom("deviceAssignments")
   .select((eb) => eb.fn.countAll().as("n"))
-  .where("userEmail", "like", "moved.student%")
   .executeTakeFirstOrThrow();
-console.log(`Assignments recorded for the changed devices: ${Number(moved.n).toLocaleString()}.`);
+console.log(
+  `Changed devices now assigned to their new student: ${Number(moved.n).toLocaleString()}; ended assignments recorded: ${Number(ended.n).toLocaleString()}.`,
+);
 await store.close();
 await sandbox.ask("calls").catch(() => undefined);
 sandbox.child.stdin.write("exit\n");

@@ -1,4 +1,6 @@
 /** Inventory sync against the sandbox, on SQLite and on PostgreSQL. */
+
+import { Migrator } from "kysely";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
 import { createGoogleClient } from "../../agent/google/client";
 import { directoryAdapter } from "../../agent/google/directory";
@@ -7,8 +9,9 @@ import { createLogger } from "../../agent/log";
 import { seedDistrict } from "../../agent/sandbox/seed";
 import { type RunningSandbox, startSandbox } from "../../agent/sandbox/server";
 import { fullSync, incrementalSync, syncTelemetry } from "../../agent/services/inventory-sync";
-import { openStore, type Store } from "../../agent/store/db";
+import { migrate, openStore, type Store } from "../../agent/store/db";
 import { type DeviceRow, upsertDevices, writeDevices } from "../../agent/store/devices";
+import { migrationProvider } from "../../agent/store/migrations";
 import { type Backend, postgresBackend, sqliteBackend } from "../support/databases";
 
 const backends: Backend[] = [sqliteBackend, postgresBackend(inject("postgresUrl"))];
@@ -71,18 +74,33 @@ describe.each(backends)("inventory sync on $name", (backend) => {
       aueDate: sample.autoUpdateThrough,
       annotatedUser: sample.annotatedUser,
     });
+    // Each assigned device's assignment is open on the device, from this sync; none has ended yet.
     const assigned = [...sandbox.context.district.devices.values()].filter((d) => d.annotatedUser).length;
-    expect(await count("deviceAssignments")).toBe(assigned);
+    const open = await store.db
+      .selectFrom("devices")
+      .select((eb) => eb.fn.countAll().as("n"))
+      .where("assignedSince", ">=", result.startedAt)
+      .where("assignedSince", "<=", result.finishedAt as string)
+      .where("annotatedUser", "is not", null)
+      .executeTakeFirstOrThrow();
+    expect(Number(open.n)).toBe(assigned);
+    expect(await count("devices")).toBe(700);
+    expect(await count("deviceAssignments")).toBe(0);
     expect(seen.at(-1)).toBe(result.ousTotal);
   });
 
   it("is idempotent: a second full sync changes nothing", async () => {
     await fullSync(store.db, directory());
-    const before = await count("deviceAssignments");
+    const since = async () =>
+      (await store.db.selectFrom("devices").select(["deviceId", "assignedSince"]).orderBy("deviceId").execute()).map(
+        (d) => `${d.deviceId} ${d.assignedSince}`,
+      );
+    const before = await since();
     const again = await fullSync(store.db, directory());
     expect(again.devicesSeen).toBe(700);
     expect(await count("devices")).toBe(700);
-    expect(await count("deviceAssignments")).toBe(before);
+    expect(await count("deviceAssignments")).toBe(0);
+    expect(await since()).toEqual(before);
   });
 
   it("resumes an interrupted full sync where it stopped", async () => {
@@ -155,10 +173,15 @@ describe.each(backends)("inventory sync on $name", (backend) => {
       .where("deviceId", "=", device.deviceId as string)
       .orderBy("id")
       .execute();
-    expect(history.map((h) => [h.userEmail, h.endedAt === null])).toEqual([
-      [previousUser, false],
-      ["new.student@students.demo-district.example.org", true],
-    ]);
+    // The first user's assignment has ended (recorded); the new student's is open on the device.
+    expect(history.map((h) => [h.userEmail, h.startedAt <= (h.endedAt ?? "")])).toEqual([[previousUser, true]]);
+    const now = await store.db
+      .selectFrom("devices")
+      .select(["annotatedUser", "assignedSince"])
+      .where("deviceId", "=", device.deviceId as string)
+      .executeTakeFirstOrThrow();
+    expect(now.annotatedUser).toBe("new.student@students.demo-district.example.org");
+    expect(now.assignedSince).toBe(history[0]?.endedAt);
     device.annotatedUser = previousUser;
   });
 
@@ -180,6 +203,56 @@ describe.each(backends)("inventory sync on $name", (backend) => {
       diskFreeBytes: failing?.storageInfo?.availableDiskBytes,
     });
     expect(row.batteryCycleCount).toBe(failing?.batteryStatusReport?.[0]?.cycleCount);
+  });
+
+  it("moves each open assignment onto its device when the database is upgraded, and back down", async () => {
+    const migrator = new Migrator({ db: store.db, provider: migrationProvider(store.dialect) });
+    const down = await migrator.migrateTo("0008-device-indexes");
+    expect(down.error).toBeUndefined();
+    const device = (deviceId: string, annotatedUser: string | null) => ({ deviceId, annotatedUser, syncedAt: "t0" });
+    await store.db
+      .insertInto("devices")
+      .values([device("a", "ann@example.org"), device("b", null), device("c", "cy@example.org")])
+      .execute();
+    const assignment = (deviceId: string, userEmail: string, startedAt: string, endedAt: string | null) => ({
+      deviceId,
+      userEmail,
+      startedAt,
+      endedAt,
+    });
+    await store.db
+      .insertInto("deviceAssignments")
+      .values([
+        assignment("a", "old@example.org", "t0", "t1"),
+        assignment("a", "ann@example.org", "t1", null),
+        // An open assignment that no longer matches its device (it should not happen) is ended.
+        assignment("b", "bea@example.org", "t1", null),
+      ])
+      .execute();
+    await migrate(store.db, store.dialect);
+    const devices = await store.db
+      .selectFrom("devices")
+      .select(["deviceId", "assignedSince"])
+      .orderBy("deviceId")
+      .execute();
+    expect(devices.map((d) => [d.deviceId, d.assignedSince])).toEqual([
+      ["a", "t1"],
+      ["b", null],
+      ["c", null],
+    ]);
+    const history = await store.db.selectFrom("deviceAssignments").selectAll().orderBy("id").execute();
+    expect(history.map((h) => [h.deviceId, h.userEmail, h.startedAt, h.endedAt === null])).toEqual([
+      ["a", "old@example.org", "t0", false],
+      ["b", "bea@example.org", "t1", false],
+    ]);
+    expect((await migrator.migrateTo("0008-device-indexes")).error).toBeUndefined();
+    const open = await store.db
+      .selectFrom("deviceAssignments")
+      .select(["deviceId", "userEmail", "startedAt"])
+      .where("endedAt", "is", null)
+      .execute();
+    expect(open).toEqual([{ deviceId: "a", userEmail: "ann@example.org", startedAt: "t1" }]);
+    await migrate(store.db, store.dialect);
   });
 
   const row = (deviceId: string, changes: Partial<DeviceRow> = {}): DeviceRow => ({
@@ -218,14 +291,26 @@ describe.each(backends)("inventory sync on $name", (backend) => {
       seenInRun: "run-1",
       removedAt: null,
     });
+    expect(device.assignedSince).toBe("t2");
     const history = await store.db.selectFrom("deviceAssignments").selectAll().orderBy("id").execute();
-    expect(history.map((h) => [h.userEmail, h.startedAt, h.endedAt])).toEqual([
-      ["ann@example.org", "t1", "t2"],
-      ["bob@example.org", "t2", null],
-    ]);
+    expect(history.map((h) => [h.userEmail, h.startedAt, h.endedAt])).toEqual([["ann@example.org", "t1", "t2"]]);
     await upsertDevices(store.db, [row("a", { annotatedUser: null })], "t3");
-    const ended = await store.db.selectFrom("deviceAssignments").select("endedAt").orderBy("id").execute();
-    expect(ended.map((h) => h.endedAt)).toEqual(["t2", "t3"]);
+    const ended = await store.db.selectFrom("deviceAssignments").selectAll().orderBy("id").execute();
+    expect(ended.map((h) => [h.userEmail, h.startedAt, h.endedAt])).toEqual([
+      ["ann@example.org", "t1", "t2"],
+      ["bob@example.org", "t2", "t3"],
+    ]);
+    const unassigned = await store.db.selectFrom("devices").selectAll().executeTakeFirstOrThrow();
+    expect(unassigned.assignedSince).toBeNull();
+    // A write that does not carry the user (telemetry-like) leaves the assignment alone.
+    await upsertDevices(store.db, [row("a", { annotatedUser: "cy@example.org" })], "t4");
+    const { annotatedUser: _user, ...withoutUser } = row("a", { model: "M3" });
+    await upsertDevices(store.db, [withoutUser], "t5");
+    expect(await store.db.selectFrom("devices").selectAll().executeTakeFirstOrThrow()).toMatchObject({
+      annotatedUser: "cy@example.org",
+      assignedSince: "t4",
+      model: "M3",
+    });
   });
 
   it("writes a batch naming a device twice in order, and rows of different shapes together", async () => {
@@ -239,23 +324,18 @@ describe.each(backends)("inventory sync on $name", (backend) => {
       "t1",
     );
     const history = await store.db.selectFrom("deviceAssignments").selectAll().orderBy("id").execute();
-    expect(history.map((h) => [h.deviceId, h.userEmail, h.endedAt])).toEqual([
-      ["a", "ann@example.org", "t1"],
-      ["b", "bea@example.org", null],
-      ["a", "bob@example.org", null],
-    ]);
+    expect(history.map((h) => [h.deviceId, h.userEmail, h.endedAt])).toEqual([["a", "ann@example.org", "t1"]]);
     await upsertDevices(store.db, [row("a", { annotatedUser: "bob@example.org" }), row("b", { model: "M2" })], "t2");
     const devices = await store.db.selectFrom("devices").selectAll().orderBy("deviceId").execute();
-    expect(devices.map((d) => [d.deviceId, d.annotatedUser, d.model, d.seenInRun])).toEqual([
-      ["a", "bob@example.org", null, "run-1"],
-      ["b", null, "M2", null],
+    expect(devices.map((d) => [d.deviceId, d.annotatedUser, d.assignedSince, d.model, d.seenInRun])).toEqual([
+      ["a", "bob@example.org", "t1", null, "run-1"],
+      ["b", null, null, "M2", null],
     ]);
     // b lost its user: its assignment ended; a kept bob: nothing new.
     const after = await store.db.selectFrom("deviceAssignments").selectAll().orderBy("id").execute();
-    expect(after.map((h) => [h.deviceId, h.userEmail, h.endedAt])).toEqual([
-      ["a", "ann@example.org", "t1"],
-      ["b", "bea@example.org", "t2"],
-      ["a", "bob@example.org", null],
+    expect(after.map((h) => [h.deviceId, h.userEmail, h.startedAt, h.endedAt])).toEqual([
+      ["a", "ann@example.org", "t1", "t1"],
+      ["b", "bea@example.org", "t1", "t2"],
     ]);
   });
 });

@@ -9,6 +9,7 @@ import { jobsMigration } from "./0005-jobs";
 import { deviceActionsMigration } from "./0006-device-actions";
 import { filterMigration } from "./0007-filter";
 import { deviceIndexesMigration } from "./0008-device-indexes";
+import { currentAssignmentMigration } from "./0009-current-assignment";
 
 export function migrationProvider(dialect: SqlDialect): MigrationProvider {
   return {
@@ -21,6 +22,7 @@ export function migrationProvider(dialect: SqlDialect): MigrationProvider {
       "0006-device-actions": deviceActionsMigration(dialect),
       "0007-filter": filterMigration(dialect),
       "0008-device-indexes": deviceIndexesMigration,
+      "0009-current-assignment": currentAssignmentMigration,
     }),
   };
 }
