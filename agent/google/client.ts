@@ -66,7 +66,7 @@ export interface Quota {
 /** Google's quotas: Admin SDK 2,400 a minute per user; Chrome Policy reads 10 a second per user and writes 30 a minute per customer. */
 export type GoogleQuota = GoogleApi | "policyWrite";
 const defaultLimits: Record<GoogleQuota, Quota> = {
-  // As many calls in flight as the full sync walks OUs at once (`defaultParallelOus`).
+  // The full sync's OU walks at once (`defaultParallelOus`, 32), with room for the console's own calls.
   directory: { concurrency: 40, limit: 2_400, windowMs: 60_000 },
   // 50 ms over Google's second, for the same reason as the writes' margin below: without it the
   // audit benchmark saw one read in seven refused with 429 (and retried late); with it, none.
