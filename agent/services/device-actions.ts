@@ -21,6 +21,7 @@ import {
   type StatusActionRequest,
 } from "../../shared";
 import { ApiError } from "../errors";
+import { endAssignment, resumeAssignment } from "../store/assignments";
 import { appendAudit } from "../store/audit";
 import { isUniqueViolation } from "../store/db";
 import type { Database, DeviceActionRow, DeviceTable } from "../store/schema";
@@ -374,24 +375,8 @@ export async function markMissing(
         assignedUser: device.annotatedUser,
       })
       .execute();
-    // The assignment ends while the device is missing: recorded as ended, none open on the device.
-    const current = await t
-      .selectFrom("devices")
-      .select(["annotatedUser", "assignedSince"])
-      .where("deviceId", "=", device.deviceId)
-      .executeTakeFirst();
-    if (current?.annotatedUser && current.assignedSince) {
-      await t
-        .insertInto("deviceAssignments")
-        .values({
-          deviceId: device.deviceId,
-          userEmail: current.annotatedUser,
-          startedAt: current.assignedSince,
-          endedAt: at,
-        })
-        .execute();
-      await t.updateTable("devices").set({ assignedSince: null }).where("deviceId", "=", device.deviceId).execute();
-    }
+    // The assignment ends while the device is missing.
+    await endAssignment(t, device.deviceId, at);
     await appendAudit(t, {
       at,
       actorId: actor.id,
@@ -468,14 +453,7 @@ export async function markFound(
   if (missing) {
     await db.transaction().execute(async (trx) => {
       await trx.deleteFrom("missingDevices").where("deviceId", "=", deviceId).execute();
-      // Back with its user: the assignment starts again (unless a sync saw a new user meanwhile).
-      await trx
-        .updateTable("devices")
-        .set({ assignedSince: at })
-        .where("deviceId", "=", deviceId)
-        .where("annotatedUser", "is not", null)
-        .where("assignedSince", "is", null)
-        .execute();
+      await resumeAssignment(trx, deviceId, at);
       await appendAudit(trx, {
         at,
         actorId: actor.id,

@@ -3,6 +3,7 @@
  * path in `devices.ts`, without compiling and preparing a 500-row statement for every page.
  */
 import type SQLite from "better-sqlite3";
+import { nextAssignment, type OpenAssignment } from "./assignments";
 import type { DeviceRow } from "./devices";
 import type { DeviceTable } from "./schema";
 
@@ -35,8 +36,8 @@ const columns: Record<keyof DeviceTable, string> = {
 
 interface DeviceStatements {
   db: SQLite.Database;
-  current: SQLite.Statement<[string], { user: string | null; since: string | null }>;
-  endAssignment: SQLite.Statement<[string, string, string, string]>;
+  current: SQLite.Statement<[string], OpenAssignment>;
+  recordEnded: SQLite.Statement<[string, string, string, string]>;
   /** One upsert per set of columns a row carries (`seenInRun` only in a full sync). */
   upserts: Map<string, SQLite.Statement>;
 }
@@ -49,7 +50,7 @@ function statementsFor(db: SQLite.Database): DeviceStatements {
     statements = {
       db,
       current: db.prepare("select annotated_user as user, assigned_since as since from devices where device_id = ?"),
-      endAssignment: db.prepare(
+      recordEnded: db.prepare(
         "insert into device_assignments (device_id, user_email, started_at, ended_at) values (?, ?, ?, ?)",
       ),
       upserts: new Map(),
@@ -64,7 +65,7 @@ function statementsFor(db: SQLite.Database): DeviceStatements {
  * that carries the user also sets `assigned_since`, bound as the statement's one anonymous parameter.
  */
 function upsertFor(statements: DeviceStatements, row: DeviceRow, withAssignment: boolean) {
-  const keys = Object.keys(row).filter((key) => key !== "removedAt" && key !== "assignedSince");
+  const keys = Object.keys(row).filter((key) => key !== "removedAt");
   const shape = `${keys.join(",")}${withAssignment ? "+assigned" : ""}`;
   let upsert = statements.upserts.get(shape);
   if (!upsert) {
@@ -99,24 +100,8 @@ export function writeDevicesSqlite(db: SQLite.Database, rows: DeviceRow[], at: s
       upsertFor(statements, row, false).run(row);
       continue;
     }
-    const next = nextAssignment(statements.current.get(row.deviceId), row.annotatedUser ?? null, at);
-    if (next.ended) statements.endAssignment.run(row.deviceId, next.ended.user, next.ended.since, at);
+    const next = nextAssignment(statements.current.get(row.deviceId), row.annotatedUser, at);
+    if (next.ended) statements.recordEnded.run(row.deviceId, next.ended.user, next.ended.since, at);
     upsertFor(statements, row, true).run(next.since, row);
   }
-}
-
-/**
- * A device's assignment after a sync sees `user` on it: kept while the user stays; when the user
- * changes (or the device is new), the open assignment, if any, has ended and the new one starts now.
- * A device with no user has none; a missing device has none open until it is found.
- */
-export function nextAssignment(
-  before: { user: string | null; since: string | null } | undefined,
-  user: string | null,
-  at: string,
-): { since: string | null; ended?: { user: string; since: string } } {
-  const current = user || null;
-  if (before && (before.user || null) === current) return { since: before.since };
-  const ended = before?.user && before.since ? { user: before.user, since: before.since } : undefined;
-  return { since: current ? at : null, ...(ended ? { ended } : {}) };
 }

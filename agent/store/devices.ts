@@ -1,7 +1,8 @@
 /** The device inventory: upserts from Google with assignment history, tombstones, and sync state. */
 import type { Insertable, Kysely } from "kysely";
+import { nextAssignment } from "./assignments";
 import { sqliteHandle } from "./db";
-import { nextAssignment, writeDevicesSqlite } from "./devices-sqlite";
+import { writeDevicesSqlite } from "./devices-sqlite";
 import type { Database, DeviceTable } from "./schema";
 
 /** A device as Google lists it; the store keeps `assignedSince` itself from the user it carries. */
@@ -62,7 +63,7 @@ async function writeRun(trx: Kysely<Database>, run: DeviceRow[], at: string): Pr
           .execute()
       ).map((r) => [r.deviceId, r]),
     );
-    const next = run.map((row) => nextAssignment(before.get(row.deviceId), row.annotatedUser ?? null, at));
+    const next = run.map((row) => nextAssignment(before.get(row.deviceId), row.annotatedUser, at));
     const ended = run.flatMap((row, i) => {
       const assignment = next[i]?.ended;
       return assignment

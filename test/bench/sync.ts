@@ -92,7 +92,7 @@ const full = await fullSync(store.db, directoryAdapter(google));
 const fullSyncS = (performance.now() - started) / 1000;
 const agentCpu = process.cpuUsage(agentCpuBefore);
 const fullSyncCpuS = (agentCpu.user + agentCpu.system) / 1e6;
-const sandboxCpuS = ((await sandbox.ask("cpu")).cpuMs ?? 0) / 1000 - sandboxCpuBefore / 1000;
+const sandboxCpuS = (((await sandbox.ask("cpu")).cpuMs ?? 0) - sandboxCpuBefore) / 1000;
 const fullCalls = google.calls;
 console.log(
   `Full sync: ${full.devicesSeen.toLocaleString()} devices across ${full.ousTotal} OUs in ${fullSyncS.toFixed(2)} s, ${fullCalls} API calls.`,
