@@ -19,7 +19,6 @@ import { reportReceipt } from "../../shared";
 import { bearer, lincoln, lincolnToken, sampleDiagnostics, sampleReport, testConfig } from "../support/agent";
 import { chromiumArgs, chromiumPath, requireChromium } from "../support/chromium";
 import { signedInPage } from "../support/console";
-import { freePort } from "../support/ports";
 
 vi.setConfig({ testTimeout: 90_000 });
 
@@ -32,7 +31,7 @@ let devices: { deviceId: string; serialNumber: string }[];
 beforeAll(async () => {
   requireChromium();
   dataDir = mkdtempSync(path.join(tmpdir(), "techdesk-actions-e2e-"));
-  agent = await startAgent(testConfig({ PORT: String(await freePort()), DATA_DIR: dataDir, JOBS_ENABLED: "false" }));
+  agent = await startAgent(testConfig({ PORT: "0", DATA_DIR: dataDir, JOBS_ENABLED: "false" }));
   await buildConsole();
   const sync = await agent.jobs.run("inventory-full-sync", "manual");
   expect(sync).toMatchObject({ ran: true, status: "succeeded" });

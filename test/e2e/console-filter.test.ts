@@ -16,7 +16,6 @@ import { createStaffUser } from "../../agent/services/staff-accounts";
 import { testConfig, washington } from "../support/agent";
 import { chromiumArgs, chromiumPath, requireChromium } from "../support/chromium";
 import { signedInPage } from "../support/console";
-import { freePort } from "../support/ports";
 
 vi.setConfig({ testTimeout: 90_000 });
 
@@ -29,7 +28,7 @@ let dataDir: string;
 beforeAll(async () => {
   requireChromium();
   dataDir = mkdtempSync(path.join(tmpdir(), "techdesk-filter-e2e-"));
-  agent = await startAgent(testConfig({ PORT: String(await freePort()), DATA_DIR: dataDir, JOBS_ENABLED: "false" }));
+  agent = await startAgent(testConfig({ PORT: "0", DATA_DIR: dataDir, JOBS_ENABLED: "false" }));
   await buildConsole();
   await createStaffUser(agent.store.db, {
     email: "tech@washington.example.org",

@@ -16,7 +16,6 @@ import { type ProblemReport, reportReceipt } from "../../shared";
 import { lincoln, lincolnToken, sampleDiagnostics, sampleReport, testConfig, washingtonToken } from "../support/agent";
 import { chromiumArgs, chromiumPath, requireChromium } from "../support/chromium";
 import { signedInPage } from "../support/console";
-import { freePort } from "../support/ports";
 
 const password = "a long enough password";
 let agent: RunningAgent;
@@ -45,7 +44,7 @@ async function enroll(token: string, serialNumber: string): Promise<string> {
 beforeAll(async () => {
   requireChromium();
   dataDir = mkdtempSync(path.join(tmpdir(), "techdesk-console-e2e-"));
-  agent = await startAgent(testConfig({ PORT: String(await freePort()), DATA_DIR: dataDir }));
+  agent = await startAgent(testConfig({ PORT: "0", DATA_DIR: dataDir }));
   await buildConsole();
   const db = agent.store.db;
   await createStaffUser(db, {

@@ -14,7 +14,6 @@ import type { ChromeNamespace } from "../../extension/chrome-api";
 import { proxyModes, staffTicketDetail, staffTicketPage } from "../../shared";
 import { bearer, enrollmentToken, staffToken, testConfig } from "../support/agent";
 import { buildExtension, type ExtensionBrowser, launchWithExtension, writeManagedPolicy } from "../support/chromium";
-import { freePort } from "../support/ports";
 
 let browser: ExtensionBrowser;
 let agent: RunningAgent;
@@ -31,9 +30,10 @@ async function staffGet<T>(url: string, parse: (body: unknown) => T): Promise<T>
 
 beforeAll(async () => {
   dataDir = mkdtempSync(path.join(tmpdir(), "techdesk-e2e-"));
-  const port = await freePort();
-  config = testConfig({ PORT: String(port), DATA_DIR: dataDir });
-  agent = await startAgent(config);
+  // Port 0: the system picks a free port as the agent binds it, so no other test can take it first.
+  agent = await startAgent(testConfig({ PORT: "0", DATA_DIR: dataDir }));
+  // The agent comes back on the same address after the offline step: the extension's policy names it.
+  config = testConfig({ PORT: new URL(agent.url).port, DATA_DIR: dataDir });
   removePolicy = writeManagedPolicy({ agentUrl: agent.url, enrollmentToken });
   browser = await launchWithExtension(await buildExtension());
 });
