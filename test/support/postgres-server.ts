@@ -4,7 +4,7 @@
  * suite is never skipped.
  */
 import { execFileSync } from "node:child_process";
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { TestProject } from "vitest/node";
@@ -49,23 +49,37 @@ export async function startThrowawayPostgres(): Promise<{ url: string; stop: () 
   const dir = mkdtempSync(path.join(tmpdir(), "techdesk-pg-"));
   own(dir);
   const data = path.join(dir, "data");
-  const port = await freePort();
+  const log = path.join(dir, "server.log");
+  let port = 0;
   try {
     run(path.join(bin, "initdb"), ["-D", data, "-A", "trust", "-U", "techdesk", "-E", "UTF8", "--no-sync"]);
-    run(path.join(bin, "pg_ctl"), [
-      "-D",
-      data,
-      "-l",
-      path.join(dir, "server.log"),
-      "-o",
-      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`,
-      "-w",
-      "start",
-    ]);
+    // A port found free can be taken by another process before PostgreSQL binds it: try another.
+    for (let attempt = 1; ; attempt++) {
+      port = await freePort();
+      try {
+        run(path.join(bin, "pg_ctl"), [
+          "-D",
+          data,
+          "-l",
+          log,
+          "-o",
+          `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`,
+          "-w",
+          "start",
+        ]);
+        break;
+      } catch (error) {
+        const taken = existsSync(log) && readFileSync(log, "utf8").includes("Address already in use");
+        if (!taken || attempt === 3) throw error;
+      }
+    }
   } catch (error) {
     const stderr = (error as { stderr?: Buffer }).stderr?.toString() ?? "";
+    const serverLog = existsSync(log) ? readFileSync(log, "utf8").trim() : "";
     rmSync(dir, { recursive: true, force: true });
-    throw new Error(`Could not start a throwaway PostgreSQL server: ${stderr || (error as Error).message}`);
+    throw new Error(
+      `Could not start a throwaway PostgreSQL server: ${stderr || (error as Error).message}${serverLog ? `\n${serverLog}` : ""}`,
+    );
   }
   return {
     url: `postgres://techdesk@127.0.0.1:${port}/postgres`,
