@@ -1,6 +1,7 @@
 /** Builds the console with Vite (used by `npm start`, `npm run build` and the browser tests). */
 import { build } from "vite";
-import config, { consoleOutDir } from "./vite.config";
+import { consoleOutDir } from "./paths";
+import config from "./vite.config";
 
 export async function buildConsole(): Promise<string> {
   await build({ ...config, configFile: false });

@@ -7,7 +7,7 @@ import path from "node:path";
 import { serveStatic } from "@hono/node-server/serve-static";
 import type { Hono, MiddlewareHandler } from "hono";
 import type { AgentEnv } from "../context";
-import { consoleOutDir } from "./vite.config";
+import { consoleOutDir } from "./paths";
 
 export function mountConsole(app: Hono<AgentEnv>, dir = consoleOutDir) {
   const index = path.join(dir, "index.html");

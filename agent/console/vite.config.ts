@@ -1,10 +1,7 @@
 /** Builds the staff console (Preact) into .output/console, which the agent serves at /. */
-import { fileURLToPath } from "node:url";
 import preact from "@preact/preset-vite";
 import { defineConfig } from "vite";
-
-export const consoleRoot = fileURLToPath(new URL(".", import.meta.url));
-export const consoleOutDir = fileURLToPath(new URL("../../.output/console", import.meta.url));
+import { consoleOutDir, consoleRoot } from "./paths";
 
 export default defineConfig({
   root: consoleRoot,
