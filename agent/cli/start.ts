@@ -6,6 +6,7 @@ import path from "node:path";
 import { build } from "wxt";
 import { ConfigError, loadConfig } from "../config";
 import { buildConsole } from "../console/build";
+import { projectRoot } from "../root";
 import { startAgent } from "../server";
 import { ensureDemoAccounts } from "./demo-accounts";
 import { demoSecrets, readDemoSecrets, saveDemoSecrets } from "./demo-secrets";
@@ -14,7 +15,6 @@ const env: Record<string, string | undefined> = {
   TECHDESK_MODE: "demo",
   ...process.env,
 };
-const root = path.resolve(import.meta.dirname, "../..");
 
 async function main() {
   const dataDir = env.DATA_DIR ?? "./data";
@@ -28,8 +28,8 @@ async function main() {
 
   process.env.WXT_AGENT_URL = agent.url;
   process.env.WXT_ENROLLMENT_TOKEN = enrollmentToken;
-  const [output] = await Promise.all([build({ root, logger: quietLogger }), buildConsole()]);
-  const extensionDir = output.manifest ? path.join(root, ".output", "chrome-mv3") : "";
+  const [output] = await Promise.all([build({ root: projectRoot, logger: quietLogger }), buildConsole()]);
+  const extensionDir = output.manifest ? path.join(projectRoot, ".output", "chrome-mv3") : "";
 
   console.log(`
 TechDesk is running (${config.mode} mode, ${agent.store.dialect}).

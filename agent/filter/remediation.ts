@@ -5,7 +5,7 @@
  * baseline, an allow list keeps only what the baseline allows. Enum values go out under Google's
  * full names, read from the policy schemas.
  */
-import type { chromepolicy_v1 } from "googleapis/build/src/apis/chromepolicy";
+import type { chromepolicy_v1 } from "googleapis/build/src/apis/chromepolicy/index.js";
 import type { Baseline } from "../../shared";
 import type { PolicyAdapter, PolicyWrite } from "../google/policy";
 import { filtersFor, type OrgUnitRef } from "./audit";

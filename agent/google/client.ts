@@ -2,9 +2,9 @@
  * The one Google client: per-API services from `googleapis` pointed at Google or the sandbox,
  * every call through our retry rule, a limiter per API and acting user, and a circuit breaker.
  */
-import { admin, type admin_directory_v1 } from "googleapis/build/src/apis/admin";
-import { chromemanagement, type chromemanagement_v1 } from "googleapis/build/src/apis/chromemanagement";
-import { chromepolicy, type chromepolicy_v1 } from "googleapis/build/src/apis/chromepolicy";
+import { admin, type admin_directory_v1 } from "googleapis/build/src/apis/admin/index.js";
+import { chromemanagement, type chromemanagement_v1 } from "googleapis/build/src/apis/chromemanagement/index.js";
+import { chromepolicy, type chromepolicy_v1 } from "googleapis/build/src/apis/chromepolicy/index.js";
 import type { Logger } from "../log";
 import { CircuitBreaker } from "./circuit-breaker";
 import { CallLimiter } from "./limiter";

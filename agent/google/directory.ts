@@ -1,5 +1,5 @@
 /** Directory API adapter: ChromeOS devices and org units, typed with `googleapis`' own types. */
-import type { admin_directory_v1 } from "googleapis/build/src/apis/admin";
+import type { admin_directory_v1 } from "googleapis/build/src/apis/admin/index.js";
 import { type GoogleClient, noGaxiosRetry } from "./client";
 
 export type ChromeOsDevice = admin_directory_v1.Schema$ChromeOsDevice;

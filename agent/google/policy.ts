@@ -2,7 +2,7 @@
  * Chrome Policy adapter: resolve an OU's effective policies (with the OU that set each one), write
  * whole values grouped by namespace, and return an OU to inheriting. Typed with `googleapis`' types.
  */
-import type { chromepolicy_v1 } from "googleapis/build/src/apis/chromepolicy";
+import type { chromepolicy_v1 } from "googleapis/build/src/apis/chromepolicy/index.js";
 import { type GoogleClient, noGaxiosRetry } from "./client";
 import { chunk } from "./directory";
 

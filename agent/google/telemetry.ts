@@ -1,5 +1,5 @@
 /** Chrome Management telemetry adapter: battery health and disk use, which an extension cannot read. */
-import type { chromemanagement_v1 } from "googleapis/build/src/apis/chromemanagement";
+import type { chromemanagement_v1 } from "googleapis/build/src/apis/chromemanagement/index.js";
 import { type GoogleClient, noGaxiosRetry } from "./client";
 
 export type TelemetryDevice = chromemanagement_v1.Schema$GoogleChromeManagementV1TelemetryDevice;

@@ -10,6 +10,7 @@ import type { Kysely } from "kysely";
 import { type Baseline, baseline as baselineSchema, type Finding, isAllowed } from "../../shared";
 import { ApiError } from "../errors";
 import type { AuditedOu } from "../filter/audit";
+import { projectRoot } from "../root";
 import { appendAudit } from "../store/audit";
 import type { Database } from "../store/schema";
 import * as tickets from "../store/tickets";
@@ -21,7 +22,7 @@ const checker = { id: null, name: "TechDesk filter check" } as const;
 
 /** The K-12 baseline TechDesk ships: version 1 until someone saves their own. */
 export function shippedBaseline(): Baseline {
-  const file = path.join(import.meta.dirname, "../filter/k12-baseline.json");
+  const file = path.join(projectRoot, "agent", "filter", "k12-baseline.json");
   return baselineSchema.parse(JSON.parse(readFileSync(file, "utf8")));
 }
 

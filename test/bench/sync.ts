@@ -11,6 +11,7 @@ import path from "node:path";
 import { createInterface } from "node:readline";
 import { createGoogleClient } from "../../agent/google/client";
 import { directoryAdapter } from "../../agent/google/directory";
+import { projectRoot } from "../../agent/root";
 import { fullSync, incrementalSync, syncFields, toDeviceRow } from "../../agent/services/inventory-sync";
 import { openStore } from "../../agent/store/db";
 import { upsertDevices } from "../../agent/store/devices";
@@ -18,7 +19,6 @@ import { upsertDevices } from "../../agent/store/devices";
 const devices = Number(process.env.BENCH_DEVICES ?? 100_000);
 const schools = Number(process.env.BENCH_SCHOOLS ?? 50);
 const latencyMs = Number(process.env.BENCH_LATENCY_MS ?? 80);
-const root = path.resolve(import.meta.dirname, "../..");
 
 function startSandboxProcess(): Promise<{
   child: ChildProcessWithoutNullStreams;
@@ -26,8 +26,8 @@ function startSandboxProcess(): Promise<{
   orgUnits: number;
   ask(line: string): Promise<Record<string, number>>;
 }> {
-  const child = spawn(path.join(root, "node_modules/.bin/tsx"), [
-    path.join(import.meta.dirname, "sandbox-process.ts"),
+  const child = spawn(path.join(projectRoot, "node_modules/.bin/tsx"), [
+    path.join(projectRoot, "test/bench/sandbox-process.ts"),
     String(devices),
     String(schools),
     String(latencyMs),
