@@ -35,7 +35,10 @@ export interface SyncProgress {
 
 const fullSyncState = "inventory.full";
 
-/** Only the fields the inventory keeps: a fraction of a FULL device, so pages travel and parse faster. */
+/**
+ * Only the fields the inventory keeps: a fraction of a FULL device, so pages travel and parse faster
+ * (of the recent users, only their addresses).
+ */
 export const syncFields = `nextPageToken,chromeosdevices(${[
   "deviceId",
   "serialNumber",
@@ -49,7 +52,7 @@ export const syncFields = `nextPageToken,chromeosdevices(${[
   "annotatedAssetId",
   "annotatedLocation",
   "notes",
-  "recentUsers",
+  "recentUsers(email)",
   "macAddress",
   "lastKnownNetwork",
 ].join(",")})`;

@@ -73,7 +73,11 @@ describe.each(backends)("inventory sync on $name", (backend) => {
       model: sample.model,
       aueDate: sample.autoUpdateThrough,
       annotatedUser: sample.annotatedUser,
+      macAddress: sample.macAddress,
     });
+    expect(JSON.parse(row.recentUsers)).toEqual((sample.recentUsers ?? []).map((u) => u.email));
+    expect(JSON.parse(row.recentUsers)).not.toEqual([]);
+    expect(JSON.parse(row.lastKnownNetwork)).toEqual(sample.lastKnownNetwork);
     // Each assigned device's assignment is open on the device, from this sync; none has ended yet.
     const assigned = [...sandbox.context.district.devices.values()].filter((d) => d.annotatedUser).length;
     const open = await store.db
