@@ -3,7 +3,7 @@
  * path in `devices.ts`, without compiling and preparing a 500-row statement for every page.
  */
 import type SQLite from "better-sqlite3";
-import { nextAssignment, type OpenAssignment } from "./assignments";
+import { nextAssignment } from "./assignments";
 import type { DeviceRow } from "./devices";
 import type { DeviceTable } from "./schema";
 
@@ -34,12 +34,26 @@ const columns: Record<keyof DeviceTable, string> = {
   removedAt: "removed_at",
 };
 
+/** What is only bookkeeping: a row that differs from the stored device only here changes nothing. */
+const bookkeeping = new Set<string>(["seenInRun", "syncedAt", "removedAt"]);
+
+/** The statements for one set of columns a row carries (`seenInRun` only in a full sync). */
+interface RowShape {
+  keys: string[];
+  /** The stored values of the columns that matter, then `assigned_since` and `removed_at`, as an array. */
+  stored: SQLite.Statement<[string], unknown[]>;
+  /** Every column the row carries replaces the stored one, and the device is no longer removed. */
+  upsert: SQLite.Statement;
+  /** An unchanged device: only the bookkeeping columns the row carries. */
+  touch: SQLite.Statement | undefined;
+  compared: string[];
+}
+
 interface DeviceStatements {
   db: SQLite.Database;
-  current: SQLite.Statement<[string], OpenAssignment>;
   recordEnded: SQLite.Statement<[string, string, string, string]>;
-  /** One upsert per set of columns a row carries (`seenInRun` only in a full sync). */
-  upserts: Map<string, SQLite.Statement>;
+  shapes: Map<string, RowShape>;
+  last: RowShape | undefined;
 }
 
 const prepared = new WeakMap<SQLite.Database, DeviceStatements>();
@@ -49,59 +63,101 @@ function statementsFor(db: SQLite.Database): DeviceStatements {
   if (!statements) {
     statements = {
       db,
-      current: db.prepare("select annotated_user as user, assigned_since as since from devices where device_id = ?"),
       recordEnded: db.prepare(
         "insert into device_assignments (device_id, user_email, started_at, ended_at) values (?, ?, ?, ?)",
       ),
-      upserts: new Map(),
+      shapes: new Map(),
+      last: undefined,
     };
     prepared.set(db, statements);
   }
   return statements;
 }
 
-/**
- * Every column the row carries replaces the stored one, and the device is no longer removed. A row
- * that carries the user also sets `assigned_since`, bound as the statement's one anonymous parameter.
- */
-function upsertFor(statements: DeviceStatements, row: DeviceRow, withAssignment: boolean) {
-  const keys = Object.keys(row).filter((key) => key !== "removedAt");
-  const shape = `${keys.join(",")}${withAssignment ? "+assigned" : ""}`;
-  let upsert = statements.upserts.get(shape);
-  if (!upsert) {
-    const names = keys.map((key) => {
-      const column = columns[key as keyof DeviceTable];
-      if (!column) throw new Error(`devices has no column for ${key}`);
-      return column;
-    });
-    const values = keys.map((key) => `@${key}`);
-    if (withAssignment) {
-      names.push("assigned_since");
-      values.push("?");
-    }
-    const updates = names.filter((name) => name !== "device_id").map((name) => `${name} = excluded.${name}`);
-    upsert = statements.db.prepare(
-      `insert into devices (${names.join(", ")}, removed_at) values (${values.join(", ")}, null)
-       on conflict (device_id) do update set ${[...updates, "removed_at = null"].join(", ")}`,
-    );
-    statements.upserts.set(shape, upsert);
-  }
-  return upsert;
+function column(key: string): string {
+  const name = columns[key as keyof DeviceTable];
+  if (!name) throw new Error(`devices has no column for ${key}`);
+  return name;
+}
+
+function sameKeys(a: string[], b: string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /**
- * `writeDevices` on SQLite, inside the caller's transaction: per device, its current assignment,
- * then the upsert. When the user changed, the assignment that was open is recorded as ended.
+ * The statements for the row's columns, prepared once per shape. The upsert binds `assigned_since`
+ * as its one anonymous parameter (null for a row without the user, which then keeps the stored one).
+ */
+function shapeFor(statements: DeviceStatements, row: DeviceRow): RowShape {
+  const keys = Object.keys(row).filter((key) => key !== "removedAt");
+  if (statements.last && sameKeys(statements.last.keys, keys)) return statements.last;
+  const id = keys.join(",");
+  let shape = statements.shapes.get(id);
+  if (!shape) {
+    const names = keys.map(column);
+    const withUser = keys.includes("annotatedUser");
+    const compared = keys.filter((key) => key !== "deviceId" && !bookkeeping.has(key));
+    const updates = names.filter((name) => name !== "device_id").map((name) => `${name} = excluded.${name}`);
+    if (withUser) updates.push("assigned_since = excluded.assigned_since");
+    const touched = keys.filter((key) => bookkeeping.has(key));
+    shape = {
+      keys,
+      compared,
+      stored: statements.db
+        .prepare(
+          `select ${[...compared.map(column), "assigned_since", "removed_at"].join(", ")} from devices where device_id = ?`,
+        )
+        .raw(true) as SQLite.Statement<[string], unknown[]>,
+      upsert: statements.db.prepare(
+        `insert into devices (${[...names, "assigned_since"].join(", ")}, removed_at)
+         values (${[...keys.map((key) => `@${key}`), "?"].join(", ")}, null)
+         on conflict (device_id) do update set ${[...updates, "removed_at = null"].join(", ")}`,
+      ),
+      touch: touched.length
+        ? statements.db.prepare(
+            `update devices set ${touched.map((key) => `${column(key)} = @${key}`).join(", ")} where device_id = @deviceId`,
+          )
+        : undefined,
+    };
+    statements.shapes.set(id, shape);
+  }
+  statements.last = shape;
+  return shape;
+}
+
+/**
+ * `writeDevices` on SQLite, inside the caller's transaction. Per device: what is stored, then
+ * either only its bookkeeping (nothing Google reports changed: the nightly sync of a settled
+ * district writes little) or the upsert. When the user changed, the assignment that was open is
+ * recorded as ended and the new one starts.
  */
 export function writeDevicesSqlite(db: SQLite.Database, rows: DeviceRow[], at: string): void {
   const statements = statementsFor(db);
   for (const row of rows) {
+    const shape = shapeFor(statements, row);
+    const stored = shape.stored.get(row.deviceId);
+    const values = row as unknown as Record<string, unknown>;
+    if (stored && stored[shape.compared.length + 1] === null && shape.touch) {
+      let same = true;
+      for (let i = 0; same && i < shape.compared.length; i++)
+        same = stored[i] === (values[shape.compared[i] as string] ?? null);
+      if (same) {
+        shape.touch.run(row);
+        continue;
+      }
+    }
     if (!("annotatedUser" in row)) {
-      upsertFor(statements, row, false).run(row);
+      shape.upsert.run(null, row);
       continue;
     }
-    const next = nextAssignment(statements.current.get(row.deviceId), row.annotatedUser, at);
+    const userAt = shape.compared.indexOf("annotatedUser");
+    const before = stored
+      ? { user: stored[userAt] as string | null, since: stored[shape.compared.length] as string | null }
+      : undefined;
+    const next = nextAssignment(before, row.annotatedUser, at);
     if (next.ended) statements.recordEnded.run(row.deviceId, next.ended.user, next.ended.since, at);
-    upsertFor(statements, row, true).run(next.since, row);
+    shape.upsert.run(next.since, row);
   }
 }

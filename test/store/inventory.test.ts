@@ -107,6 +107,39 @@ describe.each(backends)("inventory sync on $name", (backend) => {
     expect(await since()).toEqual(before);
   });
 
+  it("marks a settled device seen by each sync, and takes what changed in Google", async () => {
+    const first = await fullSync(store.db, directory());
+    const rows = async () =>
+      new Map((await store.db.selectFrom("devices").selectAll().execute()).map((d) => [d.deviceId, d] as const));
+    const before = await rows();
+    const district = sandbox.context.district;
+    const [movedId, notedId] = [...district.devices.keys()];
+    const moved = district.devices.get(movedId as string) ?? {};
+    const noted = district.devices.get(notedId as string) ?? {};
+    const saved = { location: moved.annotatedLocation, notes: noted.notes };
+    moved.annotatedLocation = "Room 999";
+    noted.notes = "Cracked hinge, sent for repair";
+    try {
+      const second = await fullSync(store.db, directory());
+      expect(second.removed).toBe(0);
+      const after = await rows();
+      for (const [id, row] of after) {
+        const was = before.get(id);
+        expect(row.seenInRun).toBe(second.runId);
+        expect(row.syncedAt >= second.startedAt).toBe(true);
+        const { seenInRun: _a, syncedAt: _b, annotatedLocation, notes, ...rest } = row;
+        const { seenInRun: _c, syncedAt: _d, annotatedLocation: wasLocation, notes: wasNotes, ...wasRest } = was ?? {};
+        expect(rest).toEqual(wasRest);
+        expect(annotatedLocation).toBe(id === movedId ? "Room 999" : wasLocation);
+        expect(notes).toBe(id === notedId ? "Cracked hinge, sent for repair" : wasNotes);
+      }
+      expect(before.get(movedId as string)?.seenInRun).toBe(first.runId);
+    } finally {
+      moved.annotatedLocation = saved.location;
+      noted.notes = saved.notes;
+    }
+  });
+
   it("resumes an interrupted full sync where it stopped", async () => {
     // Let a few listings finish first: fail the sixth device listing, with no retries.
     let listings = 0;
