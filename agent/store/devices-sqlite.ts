@@ -3,7 +3,7 @@
  * path in `devices.ts`, without compiling and preparing a 500-row statement for every page.
  */
 import type SQLite from "better-sqlite3";
-import { nextAssignment } from "./assignments";
+import { nextAssignment, type OpenAssignment } from "./assignments";
 import type { DeviceRow } from "./devices";
 import type { DeviceTable } from "./schema";
 
@@ -40,17 +40,17 @@ const bookkeeping = new Set<string>(["seenInRun", "syncedAt", "removedAt"]);
 /** The statements for one set of columns a row carries (`seenInRun` only in a full sync). */
 interface RowShape {
   keys: string[];
-  /** The stored values of the columns that matter, then `assigned_since` and `removed_at`, as an array. */
-  stored: SQLite.Statement<[string], unknown[]>;
   /** Every column the row carries replaces the stored one, and the device is no longer removed. */
   upsert: SQLite.Statement;
+  /** Whether the stored device already has every value that matters in the row (SQLite compares). */
+  unchanged: SQLite.Statement | undefined;
   /** An unchanged device: only the bookkeeping columns the row carries. */
   touch: SQLite.Statement | undefined;
-  compared: string[];
 }
 
 interface DeviceStatements {
   db: SQLite.Database;
+  current: SQLite.Statement<[string], OpenAssignment & { removed: string | null }>;
   recordEnded: SQLite.Statement<[string, string, string, string]>;
   shapes: Map<string, RowShape>;
   last: RowShape | undefined;
@@ -63,6 +63,9 @@ function statementsFor(db: SQLite.Database): DeviceStatements {
   if (!statements) {
     statements = {
       db,
+      current: db.prepare(
+        "select annotated_user as user, assigned_since as since, removed_at as removed from devices where device_id = ?",
+      ),
       recordEnded: db.prepare(
         "insert into device_assignments (device_id, user_email, started_at, ended_at) values (?, ?, ?, ?)",
       ),
@@ -104,12 +107,13 @@ function shapeFor(statements: DeviceStatements, row: DeviceRow): RowShape {
     const touched = keys.filter((key) => bookkeeping.has(key));
     shape = {
       keys,
-      compared,
-      stored: statements.db
-        .prepare(
-          `select ${[...compared.map(column), "assigned_since", "removed_at"].join(", ")} from devices where device_id = ?`,
-        )
-        .raw(true) as SQLite.Statement<[string], unknown[]>,
+      unchanged: touched.length
+        ? statements.db
+            .prepare(
+              `select 1 from devices where ${["device_id = @deviceId", ...compared.map((key) => `${column(key)} is @${key}`)].join(" and ")}`,
+            )
+            .pluck()
+        : undefined,
       upsert: statements.db.prepare(
         `insert into devices (${[...names, "assigned_since"].join(", ")}, removed_at)
          values (${[...keys.map((key) => `@${key}`), "?"].join(", ")}, null)
@@ -128,7 +132,7 @@ function shapeFor(statements: DeviceStatements, row: DeviceRow): RowShape {
 }
 
 /**
- * `writeDevices` on SQLite, inside the caller's transaction. Per device: what is stored, then
+ * `writeDevices` on SQLite, inside the caller's transaction. Per device: its open assignment, then
  * either only its bookkeeping (nothing Google reports changed: the nightly sync of a settled
  * district writes little) or the upsert. When the user changed, the assignment that was open is
  * recorded as ended and the new one starts.
@@ -137,25 +141,15 @@ export function writeDevicesSqlite(db: SQLite.Database, rows: DeviceRow[], at: s
   const statements = statementsFor(db);
   for (const row of rows) {
     const shape = shapeFor(statements, row);
-    const stored = shape.stored.get(row.deviceId);
-    const values = row as unknown as Record<string, unknown>;
-    if (stored && stored[shape.compared.length + 1] === null && shape.touch) {
-      let same = true;
-      for (let i = 0; same && i < shape.compared.length; i++)
-        same = stored[i] === (values[shape.compared[i] as string] ?? null);
-      if (same) {
-        shape.touch.run(row);
-        continue;
-      }
+    const before = statements.current.get(row.deviceId);
+    if (before && before.removed === null && shape.touch && shape.unchanged?.get(row)) {
+      shape.touch.run(row);
+      continue;
     }
     if (!("annotatedUser" in row)) {
       shape.upsert.run(null, row);
       continue;
     }
-    const userAt = shape.compared.indexOf("annotatedUser");
-    const before = stored
-      ? { user: stored[userAt] as string | null, since: stored[shape.compared.length] as string | null }
-      : undefined;
     const next = nextAssignment(before, row.annotatedUser, at);
     if (next.ended) statements.recordEnded.run(row.deviceId, next.ended.user, next.ended.since, at);
     shape.upsert.run(next.since, row);
