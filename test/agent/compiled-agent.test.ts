@@ -1,18 +1,21 @@
 /**
  * The agent as `npm run agent` runs it: compiled by agent/build.ts into .output/agent/ and started
  * with plain Node. It migrates its database, syncs the sandbox district through the googleapis
- * client, files a report, finds its files from its new place, and stops cleanly.
+ * client, files a report, reads the files it ships from its new place, and stops cleanly.
  */
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildAgent } from "../../agent/build";
 import { projectRoot } from "../../agent/root";
+import { createStaffUser } from "../../agent/services/staff-accounts";
+import { openStore } from "../../agent/store/db";
 import { reportReceipt, staffTicketDetail } from "../../shared";
 import { bearer, enrollmentToken, sampleReport, staffToken } from "../support/agent";
+import { password } from "../support/staff";
 
 interface LogLine {
   message: string;
@@ -122,11 +125,32 @@ describe("the compiled agent", () => {
     });
   });
 
-  it("serves the console from the project's .output/console", async () => {
-    const response = await fetch(`${url}/`);
-    const built = existsSync(path.join(projectRoot, ".output/console/index.html"));
-    expect(response.status).toBe(built ? 200 : 503);
-    if (!built) expect(await response.text()).toContain("npm run build");
+  it("reads the K-12 baseline it ships from the project's files", async () => {
+    // A district admin, added to the compiled agent's database from here (SQLite in WAL mode).
+    const store = await openStore({ sqliteFile: path.join(dataDir, "techdesk.sqlite") });
+    try {
+      await createStaffUser(store.db, {
+        email: "admin@district.example.org",
+        displayName: "Dana Admin",
+        password,
+        grants: [{ role: "district_admin", school: "*" }],
+      });
+    } finally {
+      await store.close();
+    }
+    const origin = new URL(url).origin;
+    const session = await fetch(`${url}/api/session`, {
+      method: "POST",
+      headers: { "content-type": "application/json", origin },
+      body: JSON.stringify({ email: "admin@district.example.org", password }),
+    });
+    expect(session.status).toBe(201);
+    const cookie = (session.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
+    const read = await fetch(`${url}/api/filter/baseline`, { headers: { cookie, origin } });
+    expect(read.status).toBe(200);
+    const { baseline } = (await read.json()) as { baseline: { version: number; rules: { ou: string }[] } };
+    expect(baseline.version).toBe(1);
+    expect(baseline.rules[0]?.ou).toBe("/");
   });
 
   it("stops cleanly on SIGTERM", async () => {
