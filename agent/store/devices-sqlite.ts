@@ -35,17 +35,18 @@ const columns: Record<keyof DeviceTable, string> = {
 };
 
 /** What is only bookkeeping: a row that differs from the stored device only here changes nothing. */
-const bookkeeping = new Set<string>(["seenInRun", "syncedAt", "removedAt"]);
+const bookkeeping = new Set<string>(["seenInRun", "syncedAt"]);
 
 /** The statements for one set of columns a row carries (`seenInRun` only in a full sync). */
 interface RowShape {
   keys: string[];
   /** Every column the row carries replaces the stored one, and the device is no longer removed. */
   upsert: SQLite.Statement;
-  /** Whether the stored device already has every value that matters in the row (SQLite compares). */
-  unchanged: SQLite.Statement | undefined;
-  /** An unchanged device: only the bookkeeping columns the row carries. */
-  touch: SQLite.Statement | undefined;
+  /**
+   * For a row that carries bookkeeping: whether the stored device already has every value that
+   * matters in it (SQLite compares), and the update of only the bookkeeping when it has.
+   */
+  settled?: { unchanged: SQLite.Statement; touch: SQLite.Statement };
 }
 
 interface DeviceStatements {
@@ -105,25 +106,22 @@ function shapeFor(statements: DeviceStatements, row: DeviceRow): RowShape {
     const updates = names.filter((name) => name !== "device_id").map((name) => `${name} = excluded.${name}`);
     if (withUser) updates.push("assigned_since = excluded.assigned_since");
     const touched = keys.filter((key) => bookkeeping.has(key));
+    const conditions = ["device_id = @deviceId", ...compared.map((key) => `${column(key)} is @${key}`)];
     shape = {
       keys,
-      unchanged: touched.length
-        ? statements.db
-            .prepare(
-              `select 1 from devices where ${["device_id = @deviceId", ...compared.map((key) => `${column(key)} is @${key}`)].join(" and ")}`,
-            )
-            .pluck()
-        : undefined,
       upsert: statements.db.prepare(
         `insert into devices (${[...names, "assigned_since"].join(", ")}, removed_at)
          values (${[...keys.map((key) => `@${key}`), "?"].join(", ")}, null)
          on conflict (device_id) do update set ${[...updates, "removed_at = null"].join(", ")}`,
       ),
-      touch: touched.length
-        ? statements.db.prepare(
+      ...(touched.length > 0 && {
+        settled: {
+          unchanged: statements.db.prepare(`select 1 from devices where ${conditions.join(" and ")}`).pluck(),
+          touch: statements.db.prepare(
             `update devices set ${touched.map((key) => `${column(key)} = @${key}`).join(", ")} where device_id = @deviceId`,
-          )
-        : undefined,
+          ),
+        },
+      }),
     };
     statements.shapes.set(id, shape);
   }
@@ -142,8 +140,8 @@ export function writeDevicesSqlite(db: SQLite.Database, rows: DeviceRow[], at: s
   for (const row of rows) {
     const shape = shapeFor(statements, row);
     const before = statements.current.get(row.deviceId);
-    if (before && before.removed === null && shape.touch && shape.unchanged?.get(row)) {
-      shape.touch.run(row);
+    if (before && before.removed === null && shape.settled?.unchanged.get(row)) {
+      shape.settled.touch.run(row);
       continue;
     }
     if (!("annotatedUser" in row)) {
