@@ -56,6 +56,7 @@ export async function startThrowawayPostgres(): Promise<{ url: string; stop: () 
     // A port found free can be taken by another process before PostgreSQL binds it: try another.
     for (let attempt = 1; ; attempt++) {
       port = await freePort();
+      const logged = existsSync(log) ? readFileSync(log, "utf8").length : 0;
       try {
         run(path.join(bin, "pg_ctl"), [
           "-D",
@@ -69,7 +70,8 @@ export async function startThrowawayPostgres(): Promise<{ url: string; stop: () 
         ]);
         break;
       } catch (error) {
-        const taken = existsSync(log) && readFileSync(log, "utf8").includes("Address already in use");
+        // Only this attempt's lines: the log keeps earlier attempts' too.
+        const taken = existsSync(log) && readFileSync(log, "utf8").slice(logged).includes("Address already in use");
         if (!taken || attempt === 3) throw error;
       }
     }
