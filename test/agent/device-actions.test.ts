@@ -181,12 +181,11 @@ describe("disable and re-enable", () => {
       .select(["annotatedUser", "assignedSince"])
       .where("deviceId", "=", device.deviceId)
       .executeTakeFirstOrThrow();
-    if (row.annotatedUser) {
-      // Marked lost, the assignment ended; found, it starts again with the same student.
-      expect(assignments.at(-1)).toMatchObject({ userEmail: row.annotatedUser, endedAt: expect.any(String) });
-      expect(after).toMatchObject({ annotatedUser: row.annotatedUser, assignedSince: expect.any(String) });
-      expect(after.assignedSince && after.assignedSince >= (assignments.at(-1)?.endedAt ?? "")).toBe(true);
-    } else expect(after.assignedSince).toBeNull();
+    // A Students device has its student. Marked lost, the assignment ended; found, it starts again.
+    expect(row.annotatedUser).toBeTruthy();
+    expect(assignments.at(-1)).toMatchObject({ userEmail: row.annotatedUser, endedAt: expect.any(String) });
+    expect(after).toMatchObject({ annotatedUser: row.annotatedUser, assignedSince: expect.any(String) });
+    expect(after.assignedSince && after.assignedSince >= (assignments.at(-1)?.endedAt ?? "")).toBe(true);
   });
 
   it("cancels a disable that has not gone out when the device is found", async () => {
