@@ -147,49 +147,66 @@ class PageCommitter {
   }
 }
 
-/** Walks one OU's pages from its saved page token; each page is committed with its resume point. */
+/**
+ * Walks one OU's pages from its saved page token; each page is committed with its resume point.
+ * The next page is fetched while the last one waits for its commit (a walker holds at most two), so
+ * listings stay in flight through a commit and more pages share each one.
+ */
 async function walkOu(
   directory: DirectoryAdapter,
   committer: PageCommitter,
   ou: string,
   options: SyncOptions,
+  stopped: () => boolean,
 ): Promise<void> {
   const progress = committer.progress;
   const now = options.now ?? (() => new Date());
   let pageToken = progress.pending[ou] || undefined;
-  do {
-    const page = await directory.listDevicesPage({
-      orgUnitPath: ou,
-      includeChildOrgunits: false,
-      pageToken,
-      fields: syncFields,
-    });
-    const at = now().toISOString();
-    const rows = page.devices.filter((d) => d.deviceId).map((d) => toDeviceRow(d, progress.runId, at));
-    // Only the rows and two figures wait for the commit: the parsed page can be collected now.
-    const listed = page.devices.length;
-    const next = page.nextPageToken;
-    await committer.write(rows, () => {
-      progress.devicesSeen += listed;
-      if (next) progress.pending[ou] = next;
-      else {
-        delete progress.pending[ou];
-        progress.ousDone += 1;
-        // The log shows progress too: a line at every tenth of the OUs.
-        const step = Math.max(1, Math.ceil(progress.ousTotal / 10));
-        if (progress.ousDone % step === 0 || progress.ousDone === progress.ousTotal) {
-          options.log?.info("inventory full sync progress", {
-            runId: progress.runId,
-            ousDone: progress.ousDone,
-            ousTotal: progress.ousTotal,
-            devicesSeen: progress.devicesSeen,
-          });
-        }
-      }
-    });
-    options.onProgress?.(progress);
-    pageToken = next;
-  } while (pageToken);
+  let committed: Promise<void> = Promise.resolve();
+  try {
+    do {
+      const page = await directory.listDevicesPage({
+        orgUnitPath: ou,
+        includeChildOrgunits: false,
+        pageToken,
+        fields: syncFields,
+      });
+      const at = now().toISOString();
+      const rows = page.devices.filter((d) => d.deviceId).map((d) => toDeviceRow(d, progress.runId, at));
+      // Only the rows and two figures wait for the commit: the parsed page can be collected now.
+      const listed = page.devices.length;
+      const next = page.nextPageToken;
+      await committed; // pages of one OU are committed in order, so its resume point only advances
+      committed = committer
+        .write(rows, () => {
+          progress.devicesSeen += listed;
+          if (next) progress.pending[ou] = next;
+          else {
+            delete progress.pending[ou];
+            progress.ousDone += 1;
+            // The log shows progress too: a line at every tenth of the OUs.
+            const step = Math.max(1, Math.ceil(progress.ousTotal / 10));
+            if (progress.ousDone % step === 0 || progress.ousDone === progress.ousTotal) {
+              options.log?.info("inventory full sync progress", {
+                runId: progress.runId,
+                ousDone: progress.ousDone,
+                ousTotal: progress.ousTotal,
+                devicesSeen: progress.devicesSeen,
+              });
+            }
+          }
+        })
+        .then(() => options.onProgress?.(progress));
+      // Awaited before the next page or in the catch below; until then a failed commit is not unhandled.
+      committed.catch(() => undefined);
+      pageToken = next;
+    } while (pageToken && !stopped());
+  } catch (error) {
+    // A listing failed: the page before it is still stored with its resume point, then the walk stops.
+    await committed.catch(() => undefined);
+    throw error;
+  }
+  await committed;
 }
 
 export async function fullSync(
@@ -222,14 +239,22 @@ export async function fullSync(
   }
   const committer = new PageCommitter(db, progress, now);
   const queue = Object.keys(progress.pending);
+  // The first failure stops the walk: the other walkers finish the page in hand (stored with its
+  // resume point) and take no more, and the sync fails only once nothing of it is still running.
+  let failure: { error: unknown } | undefined;
+  const stopped = () => failure !== undefined;
   const workers = Array.from(
     { length: Math.min(options.parallelOus ?? defaultParallelOus, queue.length) },
     async () => {
-      for (let ou = queue.shift(); ou !== undefined; ou = queue.shift())
-        await walkOu(directory, committer, ou, options);
+      for (let ou = queue.shift(); ou !== undefined && !stopped(); ou = queue.shift()) {
+        await walkOu(directory, committer, ou, options, stopped).catch((error: unknown) => {
+          failure ??= { error };
+        });
+      }
     },
   );
   await Promise.all(workers);
+  if (failure) throw failure.error;
   const at = now().toISOString();
   progress.removed = await tombstoneUnseen(db, progress.runId, at);
   progress.finishedAt = at;

@@ -1,9 +1,9 @@
 /** Inventory sync against the sandbox, on SQLite and on PostgreSQL. */
 
-import { Migrator } from "kysely";
+import { Migrator, sql } from "kysely";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
 import { createGoogleClient } from "../../agent/google/client";
-import { directoryAdapter } from "../../agent/google/directory";
+import { type DevicePageQuery, directoryAdapter } from "../../agent/google/directory";
 import { telemetryAdapter } from "../../agent/google/telemetry";
 import { createLogger } from "../../agent/log";
 import { seedDistrict } from "../../agent/sandbox/seed";
@@ -28,6 +28,7 @@ describe.each(backends)("inventory sync on $name", (backend) => {
   let drop: () => Promise<void>;
   beforeEach(async () => {
     sandbox.context.faults.clear();
+    sandbox.context.faults.behaviour.latencyMs = 0;
     const created = await backend.create();
     drop = created.drop;
     store = await openStore(created.location);
@@ -162,6 +163,47 @@ describe.each(backends)("inventory sync on $name", (backend) => {
     expect(resumed.removed).toBe(0);
     // Only what was left was listed again: fewer calls than the whole walk.
     expect(sandbox.context.faults.calls - before).toBeLessThan(listings + resumed.ousTotal);
+  });
+
+  it("stops when the store refuses a page, keeping what was stored, and resumes from there", async () => {
+    // The store refuses devices past the 120th: commits fail while other listings are in flight.
+    const refuse =
+      backend.name === "sqlite"
+        ? [
+            sql`create trigger refuse_devices before insert on devices when (select count(*) from devices) >= 120
+                begin select raise(abort, 'the disk is full'); end`,
+          ]
+        : [
+            sql`create function refuse_devices() returns trigger language plpgsql as $$
+                begin if (select count(*) from devices) >= 120 then raise exception 'the disk is full'; end if;
+                return new; end $$`,
+            sql`create trigger refuse_devices before insert on devices for each row execute function refuse_devices()`,
+          ];
+    for (const statement of refuse) await statement.execute(store.db);
+    // Small, slow pages, so each OU takes several and a walker's next listing is in flight as a
+    // commit fails.
+    sandbox.context.faults.behaviour.latencyMs = 20;
+    const listing = directory();
+    const paged = {
+      ...listing,
+      listDevicesPage: (query: DevicePageQuery) => listing.listDevicesPage({ ...query, maxResults: 40 }),
+    };
+    const callsBefore = sandbox.context.faults.calls;
+    await expect(fullSync(store.db, paged, { parallelOus: 2 })).rejects.toThrow(/the disk is full/);
+    // A failed sync has stopped: no walker goes on listing or writing after it.
+    const callsAtFailure = sandbox.context.faults.calls;
+    const failedCalls = callsAtFailure - callsBefore;
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(sandbox.context.faults.calls).toBe(callsAtFailure);
+    const stored = await count("devices");
+    expect(stored).toBeGreaterThan(0);
+    expect(stored).toBeLessThanOrEqual(120);
+    await sql`drop trigger refuse_devices${sql.raw(backend.name === "sqlite" ? "" : " on devices")}`.execute(store.db);
+    const resumed = await fullSync(store.db, paged, { parallelOus: 2 });
+    expect(resumed).toMatchObject({ devicesSeen: 700, removed: 0 });
+    expect(await count("devices")).toBe(700);
+    // The failure stopped the walk at once: it listed less than the rest of the district took.
+    expect(failedCalls).toBeLessThan(sandbox.context.faults.calls - callsAtFailure);
   });
 
   it("keeps devices Google no longer lists as tombstones", async () => {
