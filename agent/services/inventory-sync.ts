@@ -6,6 +6,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Kysely } from "kysely";
+import { GoogleCallError } from "../google/client";
 import type { ChromeOsDevice, DirectoryAdapter } from "../google/directory";
 import type { TelemetryAdapter } from "../google/telemetry";
 import type { Logger } from "../log";
@@ -31,6 +32,8 @@ export interface SyncProgress {
   removed?: number;
   /** Per OU still to finish: the page token to continue from ("" = from the start). */
   pending: Record<string, string>;
+  /** Every OU the run walks, to tell an OU created since it began (absent from runs saved before). */
+  ous?: string[];
 }
 
 const fullSyncState = "inventory.full";
@@ -162,14 +165,23 @@ async function walkOu(
   const progress = committer.progress;
   const now = options.now ?? (() => new Date());
   let pageToken = progress.pending[ou] || undefined;
+  let savedToken = pageToken;
   let committed: Promise<void> = Promise.resolve();
   try {
     do {
-      const page = await directory.listDevicesPage({
-        orgUnitPath: ou,
-        includeChildOrgunits: false,
-        pageToken,
-        fields: syncFields,
+      const query = { orgUnitPath: ou, includeChildOrgunits: false, pageToken, fields: syncFields };
+      const page = await directory.listDevicesPage(query).catch((error: unknown) => {
+        // A resumed run's page token can be one Google no longer takes (it refuses it as invalid):
+        // that OU is listed again from its start, once; its devices already stored are simply rewritten.
+        if (!savedToken || pageToken !== savedToken || !(error instanceof GoogleCallError)) throw error;
+        if (error.failure.status !== 400) throw error;
+        options.log?.warn("inventory full sync: a saved page token was refused, listing the OU again", {
+          runId: progress.runId,
+          ou,
+          error: error.message,
+        });
+        savedToken = undefined;
+        return directory.listDevicesPage({ ...query, pageToken: undefined });
       });
       const at = now().toISOString();
       const rows = page.devices.filter((d) => d.deviceId).map((d) => toDeviceRow(d, progress.runId, at));
@@ -209,6 +221,41 @@ async function walkOu(
   await committed;
 }
 
+/** The OU paths Google lists now, the root first. */
+async function ouPaths(directory: DirectoryAdapter): Promise<string[]> {
+  const ous = (await directory.listOrgUnits()).map((ou) => ou.orgUnitPath as string).filter(Boolean);
+  return ["/", ...ous.filter((p) => p !== "/")];
+}
+
+/**
+ * Brings a run's OUs in step with Google's tree. An OU deleted since the run began is dropped from
+ * what is left to walk (listing it would fail, and a resumed run holding it would never finish); its
+ * devices moved to another OU. An OU created since is added, or the devices moved into it would be
+ * tombstoned. Returns the OUs added.
+ */
+function followOuTree(progress: SyncProgress, tree: string[], log?: Logger): string[] {
+  const now = new Set(tree);
+  for (const ou of Object.keys(progress.pending)) {
+    if (now.has(ou)) continue;
+    delete progress.pending[ou];
+    progress.ousDone += 1;
+    log?.warn("inventory full sync: an OU was deleted in Google during the run", { runId: progress.runId, ou });
+  }
+  if (!progress.ous) {
+    progress.ous = tree; // saved by an earlier version: which OUs it walked is not known
+    return [];
+  }
+  const walked = new Set(progress.ous);
+  const added = tree.filter((ou) => !walked.has(ou));
+  for (const ou of added) {
+    progress.pending[ou] = "";
+    progress.ous.push(ou);
+    progress.ousTotal += 1;
+    log?.info("inventory full sync: an OU was created in Google during the run", { runId: progress.runId, ou });
+  }
+  return added;
+}
+
 export async function fullSync(
   db: Kysely<Database>,
   directory: DirectoryAdapter,
@@ -223,9 +270,9 @@ export async function fullSync(
       runId: saved.runId,
       ousLeft: Object.keys(saved.pending).length,
     });
+    followOuTree(progress, await ouPaths(directory), options.log);
   } else {
-    const ous = (await directory.listOrgUnits()).map((ou) => ou.orgUnitPath as string).filter(Boolean);
-    const all = ["/", ...ous.filter((p) => p !== "/")];
+    const all = await ouPaths(directory);
     progress = {
       kind: "full",
       runId: randomUUID(),
@@ -234,27 +281,22 @@ export async function fullSync(
       ousDone: 0,
       devicesSeen: 0,
       pending: Object.fromEntries(all.map((p) => [p, ""])),
+      ous: all,
     };
     await writeSyncState(db, fullSyncState, progress, progress.startedAt);
   }
   const committer = new PageCommitter(db, progress, now);
-  const queue = Object.keys(progress.pending);
-  // The first failure stops the walk: the other walkers finish the page in hand (stored with its
-  // resume point) and take no more, and the sync fails only once nothing of it is still running.
-  let failure: { error: unknown } | undefined;
-  const stopped = () => failure !== undefined;
-  const workers = Array.from(
-    { length: Math.min(options.parallelOus ?? defaultParallelOus, queue.length) },
-    async () => {
-      for (let ou = queue.shift(); ou !== undefined && !stopped(); ou = queue.shift()) {
-        await walkOu(directory, committer, ou, options, stopped).catch((error: unknown) => {
-          failure ??= { error };
-        });
-      }
-    },
-  );
-  await Promise.all(workers);
-  if (failure) throw failure.error;
+  // OUs created while the walk ran are walked too, before anything they hold could count as removed.
+  // The tree is listed again as the last OU is taken, so that call overlaps the walk's last pages.
+  let tree: Promise<string[]> | undefined;
+  const listTreeAgain = () => {
+    tree ??= ouPaths(directory);
+    tree.catch(() => undefined); // awaited below, unless the walk fails first
+  };
+  await walkOus(directory, committer, Object.keys(progress.pending), options, listTreeAgain);
+  listTreeAgain();
+  const added = followOuTree(progress, await (tree as Promise<string[]>), options.log);
+  if (added.length) await walkOus(directory, committer, added, options);
   const at = now().toISOString();
   progress.removed = await tombstoneUnseen(db, progress.runId, at);
   progress.finishedAt = at;
@@ -267,6 +309,36 @@ export async function fullSync(
     removed: progress.removed,
   });
   return progress;
+}
+
+/**
+ * Walks `ous` with `parallelOus` walkers (`onLastTaken` runs as the last OU is taken). The first
+ * failure stops the walk: the other walkers finish the page in hand (stored with its resume point)
+ * and take no more, and the walk fails only once nothing of it is still running.
+ */
+async function walkOus(
+  directory: DirectoryAdapter,
+  committer: PageCommitter,
+  ous: string[],
+  options: SyncOptions,
+  onLastTaken?: () => void,
+): Promise<void> {
+  const queue = [...ous];
+  let failure: { error: unknown } | undefined;
+  const stopped = () => failure !== undefined;
+  const workers = Array.from(
+    { length: Math.min(options.parallelOus ?? defaultParallelOus, queue.length) },
+    async () => {
+      for (let ou = queue.shift(); ou !== undefined && !stopped(); ou = queue.shift()) {
+        if (queue.length === 0) onLastTaken?.();
+        await walkOu(directory, committer, ou, options, stopped).catch((error: unknown) => {
+          failure ??= { error };
+        });
+      }
+    },
+  );
+  await Promise.all(workers);
+  if (failure) throw failure.error;
 }
 
 /**

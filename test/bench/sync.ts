@@ -98,7 +98,7 @@ const fullCalls = google.calls;
 console.log(
   `Full sync: ${full.devicesSeen.toLocaleString()} devices across ${full.ousTotal} OUs in ${fullSyncS.toFixed(2)} s, ${fullCalls} API calls.`,
 );
-// The walk waits on Google for only ~1.2 s (453 calls, 32 at a time, 80 ms each): the rest is CPU —
+// The walk waits on Google for only ~1.2 s (454 calls, 32 at a time, 80 ms each): the rest is CPU —
 // parsing pages and writing SQLite on the agent's one thread, serving pages in the sandbox — so the
 // ratio to the latency-bound sequential pager depends on the machine's CPU speed and cores.
 console.log(

@@ -6,16 +6,38 @@ import { createGoogleClient } from "../../agent/google/client";
 import { type DevicePageQuery, directoryAdapter } from "../../agent/google/directory";
 import { telemetryAdapter } from "../../agent/google/telemetry";
 import { createLogger } from "../../agent/log";
+import { devicesInOu, invalidateOuIndex, orgUnitByPath, type SandboxDistrict } from "../../agent/sandbox/district";
 import { seedDistrict } from "../../agent/sandbox/seed";
 import { type RunningSandbox, startSandbox } from "../../agent/sandbox/server";
-import { fullSync, incrementalSync, syncTelemetry } from "../../agent/services/inventory-sync";
+import { fullSync, incrementalSync, type SyncProgress, syncTelemetry } from "../../agent/services/inventory-sync";
 import { migrate, openStore, type Store } from "../../agent/store/db";
-import { type DeviceRow, upsertDevices, writeDevices } from "../../agent/store/devices";
+import { type DeviceRow, readSyncState, upsertDevices, writeDevices, writeSyncState } from "../../agent/store/devices";
 import { migrationProvider } from "../../agent/store/migrations";
 import { type Backend, postgresBackend, sqliteBackend } from "../support/databases";
 
 const backends: Backend[] = [sqliteBackend, postgresBackend(inject("postgresUrl"))];
 const fast = { maxTries: 10, baseMs: 1, capMs: 5, jitterMs: 1 };
+
+/** As an admin reorganizing in Google: a new OU `to` takes every device of `from`, which may go. */
+function moveOu(district: SandboxDistrict, from: string, to: string, removeOld: boolean): number {
+  const old = orgUnitByPath(district, from);
+  if (!old) throw new Error(`no OU ${from}`);
+  const created = {
+    ...old,
+    orgUnitPath: to,
+    name: to.split("/").at(-1),
+    orgUnitId: `id:moved${district.orgUnits.length}`,
+  };
+  district.orgUnits.push(created);
+  const moving = devicesInOu(district, from);
+  for (const device of moving) {
+    device.orgUnitPath = to;
+    device.orgUnitId = created.orgUnitId.replace(/^id:/, "");
+  }
+  if (removeOld) district.orgUnits.splice(district.orgUnits.indexOf(old), 1);
+  invalidateOuIndex(district);
+  return moving.length;
+}
 
 let sandbox: RunningSandbox;
 beforeAll(async () => {
@@ -204,6 +226,103 @@ describe.each(backends)("inventory sync on $name", (backend) => {
     expect(await count("devices")).toBe(700);
     // The failure stopped the walk at once: it listed less than the rest of the district took.
     expect(failedCalls).toBeLessThan(sandbox.context.faults.calls - callsAtFailure);
+  });
+
+  describe("when Google's OU tree changes under a run", () => {
+    // Each test reorganizes its own district.
+    let own: RunningSandbox;
+    beforeEach(async () => {
+      own = await startSandbox({ district: seedDistrict({ seed: 3, devices: 700 }) });
+    });
+    afterEach(() => own.close());
+    const ownDirectory = () =>
+      directoryAdapter(createGoogleClient({ rootUrl: own.url, retry: { ...fast, maxTries: 1 } }));
+    const devicesIn = async (ou: string) =>
+      store.db.selectFrom("devices").select(["deviceId", "removedAt"]).where("orgUnitPath", "=", ou).execute();
+
+    it("resumes after an OU still to walk was deleted and its devices moved to a new one", async () => {
+      const directory = ownDirectory();
+      let listings = 0;
+      const interrupted = {
+        ...directory,
+        listDevicesPage: async (query: DevicePageQuery) => {
+          listings += 1;
+          if (listings === 4) throw new Error("connection reset");
+          return directory.listDevicesPage(query);
+        },
+      };
+      await expect(fullSync(store.db, interrupted, { parallelOus: 1 })).rejects.toThrow("connection reset");
+      const saved = await readSyncState<SyncProgress>(store.db, "inventory.full");
+      const pendingOu = Object.keys(saved?.pending ?? {}).find((ou) => devicesInOu(own.context.district, ou).length);
+      if (!pendingOu) throw new Error("the interrupted run left no OU with devices to walk");
+      const moved = moveOu(own.context.district, pendingOu, `${pendingOu} Annex`, true);
+
+      const resumed = await fullSync(store.db, directory, { parallelOus: 1 });
+      expect(resumed).toMatchObject({ removed: 0, ousDone: resumed.ousTotal });
+      expect(resumed.pending).toEqual({});
+      expect(await count("devices")).toBe(700);
+      const annex = await devicesIn(`${pendingOu} Annex`);
+      expect(annex).toHaveLength(moved);
+      expect(annex.every((d) => d.removedAt === null)).toBe(true);
+    });
+
+    it("walks an OU created during the walk, so the devices moved into it are not missed", async () => {
+      const directory = ownDirectory();
+      const listed: string[] = [];
+      let moved = 0;
+      let annexed = "";
+      const reorganizing = {
+        ...directory,
+        listDevicesPage: async (query: DevicePageQuery) => {
+          listed.push(query.orgUnitPath ?? "");
+          if (listed.length === 3) {
+            // An OU not walked yet loses its devices to a new OU, which the run did not start with.
+            const district = own.context.district;
+            const later = district.orgUnits
+              .map((ou) => ou.orgUnitPath ?? "")
+              .find((ou) => !listed.includes(ou) && devicesInOu(district, ou).length);
+            if (!later) throw new Error("no OU with devices left to walk");
+            annexed = `${later} Annex`;
+            moved = moveOu(district, later, annexed, false);
+          }
+          return directory.listDevicesPage(query);
+        },
+      };
+      const result = await fullSync(store.db, reorganizing, { parallelOus: 1 });
+      expect(moved).toBeGreaterThan(0);
+      expect(result).toMatchObject({ devicesSeen: 700, removed: 0, ousDone: result.ousTotal });
+      expect(await devicesIn(annexed)).toHaveLength(moved);
+      expect(await count("devices")).toBe(700);
+    });
+
+    it("lists an OU again from its start when Google refuses a resumed run's page token", async () => {
+      const directory = ownDirectory();
+      let listings = 0;
+      // Small pages, so the run stops in the middle of an OU with a page token saved.
+      const interrupted = {
+        ...directory,
+        listDevicesPage: async (query: DevicePageQuery) => {
+          listings += 1;
+          if (listings === 6) throw new Error("connection reset");
+          return directory.listDevicesPage({ ...query, maxResults: 40 });
+        },
+      };
+      await expect(fullSync(store.db, interrupted, { parallelOus: 1 })).rejects.toThrow("connection reset");
+      const saved = await readSyncState<SyncProgress>(store.db, "inventory.full");
+      if (!saved) throw new Error("the interrupted run saved no state");
+      const stale = Object.keys(saved.pending).filter((ou) => saved.pending[ou]);
+      expect(stale.length).toBeGreaterThan(0);
+      for (const ou of stale) saved.pending[ou] = "a-token-google-no-longer-takes";
+      await writeSyncState(store.db, "inventory.full", saved, new Date().toISOString());
+
+      const lines: string[] = [];
+      const log = createLogger("info", (line) => lines.push(line));
+      const resumed = await fullSync(store.db, directory, { parallelOus: 1, log });
+      expect(resumed).toMatchObject({ removed: 0, ousDone: resumed.ousTotal, runId: saved.runId });
+      expect(await count("devices")).toBe(700);
+      const refused = lines.filter((line) => line.includes("a saved page token was refused"));
+      expect(refused).toHaveLength(stale.length);
+    });
   });
 
   it("keeps devices Google no longer lists as tombstones", async () => {
