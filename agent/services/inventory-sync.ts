@@ -173,8 +173,8 @@ async function walkOu(
       const page = await directory.listDevicesPage(query).catch((error: unknown) => {
         // A resumed run's page token can be one Google no longer takes (it refuses it as invalid):
         // that OU is listed again from its start, once; its devices already stored are simply rewritten.
-        if (!savedToken || pageToken !== savedToken || !(error instanceof GoogleCallError)) throw error;
-        if (error.failure.status !== 400) throw error;
+        const refused = error instanceof GoogleCallError && error.failure.status === 400;
+        if (!refused || !savedToken || pageToken !== savedToken) throw error;
         options.log?.warn("inventory full sync: a saved page token was refused, listing the OU again", {
           runId: progress.runId,
           ou,
@@ -289,13 +289,15 @@ export async function fullSync(
   // OUs created while the walk ran are walked too, before anything they hold could count as removed.
   // The tree is listed again as the last OU is taken, so that call overlaps the walk's last pages.
   let tree: Promise<string[]> | undefined;
-  const listTreeAgain = () => {
-    tree ??= ouPaths(directory);
-    tree.catch(() => undefined); // awaited below, unless the walk fails first
+  const listTreeAgain = (): Promise<string[]> => {
+    if (!tree) {
+      tree = ouPaths(directory);
+      tree.catch(() => undefined); // awaited below, unless the walk fails first
+    }
+    return tree;
   };
   await walkOus(directory, committer, Object.keys(progress.pending), options, listTreeAgain);
-  listTreeAgain();
-  const added = followOuTree(progress, await (tree as Promise<string[]>), options.log);
+  const added = followOuTree(progress, await listTreeAgain(), options.log);
   if (added.length) await walkOus(directory, committer, added, options);
   const at = now().toISOString();
   progress.removed = await tombstoneUnseen(db, progress.runId, at);
@@ -321,7 +323,7 @@ async function walkOus(
   committer: PageCommitter,
   ous: string[],
   options: SyncOptions,
-  onLastTaken?: () => void,
+  onLastTaken?: () => unknown,
 ): Promise<void> {
   const queue = [...ous];
   let failure: { error: unknown } | undefined;

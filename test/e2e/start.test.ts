@@ -103,14 +103,14 @@ describe("npm start", () => {
       (() => {
         throw new Error(`npm start printed no School IT lead sign-in:\n${output}`);
       })();
-    const console = await browser.context.newPage();
-    await console.goto(printed("Console"));
-    await console.getByLabel("Email").fill(email as string);
-    await console.getByLabel("Password").fill(password as string);
-    await console.getByRole("button", { name: "Sign in" }).click();
-    await console.getByRole("heading", { name: "Tickets" }).waitFor();
-    await console.goto(`${printed("Console")}#/tickets/${number}`);
-    await console.getByText(note).waitFor();
+    const staff = await browser.context.newPage();
+    await staff.goto(printed("Console"));
+    await staff.getByLabel("Email").fill(email as string);
+    await staff.getByLabel("Password").fill(password as string);
+    await staff.getByRole("button", { name: "Sign in" }).click();
+    await staff.getByRole("heading", { name: "Tickets" }).waitFor();
+    await staff.goto(`${printed("Console")}#/tickets/${number}`);
+    await staff.getByText(note).waitFor();
   });
 
   it("stops cleanly on SIGTERM", async () => {
