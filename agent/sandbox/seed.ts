@@ -205,6 +205,8 @@ export function seedDistrict(options: SeedOptions = {}): SandboxDistrict {
     });
   }
   const sorted = new Map([...devices.entries()].sort(([a], [b]) => a.localeCompare(b)));
+  // Telemetry in the order its listing pages through (device ids compared by code point, as it does).
+  const telemetryById = new Map([...telemetry.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 
   // Filter policy: set at the root for everyone, and one school's students drifted locally.
   const root = "root";
@@ -252,7 +254,7 @@ export function seedDistrict(options: SeedOptions = {}): SandboxDistrict {
     domain: demoDomain,
     orgUnits,
     devices: sorted,
-    telemetry,
+    telemetry: telemetryById,
     policies,
     commands: new Map(),
   };

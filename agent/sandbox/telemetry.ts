@@ -113,6 +113,20 @@ function deviceFilter(filter: string | undefined): ((device: TelemetryDevice) =>
   return (device) => tests.every((t) => t(device));
 }
 
+/**
+ * The devices in listing order, by device id. A seeded district holds them in that order, so this is
+ * one pass over them; one changed out of order is sorted (sorting 100,000 on every page made a
+ * district-wide listing take half a minute).
+ */
+function byDeviceId(telemetry: Map<string, TelemetryDevice>): TelemetryDevice[] {
+  const devices = [...telemetry.values()];
+  const id = (device: TelemetryDevice | undefined) => device?.deviceId ?? "";
+  for (let i = 1; i < devices.length; i++) {
+    if (id(devices[i - 1]) > id(devices[i])) return devices.sort((a, b) => (id(a) < id(b) ? -1 : 1));
+  }
+  return devices;
+}
+
 function listDevices(c: Context, district: SandboxDistrict) {
   const q = c.req.query();
   const fields = readMaskFields(q.readMask);
@@ -126,9 +140,7 @@ function listDevices(c: Context, district: SandboxDistrict) {
   const listing = `telemetry|${q.filter ?? ""}`;
   const offset = pageOffset(q.pageToken, listing);
   if (offset === undefined) return bad(c, "Invalid pageToken.");
-  const devices = [...district.telemetry.values()]
-    .filter(match)
-    .sort((a, b) => ((a.deviceId ?? "") < (b.deviceId ?? "") ? -1 : 1));
+  const devices = byDeviceId(district.telemetry).filter(match);
   const { items, nextPageToken } = page(devices, offset, size, listing);
   return c.json({ devices: items.map((d) => masked(d, fields)), nextPageToken });
 }

@@ -13,6 +13,7 @@ import type { Logger } from "../log";
 import {
   type DeviceRow,
   readSyncState,
+  type TelemetryRow,
   tombstoneUnseen,
   updateTelemetry,
   upsertDevices,
@@ -386,7 +387,10 @@ export async function incrementalSync(
   return progress;
 }
 
-/** Copies battery health and disk use from Chrome Management telemetry onto the inventory. */
+/**
+ * Copies battery health and disk use from Chrome Management telemetry onto the inventory, a page
+ * (1,000 devices) a transaction. Returns how many inventory devices it updated.
+ */
 export async function syncTelemetry(
   db: Kysely<Database>,
   telemetry: TelemetryAdapter,
@@ -397,18 +401,21 @@ export async function syncTelemetry(
   do {
     const page = await telemetry.listPage(pageToken);
     const at = now().toISOString();
-    for (const device of page.devices) {
-      if (!device.deviceId) continue;
+    const rows: TelemetryRow[] = page.devices.flatMap((device) => {
+      if (!device.deviceId) return [];
       const battery = device.batteryStatusReport?.at(-1);
-      await updateTelemetry(db, device.deviceId, {
-        batteryHealth: battery?.batteryHealth ?? null,
-        batteryCycleCount: battery?.cycleCount ?? null,
-        diskTotalBytes: device.storageInfo?.totalDiskBytes ?? null,
-        diskFreeBytes: device.storageInfo?.availableDiskBytes ?? null,
-        telemetryAt: at,
-      });
-      updated += 1;
-    }
+      return [
+        {
+          deviceId: device.deviceId,
+          batteryHealth: battery?.batteryHealth ?? null,
+          batteryCycleCount: battery?.cycleCount ?? null,
+          diskTotalBytes: device.storageInfo?.totalDiskBytes ?? null,
+          diskFreeBytes: device.storageInfo?.availableDiskBytes ?? null,
+          telemetryAt: at,
+        },
+      ];
+    });
+    updated += await updateTelemetry(db, rows);
     pageToken = page.nextPageToken;
   } while (pageToken);
   return updated;

@@ -4,7 +4,7 @@
  */
 import type SQLite from "better-sqlite3";
 import { nextAssignment, type OpenAssignment } from "./assignments";
-import type { DeviceRow } from "./devices";
+import type { DeviceRow, TelemetryRow } from "./devices";
 import type { DeviceTable } from "./schema";
 
 const columns: Record<keyof DeviceTable, string> = {
@@ -152,4 +152,22 @@ export function writeDevicesSqlite(db: SQLite.Database, rows: DeviceRow[], at: s
     if (next.ended) statements.recordEnded.run(row.deviceId, next.ended.user, next.ended.since, at);
     shape.upsert.run(next.since, row);
   }
+}
+
+const telemetryUpdates = new WeakMap<SQLite.Database, SQLite.Statement<[TelemetryRow]>>();
+
+/** `updateTelemetry` on SQLite, inside the caller's transaction: one prepared update per device. */
+export function updateTelemetrySqlite(db: SQLite.Database, rows: TelemetryRow[]): number {
+  let statement = telemetryUpdates.get(db);
+  if (!statement) {
+    statement = db.prepare(
+      `update devices set battery_health = @batteryHealth, battery_cycle_count = @batteryCycleCount,
+         disk_total_bytes = @diskTotalBytes, disk_free_bytes = @diskFreeBytes, telemetry_at = @telemetryAt
+       where device_id = @deviceId`,
+    );
+    telemetryUpdates.set(db, statement);
+  }
+  let updated = 0;
+  for (const row of rows) updated += statement.run(row).changes;
+  return updated;
 }

@@ -1,8 +1,8 @@
 /** The device inventory: upserts from Google with assignment history, tombstones, and sync state. */
-import type { Insertable, Kysely } from "kysely";
+import { type Insertable, type Kysely, sql } from "kysely";
 import { nextAssignment } from "./assignments";
 import { sqliteHandle } from "./db";
-import { writeDevicesSqlite } from "./devices-sqlite";
+import { updateTelemetrySqlite, writeDevicesSqlite } from "./devices-sqlite";
 import type { Database, DeviceTable } from "./schema";
 
 /** A device as Google lists it; the store keeps `assignedSince` itself from the user it carries. */
@@ -113,10 +113,33 @@ export async function writeSyncState(db: Kysely<Database>, name: string, state: 
     .execute();
 }
 
-export async function updateTelemetry(
-  db: Kysely<Database>,
-  deviceId: string,
-  values: Pick<DeviceTable, "batteryHealth" | "batteryCycleCount" | "diskTotalBytes" | "diskFreeBytes" | "telemetryAt">,
-): Promise<void> {
-  await db.updateTable("devices").set(values).where("deviceId", "=", deviceId).execute();
+/** A device's battery health and disk use from Chrome Management telemetry. */
+export type TelemetryRow = Pick<
+  DeviceTable,
+  "batteryHealth" | "batteryCycleCount" | "diskTotalBytes" | "diskFreeBytes" | "telemetryAt"
+> & { deviceId: string };
+
+/**
+ * Writes a page of telemetry onto the inventory in one transaction (one disk sync a page, not one a
+ * device): a prepared update per device on SQLite, one statement on PostgreSQL. Devices the
+ * inventory does not hold are left out. Returns how many devices it updated.
+ */
+export async function updateTelemetry(db: Kysely<Database>, rows: TelemetryRow[]): Promise<number> {
+  if (!rows.length) return 0;
+  return db.transaction().execute(async (trx) => {
+    const sqlite = sqliteHandle(trx);
+    if (sqlite) return updateTelemetrySqlite(sqlite, rows);
+    const values = sql.join(
+      rows.map(
+        (r) =>
+          sql`(${r.deviceId}::text, ${r.batteryHealth}::text, ${r.batteryCycleCount}::integer, ${r.diskTotalBytes}::text, ${r.diskFreeBytes}::text, ${r.telemetryAt}::text)`,
+      ),
+    );
+    const result = await sql`
+      update devices as d set battery_health = v.battery_health, battery_cycle_count = v.battery_cycle_count,
+        disk_total_bytes = v.disk_total_bytes, disk_free_bytes = v.disk_free_bytes, telemetry_at = v.telemetry_at
+      from (values ${values}) as v (device_id, battery_health, battery_cycle_count, disk_total_bytes, disk_free_bytes, telemetry_at)
+      where d.device_id = v.device_id`.execute(trx);
+    return Number(result.numAffectedRows ?? 0);
+  });
 }

@@ -4,6 +4,7 @@
  * fields), then an incremental sync after 1% of devices change, then the nightly full sync of the
  * settled district. Prints the figures; the last line is one JSON object. Targets: ≥ 10× the
  * sequential pager, incremental < 5 s, peak RSS < 250 MB (through the full and incremental syncs).
+ * Then the job's telemetry phase: battery and disk use for every device.
  */
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -12,8 +13,9 @@ import path from "node:path";
 import { createInterface } from "node:readline";
 import { createGoogleClient } from "../../agent/google/client";
 import { directoryAdapter } from "../../agent/google/directory";
+import { telemetryAdapter } from "../../agent/google/telemetry";
 import { projectRoot } from "../../agent/root";
-import { fullSync, incrementalSync, syncFields, toDeviceRow } from "../../agent/services/inventory-sync";
+import { fullSync, incrementalSync, syncFields, syncTelemetry, toDeviceRow } from "../../agent/services/inventory-sync";
 import { openStore } from "../../agent/store/db";
 import { upsertDevices } from "../../agent/store/devices";
 
@@ -126,6 +128,18 @@ console.log(
   `Nightly full sync of the settled district: ${nightly.devicesSeen.toLocaleString()} devices in ${nightlyFullSyncS.toFixed(2)} s, ${google.calls - nightlyCalls} API calls, ${nightly.removed ?? 0} removed.`,
 );
 
+// 5. The same job's second phase: battery and disk telemetry onto the inventory, a page a transaction.
+const telemetryCalls = google.calls;
+const sandboxCpuBeforeTelemetry = (await sandbox.ask("cpu")).cpuMs ?? 0;
+started = performance.now();
+const telemetryDevices = await syncTelemetry(store.db, telemetryAdapter(google));
+const telemetryS = (performance.now() - started) / 1000;
+const telemetrySandboxCpuS = (((await sandbox.ask("cpu")).cpuMs ?? 0) - sandboxCpuBeforeTelemetry) / 1000;
+// The sandbox passes over all its telemetry devices for each page (Google's side, in production).
+console.log(
+  `Telemetry: ${telemetryDevices.toLocaleString()} devices updated in ${telemetryS.toFixed(2)} s, ${google.calls - telemetryCalls} API calls (the sandbox's CPU ${telemetrySandboxCpuS.toFixed(2)} s of it).`,
+);
+
 const moved = await store.db
   .selectFrom("devices")
   .select((eb) => eb.fn.countAll().as("n"))
@@ -156,6 +170,7 @@ console.log(
     ratio: Number(ratio.toFixed(1)),
     incrementalS: Number(incrementalS.toFixed(2)),
     nightlyFullSyncS: Number(nightlyFullSyncS.toFixed(2)),
+    telemetryS: Number(telemetryS.toFixed(2)),
     apiCalls: nightlyCalls + sequentialGoogle.calls,
     peakRssMb,
     nightlyPeakRssMb,

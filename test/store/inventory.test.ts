@@ -386,7 +386,26 @@ describe.each(backends)("inventory sync on $name", (backend) => {
   it("adds battery health and disk use from telemetry", async () => {
     await fullSync(store.db, directory());
     const google = createGoogleClient({ rootUrl: sandbox.url, retry: fast });
-    expect(await syncTelemetry(store.db, telemetryAdapter(google))).toBe(700);
+    // A device Google reports telemetry for but the inventory does not hold is left out.
+    const telemetry = sandbox.context.district.telemetry;
+    const [known] = telemetry.values();
+    telemetry.set("not-in-inventory", {
+      ...known,
+      deviceId: "not-in-inventory",
+      name: "customers/x/telemetry/devices/n",
+    });
+    try {
+      expect(await syncTelemetry(store.db, telemetryAdapter(google))).toBe(700);
+    } finally {
+      telemetry.delete("not-in-inventory");
+    }
+    expect(await count("devices")).toBe(700);
+    const withTelemetry = await store.db
+      .selectFrom("devices")
+      .select((eb) => eb.fn.countAll().as("n"))
+      .where("telemetryAt", "is not", null)
+      .executeTakeFirstOrThrow();
+    expect(Number(withTelemetry.n)).toBe(700);
     const failing = [...sandbox.context.district.telemetry.values()].find(
       (t) => t.batteryStatusReport?.[0]?.batteryHealth === "BATTERY_REPLACE_NOW",
     );
