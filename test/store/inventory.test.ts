@@ -3,7 +3,7 @@
 import { Migrator, sql } from "kysely";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
 import { createGoogleClient } from "../../agent/google/client";
-import { type DevicePageQuery, directoryAdapter } from "../../agent/google/directory";
+import { type DevicePageQuery, type DirectoryAdapter, directoryAdapter } from "../../agent/google/directory";
 import { telemetryAdapter } from "../../agent/google/telemetry";
 import { createLogger } from "../../agent/log";
 import { devicesInOu, invalidateOuIndex, orgUnitByPath, type SandboxDistrict } from "../../agent/sandbox/district";
@@ -237,20 +237,24 @@ describe.each(backends)("inventory sync on $name", (backend) => {
     afterEach(() => own.close());
     const ownDirectory = () =>
       directoryAdapter(createGoogleClient({ rootUrl: own.url, retry: { ...fast, maxTries: 1 } }));
+    /** The connection drops at the `failing`th device listing; pages of `maxResults` when given. */
+    const interruptedAt = (directory: DirectoryAdapter, failing: number, maxResults?: number) => {
+      let listings = 0;
+      return {
+        ...directory,
+        listDevicesPage: async (query: DevicePageQuery) => {
+          listings += 1;
+          if (listings === failing) throw new Error("connection reset");
+          return directory.listDevicesPage(maxResults ? { ...query, maxResults } : query);
+        },
+      };
+    };
     const devicesIn = async (ou: string) =>
       store.db.selectFrom("devices").select(["deviceId", "removedAt"]).where("orgUnitPath", "=", ou).execute();
 
     it("resumes after an OU still to walk was deleted and its devices moved to a new one", async () => {
       const directory = ownDirectory();
-      let listings = 0;
-      const interrupted = {
-        ...directory,
-        listDevicesPage: async (query: DevicePageQuery) => {
-          listings += 1;
-          if (listings === 4) throw new Error("connection reset");
-          return directory.listDevicesPage(query);
-        },
-      };
+      const interrupted = interruptedAt(directory, 4);
       await expect(fullSync(store.db, interrupted, { parallelOus: 1 })).rejects.toThrow("connection reset");
       const saved = await readSyncState<SyncProgress>(store.db, "inventory.full");
       const pendingOu = Object.keys(saved?.pending ?? {}).find((ou) => devicesInOu(own.context.district, ou).length);
@@ -297,16 +301,8 @@ describe.each(backends)("inventory sync on $name", (backend) => {
 
     it("lists an OU again from its start when Google refuses a resumed run's page token", async () => {
       const directory = ownDirectory();
-      let listings = 0;
       // Small pages, so the run stops in the middle of an OU with a page token saved.
-      const interrupted = {
-        ...directory,
-        listDevicesPage: async (query: DevicePageQuery) => {
-          listings += 1;
-          if (listings === 6) throw new Error("connection reset");
-          return directory.listDevicesPage({ ...query, maxResults: 40 });
-        },
-      };
+      const interrupted = interruptedAt(directory, 6, 40);
       await expect(fullSync(store.db, interrupted, { parallelOus: 1 })).rejects.toThrow("connection reset");
       const saved = await readSyncState<SyncProgress>(store.db, "inventory.full");
       if (!saved) throw new Error("the interrupted run saved no state");
