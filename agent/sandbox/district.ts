@@ -33,6 +33,11 @@ export interface SandboxDistrict {
   commands: Map<string, SandboxCommand>;
 }
 
+/** The order telemetry is listed in: by device id, compared by code point. */
+export function byDeviceId(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 export function orgUnitByPath(district: SandboxDistrict, path: string): DirectoryOrgUnit | undefined {
   return district.orgUnits.find((ou) => ou.orgUnitPath?.toLowerCase() === path.toLowerCase());
 }

@@ -3,7 +3,13 @@
  * Chromebooks of real models and AUE dates, students assigned, telemetry with some failing
  * batteries and full disks, and filter policies with one school drifted. Deterministic for a seed.
  */
-import type { DirectoryDevice, DirectoryOrgUnit, SandboxDistrict, TelemetryDevice } from "./district";
+import {
+  byDeviceId,
+  type DirectoryDevice,
+  type DirectoryOrgUnit,
+  type SandboxDistrict,
+  type TelemetryDevice,
+} from "./district";
 
 export const demoCustomerId = "C03demo01";
 export const demoDomain = "demo-district.example.org";
@@ -205,8 +211,8 @@ export function seedDistrict(options: SeedOptions = {}): SandboxDistrict {
     });
   }
   const sorted = new Map([...devices.entries()].sort(([a], [b]) => a.localeCompare(b)));
-  // Telemetry in the order its listing pages through (device ids compared by code point, as it does).
-  const telemetryById = new Map([...telemetry.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  // Telemetry in the order its listing pages through.
+  const telemetryById = new Map([...telemetry.entries()].sort(([a], [b]) => byDeviceId(a, b)));
 
   // Filter policy: set at the root for everyone, and one school's students drifted locally.
   const root = "root";

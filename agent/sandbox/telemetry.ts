@@ -3,7 +3,7 @@
  * 1000, and `filter` on serial number, OU, device id and report time, terms joined with AND.
  */
 import type { Context, Hono } from "hono";
-import type { SandboxDistrict, TelemetryDevice } from "./district";
+import { byDeviceId, type SandboxDistrict, type TelemetryDevice } from "./district";
 import { googleError } from "./errors";
 import { page, pageOffset, pageSizeOf } from "./paging";
 import type { SandboxContext } from "./server";
@@ -118,11 +118,11 @@ function deviceFilter(filter: string | undefined): ((device: TelemetryDevice) =>
  * one pass over them; one changed out of order is sorted (sorting 100,000 on every page made a
  * district-wide listing take half a minute).
  */
-function byDeviceId(telemetry: Map<string, TelemetryDevice>): TelemetryDevice[] {
+function inListingOrder(telemetry: Map<string, TelemetryDevice>): TelemetryDevice[] {
   const devices = [...telemetry.values()];
   const id = (device: TelemetryDevice | undefined) => device?.deviceId ?? "";
   for (let i = 1; i < devices.length; i++) {
-    if (id(devices[i - 1]) > id(devices[i])) return devices.sort((a, b) => (id(a) < id(b) ? -1 : 1));
+    if (byDeviceId(id(devices[i - 1]), id(devices[i])) > 0) return devices.sort((a, b) => byDeviceId(id(a), id(b)));
   }
   return devices;
 }
@@ -140,7 +140,7 @@ function listDevices(c: Context, district: SandboxDistrict) {
   const listing = `telemetry|${q.filter ?? ""}`;
   const offset = pageOffset(q.pageToken, listing);
   if (offset === undefined) return bad(c, "Invalid pageToken.");
-  const devices = byDeviceId(district.telemetry).filter(match);
+  const devices = inListingOrder(district.telemetry).filter(match);
   const { items, nextPageToken } = page(devices, offset, size, listing);
   return c.json({ devices: items.map((d) => masked(d, fields)), nextPageToken });
 }

@@ -166,7 +166,7 @@ async function walkOu(
   const progress = committer.progress;
   const now = options.now ?? (() => new Date());
   let pageToken = progress.pending[ou] || undefined;
-  let savedToken = pageToken;
+  const savedToken = pageToken;
   let committed: Promise<void> = Promise.resolve();
   try {
     do {
@@ -175,13 +175,12 @@ async function walkOu(
         // A resumed run's page token can be one Google no longer takes (it refuses it as invalid):
         // that OU is listed again from its start, once; its devices already stored are simply rewritten.
         const refused = error instanceof GoogleCallError && error.failure.status === 400;
-        if (!refused || !savedToken || pageToken !== savedToken) throw error;
+        if (!refused || !savedToken || pageToken !== savedToken) throw error; // only the first, saved one
         options.log?.warn("inventory full sync: a saved page token was refused, listing the OU again", {
           runId: progress.runId,
           ou,
           error: error.message,
         });
-        savedToken = undefined;
         return directory.listDevicesPage({ ...query, pageToken: undefined });
       });
       const at = now().toISOString();

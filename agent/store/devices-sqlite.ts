@@ -53,6 +53,7 @@ interface DeviceStatements {
   db: SQLite.Database;
   current: SQLite.Statement<[string], OpenAssignment & { removed: string | null }>;
   recordEnded: SQLite.Statement<[string, string, string, string]>;
+  telemetry: SQLite.Statement<[TelemetryRow]>;
   shapes: Map<string, RowShape>;
   last: RowShape | undefined;
 }
@@ -69,6 +70,11 @@ function statementsFor(db: SQLite.Database): DeviceStatements {
       ),
       recordEnded: db.prepare(
         "insert into device_assignments (device_id, user_email, started_at, ended_at) values (?, ?, ?, ?)",
+      ),
+      telemetry: db.prepare(
+        `update devices set battery_health = @batteryHealth, battery_cycle_count = @batteryCycleCount,
+           disk_total_bytes = @diskTotalBytes, disk_free_bytes = @diskFreeBytes, telemetry_at = @telemetryAt
+         where device_id = @deviceId`,
       ),
       shapes: new Map(),
       last: undefined,
@@ -154,20 +160,10 @@ export function writeDevicesSqlite(db: SQLite.Database, rows: DeviceRow[], at: s
   }
 }
 
-const telemetryUpdates = new WeakMap<SQLite.Database, SQLite.Statement<[TelemetryRow]>>();
-
 /** `updateTelemetry` on SQLite, inside the caller's transaction: one prepared update per device. */
 export function updateTelemetrySqlite(db: SQLite.Database, rows: TelemetryRow[]): number {
-  let statement = telemetryUpdates.get(db);
-  if (!statement) {
-    statement = db.prepare(
-      `update devices set battery_health = @batteryHealth, battery_cycle_count = @batteryCycleCount,
-         disk_total_bytes = @diskTotalBytes, disk_free_bytes = @diskFreeBytes, telemetry_at = @telemetryAt
-       where device_id = @deviceId`,
-    );
-    telemetryUpdates.set(db, statement);
-  }
+  const { telemetry } = statementsFor(db);
   let updated = 0;
-  for (const row of rows) updated += statement.run(row).changes;
+  for (const row of rows) updated += telemetry.run(row).changes;
   return updated;
 }
