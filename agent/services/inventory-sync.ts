@@ -11,7 +11,10 @@ import type { ChromeOsDevice, DirectoryAdapter } from "../google/directory";
 import type { TelemetryAdapter } from "../google/telemetry";
 import type { Logger } from "../log";
 import {
+  buildIndexes,
   type DeviceRow,
+  deferIndexesOfEmptyInventory,
+  type IndexDefinition,
   readSyncState,
   type TelemetryRow,
   tombstoneUnseen,
@@ -35,6 +38,8 @@ export interface SyncProgress {
   pending: Record<string, string>;
   /** Every OU the run walks, to tell an OU created since it began (absent from runs saved before). */
   ous?: string[];
+  /** The search indexes a first load into an empty inventory builds when its walk ends. */
+  deferredIndexes?: IndexDefinition[];
 }
 
 const fullSyncState = "inventory.full";
@@ -283,7 +288,11 @@ export async function fullSync(
       pending: Object.fromEntries(all.map((p) => [p, ""])),
       ous: all,
     };
-    await writeSyncState(db, fullSyncState, progress, progress.startedAt);
+    await db.transaction().execute(async (trx) => {
+      const deferred = deferIndexesOfEmptyInventory(trx);
+      if (deferred.length) progress.deferredIndexes = deferred;
+      await writeSyncState(trx, fullSyncState, progress, progress.startedAt);
+    });
   }
   const committer = new PageCommitter(db, progress, now);
   // OUs created while the walk ran are walked too, before anything they hold could count as removed.
@@ -296,9 +305,21 @@ export async function fullSync(
     }
     return tree;
   };
-  await walkOus(directory, committer, Object.keys(progress.pending), options, listTreeAgain);
-  const added = followOuTree(progress, await listTreeAgain(), options.log);
-  if (added.length) await walkOus(directory, committer, added, options);
+  try {
+    await walkOus(directory, committer, Object.keys(progress.pending), options, listTreeAgain);
+    const added = followOuTree(progress, await listTreeAgain(), options.log);
+    if (added.length) await walkOus(directory, committer, added, options);
+  } catch (error) {
+    // A failed first load leaves the inventory searchable as usual; its resumed run keeps the indexes up.
+    await buildDeferredIndexes(db, progress, now, options.log).catch((buildError: unknown) =>
+      options.log?.error("inventory full sync: building the search indexes failed", {
+        runId: progress.runId,
+        error: String(buildError),
+      }),
+    );
+    throw error;
+  }
+  await buildDeferredIndexes(db, progress, now, options.log);
   const at = now().toISOString();
   progress.removed = await tombstoneUnseen(db, progress.runId, at);
   progress.finishedAt = at;
@@ -311,6 +332,36 @@ export async function fullSync(
     removed: progress.removed,
   });
   return progress;
+}
+
+/**
+ * Builds the search indexes the run deferred, and clears them from its saved state in the same
+ * transaction. The saved state, not `progress`: after a failure `progress` can be ahead of what
+ * was committed, and saving it would skip pages that were never stored.
+ */
+async function buildDeferredIndexes(
+  db: Kysely<Database>,
+  progress: SyncProgress,
+  now: () => Date,
+  log?: Logger,
+): Promise<void> {
+  const indexes = progress.deferredIndexes;
+  if (!indexes) return;
+  const started = performance.now();
+  await db.transaction().execute(async (trx) => {
+    buildIndexes(trx, indexes);
+    const saved = await readSyncState<SyncProgress>(trx, fullSyncState);
+    if (saved?.runId === progress.runId) {
+      delete saved.deferredIndexes;
+      await writeSyncState(trx, fullSyncState, saved, now().toISOString());
+    }
+  });
+  delete progress.deferredIndexes;
+  log?.info("inventory full sync: built the search indexes after loading an empty inventory", {
+    runId: progress.runId,
+    indexes: indexes.map((index) => index.name),
+    ms: Math.round(performance.now() - started),
+  });
 }
 
 /**

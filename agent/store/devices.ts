@@ -88,6 +88,44 @@ async function writeRun(trx: Kysely<Database>, run: DeviceRow[], at: string): Pr
     .execute();
 }
 
+/** A secondary index of `devices`, as SQLite keeps its definition. */
+export interface IndexDefinition {
+  name: string;
+  sql: string;
+}
+
+/**
+ * Loading an empty inventory (a district's first sync) on SQLite: the devices' search indexes are
+ * dropped, inside the caller's transaction, to be built once when the load ends (`buildIndexes`).
+ * Building an index over the loaded rows costs a fraction of keeping it up insert by insert: the
+ * serial and asset tag arrive in no order, so each insert lands on a different index page (for
+ * 100,000 devices about 0.6 s of a 2.3 s load, against 0.1–0.3 s to build both after). Returns
+ * what was dropped: nothing on PostgreSQL, or when the inventory holds devices.
+ */
+export function deferIndexesOfEmptyInventory(trx: Kysely<Database>): IndexDefinition[] {
+  const sqlite = sqliteHandle(trx);
+  if (!sqlite || sqlite.prepare("select 1 from devices limit 1").get()) return [];
+  const indexes = sqlite
+    .prepare<[], IndexDefinition>(
+      "select name, sql from sqlite_master where type = 'index' and tbl_name = 'devices' and sql is not null",
+    )
+    .all();
+  for (const index of indexes) sqlite.exec(`drop index ${quoted(index.name)}`);
+  return indexes;
+}
+
+/** Builds the indexes `deferIndexesOfEmptyInventory` dropped, inside the caller's transaction. */
+export function buildIndexes(trx: Kysely<Database>, indexes: IndexDefinition[]): void {
+  const sqlite = sqliteHandle(trx);
+  if (!sqlite) return;
+  const exists = sqlite.prepare<[string]>("select 1 from sqlite_master where type = 'index' and name = ?").pluck();
+  for (const index of indexes) if (!exists.get(index.name)) sqlite.exec(index.sql);
+}
+
+function quoted(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
 /** Marks devices the finished run `runId` did not see (under the OUs it walked) as removed. */
 export async function tombstoneUnseen(db: Kysely<Database>, runId: string, at: string): Promise<number> {
   const result = await db

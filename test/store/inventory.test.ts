@@ -228,6 +228,102 @@ describe.each(backends)("inventory sync on $name", (backend) => {
     expect(failedCalls).toBeLessThan(sandbox.context.faults.calls - callsAtFailure);
   });
 
+  describe("the first load into an empty inventory", () => {
+    /** The devices table's secondary indexes, by name, as the database defines them. */
+    const indexes = async (): Promise<Record<string, string>> => {
+      const rows =
+        backend.name === "sqlite"
+          ? await sql<{ name: string; definition: string }>`select name, sql as definition from sqlite_master
+              where type = 'index' and tbl_name = 'devices' and sql is not null`.execute(store.db)
+          : await sql<{ name: string; definition: string }>`select indexname as name, indexdef as definition
+              from pg_indexes where tablename = 'devices' and indexname not like '%_pkey'`.execute(store.db);
+      return Object.fromEntries(rows.rows.map((row) => [row.name, row.definition]));
+    };
+    /** `directory` that reads the indexes as its `at`th listing is asked for, mid-walk. */
+    const watching = (directory: DirectoryAdapter, at: number, seen: Record<string, string>[]) => {
+      let listings = 0;
+      return {
+        ...directory,
+        listDevicesPage: async (query: DevicePageQuery) => {
+          listings += 1;
+          if (listings === at) seen.push(await indexes());
+          return directory.listDevicesPage(query);
+        },
+      };
+    };
+
+    it("builds the search indexes once at its end, and a later sync keeps them up", async () => {
+      const defined = await indexes();
+      expect(Object.keys(defined).length).toBeGreaterThanOrEqual(2);
+      const seen: Record<string, string>[] = [];
+      const lines: string[] = [];
+      const log = createLogger("info", (line) => lines.push(line));
+      const first = await fullSync(store.db, watching(directory(), 5, seen), { parallelOus: 2, log });
+      expect(first).toMatchObject({ devicesSeen: 700, removed: 0 });
+      expect(first.deferredIndexes).toBeUndefined();
+      expect(await indexes()).toEqual(defined);
+      expect((await readSyncState<SyncProgress>(store.db, "inventory.full"))?.deferredIndexes).toBeUndefined();
+      const built = lines.filter((line) => line.includes("built the search indexes"));
+      // On SQLite the load runs without them; PostgreSQL keeps its indexes up as it goes.
+      if (backend.name === "sqlite") {
+        expect(seen[0]).toEqual({});
+        expect(built).toHaveLength(1);
+      } else {
+        expect(seen[0]).toEqual(defined);
+        expect(built).toHaveLength(0);
+      }
+      // The indexes serve search: a serial looked up case-blind.
+      const sample = [...sandbox.context.district.devices.values()][0];
+      const found = await store.db
+        .selectFrom("devices")
+        .select("deviceId")
+        .where(sql`upper(serial_number)`, "=", (sample?.serialNumber ?? "").toUpperCase())
+        .execute();
+      expect(found.map((d) => d.deviceId)).toEqual([sample?.deviceId]);
+
+      // The inventory holds devices now: the next full sync leaves the indexes in place.
+      const later: Record<string, string>[] = [];
+      await fullSync(store.db, watching(directory(), 5, later), { parallelOus: 2 });
+      expect(later[0]).toEqual(defined);
+      expect(await indexes()).toEqual(defined);
+    });
+
+    it("builds them when the load fails, and when a run stopped mid-load resumes", async () => {
+      const defined = await indexes();
+      let listings = 0;
+      const failing = directory(1);
+      const flaky = {
+        ...failing,
+        listDevicesPage: async (query: DevicePageQuery) => {
+          listings += 1;
+          if (listings === 6) throw new Error("connection reset");
+          return failing.listDevicesPage(query);
+        },
+      };
+      await expect(fullSync(store.db, flaky, { parallelOus: 1 })).rejects.toThrow("connection reset");
+      // The failed run left a searchable inventory and a saved place to resume from.
+      expect(await indexes()).toEqual(defined);
+      const saved = await readSyncState<SyncProgress>(store.db, "inventory.full");
+      if (!saved) throw new Error("the failed run saved no state");
+      expect(saved.deferredIndexes).toBeUndefined();
+      expect(Object.keys(saved.pending).length).toBeGreaterThan(0);
+      const stored = await count("devices");
+      expect(stored).toBeGreaterThan(0);
+      expect(stored).toBeLessThan(700);
+      if (backend.name !== "sqlite") return;
+
+      // A process killed mid-load leaves the indexes dropped and their definitions in the saved run.
+      for (const name of Object.keys(defined)) await sql`drop index ${sql.id(name)}`.execute(store.db);
+      const deferred = Object.entries(defined).map(([name, definition]) => ({ name, sql: definition }));
+      await writeSyncState(store.db, "inventory.full", { ...saved, deferredIndexes: deferred }, saved.startedAt);
+      const resumed = await fullSync(store.db, directory(), { parallelOus: 1 });
+      expect(resumed).toMatchObject({ runId: saved.runId, devicesSeen: 700, removed: 0 });
+      expect(await count("devices")).toBe(700);
+      expect(await indexes()).toEqual(defined);
+      expect((await readSyncState<SyncProgress>(store.db, "inventory.full"))?.deferredIndexes).toBeUndefined();
+    });
+  });
+
   describe("when Google's OU tree changes under a run", () => {
     // Each test reorganizes its own district.
     let own: RunningSandbox;
