@@ -31,7 +31,7 @@ export function inventoryJobs(
           devicesSeen: result.devicesSeen,
           phase: "telemetry",
         });
-        const telemetryDevices = await syncTelemetry(db, telemetry);
+        const telemetryDevices = await syncTelemetry(db, telemetry, { directory });
         return {
           ousTotal: result.ousTotal,
           devicesSeen: result.devicesSeen,

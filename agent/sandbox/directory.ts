@@ -6,7 +6,7 @@ import { randomUUID } from "node:crypto";
 import type { Context, Hono } from "hono";
 import { getCommand, issueCommand } from "./commands";
 import type { DirectoryDevice, SandboxDistrict } from "./district";
-import { devicesInOu, invalidateOuIndex, isWithin, orgUnitByPath } from "./district";
+import { devicesInOu, isWithin, moveDevice, orgUnitByPath } from "./district";
 import { googleError } from "./errors";
 import { applyFields, parseFields } from "./fields";
 import type { SandboxContext } from "./server";
@@ -232,9 +232,8 @@ export function registerDirectory(app: Hono, { district }: SandboxContext) {
           return googleError(c, 400, "invalid", `Invalid Input: orgUnitPath ${change.orgUnitPath}`);
         }
         for (const key of writable) if (change[key] !== undefined) Object.assign(device, { [key]: change[key] });
-        if (change.orgUnitPath)
-          device.orgUnitId = orgUnitByPath(district, change.orgUnitPath)?.orgUnitId?.replace(/^id:/, "");
-        if (change.orgUnitPath) invalidateOuIndex(district);
+        const ou = change.orgUnitPath ? orgUnitByPath(district, change.orgUnitPath) : undefined;
+        if (ou) moveDevice(district, device, ou);
         device.etag = `"${randomUUID()}"`;
         return c.json(device);
       }
@@ -302,11 +301,6 @@ async function moveDevicesToOu(c: Context, district: SandboxDistrict) {
   const missing = ids.filter((id) => !district.devices.has(id));
   if (missing.length)
     return googleError(c, 400, "invalid", `Invalid Input: device ids not found: ${missing.join(", ")}`);
-  for (const id of ids) {
-    const device = district.devices.get(id) as DirectoryDevice;
-    device.orgUnitPath = ou.orgUnitPath;
-    device.orgUnitId = ou.orgUnitId?.replace(/^id:/, "");
-  }
-  invalidateOuIndex(district);
+  for (const id of ids) moveDevice(district, district.devices.get(id) as DirectoryDevice, ou);
   return c.body(null, 204);
 }

@@ -64,28 +64,62 @@ export function isWithin(path: string, parent: string): boolean {
   return q === "/" || p === q || p.startsWith(`${q}/`);
 }
 
-const ouIndexes = new WeakMap<SandboxDistrict, { size: number; byOu: Map<string, DirectoryDevice[]> }>();
+interface OuIndexes {
+  size: number;
+  byOu: Map<string, DirectoryDevice[]>;
+  /** Telemetry devices by OU id, built when first asked for. */
+  telemetry?: { size: number; byOu: Map<string, TelemetryDevice[]> };
+}
+
+const ouIndexes = new WeakMap<SandboxDistrict, OuIndexes>();
+
+function indexesOf(district: SandboxDistrict): OuIndexes {
+  let index = ouIndexes.get(district);
+  if (!index || index.size !== district.devices.size) {
+    index = { size: district.devices.size, byOu: groupBy(district.devices.values(), (d) => d.orgUnitPath ?? "") };
+    ouIndexes.set(district, index);
+  }
+  return index;
+}
+
+function groupBy<T>(items: Iterable<T>, key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item).toLowerCase();
+    const group = groups.get(k);
+    if (group) group.push(item);
+    else groups.set(k, [item]);
+  }
+  return groups;
+}
 
 /**
  * The devices directly in one OU, from an index so a 100,000-device district pages quickly. The
  * index is rebuilt when devices are added or removed, or after `invalidateOuIndex` (a device moved).
  */
 export function devicesInOu(district: SandboxDistrict, path: string): DirectoryDevice[] {
-  let index = ouIndexes.get(district);
-  if (!index || index.size !== district.devices.size) {
-    const byOu = new Map<string, DirectoryDevice[]>();
-    for (const device of district.devices.values()) {
-      const key = (device.orgUnitPath ?? "").toLowerCase();
-      const list = byOu.get(key);
-      if (list) list.push(device);
-      else byOu.set(key, [device]);
-    }
-    index = { size: district.devices.size, byOu };
-    ouIndexes.set(district, index);
+  return indexesOf(district).byOu.get(path.toLowerCase()) ?? [];
+}
+
+/** The telemetry devices in one OU (by its id, without `id:`), in the district's order; indexed likewise. */
+export function telemetryInOu(district: SandboxDistrict, orgUnitId: string): TelemetryDevice[] {
+  const index = indexesOf(district);
+  if (!index.telemetry || index.telemetry.size !== district.telemetry.size) {
+    const byOu = groupBy(district.telemetry.values(), (t) => t.orgUnitId ?? "");
+    index.telemetry = { size: district.telemetry.size, byOu };
   }
-  return index.byOu.get(path.toLowerCase()) ?? [];
+  return index.telemetry.byOu.get(orgUnitId.toLowerCase()) ?? [];
 }
 
 export function invalidateOuIndex(district: SandboxDistrict): void {
   ouIndexes.delete(district);
+}
+
+/** Moves a device to `ou` as Google does: its directory entry and its telemetry name the new OU. */
+export function moveDevice(district: SandboxDistrict, device: DirectoryDevice, ou: DirectoryOrgUnit): void {
+  device.orgUnitPath = ou.orgUnitPath;
+  device.orgUnitId = ou.orgUnitId?.replace(/^id:/, "");
+  const telemetry = device.deviceId ? district.telemetry.get(device.deviceId) : undefined;
+  if (telemetry) telemetry.orgUnitId = device.orgUnitId;
+  invalidateOuIndex(district);
 }

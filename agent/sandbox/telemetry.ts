@@ -3,7 +3,7 @@
  * 1000, and `filter` on serial number, OU, device id and report time, terms joined with AND.
  */
 import type { Context, Hono } from "hono";
-import { byDeviceId, type SandboxDistrict, type TelemetryDevice } from "./district";
+import { byDeviceId, type SandboxDistrict, type TelemetryDevice, telemetryInOu } from "./district";
 import { googleError } from "./errors";
 import { page, pageOffset, pageSizeOf } from "./paging";
 import type { SandboxContext } from "./server";
@@ -102,24 +102,37 @@ function filterTerm(term: string): ((device: TelemetryDevice) => boolean) | stri
   return `Unsupported filter field: ${rawField}.`;
 }
 
-function deviceFilter(filter: string | undefined): ((device: TelemetryDevice) => boolean) | string {
+interface DeviceFilter {
+  test: (device: TelemetryDevice) => boolean;
+  /** The OU an `org_unit_id` term names: only its devices are looked at. */
+  orgUnitId?: string;
+}
+
+function deviceFilter(filter: string | undefined): DeviceFilter | string {
   const tests: ((device: TelemetryDevice) => boolean)[] = [];
+  let orgUnitId: string | undefined;
   for (const term of (filter ?? "").split(/\s+AND\s+/i).map((t) => t.trim())) {
     if (!term) continue;
     const test = filterTerm(term);
     if (typeof test === "string") return test;
     tests.push(test);
+    const ou = term.match(/^org_?unit_?id\s*=\s*"?([^"]*)"?$/i);
+    if (ou) orgUnitId = ou[1];
   }
-  return (device) => tests.every((t) => t(device));
+  return { test: (device) => tests.every((t) => t(device)), orgUnitId };
 }
 
 /**
- * The devices in listing order, by device id. A seeded district holds them in that order, so this is
- * one pass over them; one changed out of order is sorted (sorting 100,000 on every page made a
- * district-wide listing take half a minute).
+ * The devices a listing answers, in listing order (by device id). A seeded district holds them in
+ * that order, so this is one pass; a listing with a device changed out of order is sorted. A listing
+ * of one OU looks only at that OU's devices (from an index): passing over all 100,000 for each page
+ * of a district listed OU by OU cost the sandbox 14 s of CPU.
  */
-function inListingOrder(telemetry: Map<string, TelemetryDevice>): TelemetryDevice[] {
-  const devices = [...telemetry.values()];
+function listingOf(district: SandboxDistrict, filter: DeviceFilter): TelemetryDevice[] {
+  const candidates =
+    filter.orgUnitId !== undefined ? telemetryInOu(district, filter.orgUnitId) : district.telemetry.values();
+  const devices: TelemetryDevice[] = [];
+  for (const device of candidates) if (filter.test(device)) devices.push(device);
   const id = (device: TelemetryDevice | undefined) => device?.deviceId ?? "";
   for (let i = 1; i < devices.length; i++) {
     if (byDeviceId(id(devices[i - 1]), id(devices[i])) > 0) return devices.sort((a, b) => byDeviceId(id(a), id(b)));
@@ -140,7 +153,7 @@ function listDevices(c: Context, district: SandboxDistrict) {
   const listing = `telemetry|${q.filter ?? ""}`;
   const offset = pageOffset(q.pageToken, listing);
   if (offset === undefined) return bad(c, "Invalid pageToken.");
-  const devices = inListingOrder(district.telemetry).filter(match);
+  const devices = listingOf(district, match);
   const { items, nextPageToken } = page(devices, offset, size, listing);
   return c.json({ devices: items.map((d) => masked(d, fields)), nextPageToken });
 }

@@ -8,7 +8,7 @@ import { randomUUID } from "node:crypto";
 import type { Kysely } from "kysely";
 import { GoogleCallError } from "../google/client";
 import type { ChromeOsDevice, DirectoryAdapter } from "../google/directory";
-import type { TelemetryAdapter } from "../google/telemetry";
+import type { TelemetryAdapter, TelemetryDevice } from "../google/telemetry";
 import type { Logger } from "../log";
 import {
   buildIndexes,
@@ -107,25 +107,18 @@ export interface SyncOptions {
 }
 
 /**
- * Group commit: pages that arrive while a write is running are written together in the next
- * transaction, with the resume point, so a district-sized walk costs few disk syncs and a crash
- * never records a page as done before its devices are stored.
+ * Group commit: what is queued while a write runs is written together by the next write, so a walk
+ * of many pages costs few transactions and disk syncs. Each `add` settles once its item is written.
  */
-class PageCommitter {
-  readonly #queue: { rows: DeviceRow[]; done: () => void; resolve: () => void; reject: (error: unknown) => void }[] =
-    [];
+class GroupCommit<T> {
+  readonly #queue: { item: T; resolve: () => void; reject: (error: unknown) => void }[] = [];
   #flushing: Promise<void> | undefined;
 
-  constructor(
-    readonly db: Kysely<Database>,
-    readonly progress: SyncProgress,
-    readonly now: () => Date,
-  ) {}
+  constructor(readonly writeAll: (items: T[]) => Promise<void>) {}
 
-  /** Stores `rows`, then runs `done` (which advances the progress) in the same transaction. */
-  write(rows: DeviceRow[], done: () => void): Promise<void> {
+  add(item: T): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.#queue.push({ rows, done, resolve, reject });
+      this.#queue.push({ item, resolve, reject });
       this.#kick();
     });
   }
@@ -139,21 +132,37 @@ class PageCommitter {
   }
 
   async #flush() {
-    await new Promise((resolve) => setImmediate(resolve)); // let pages already arriving join this batch
+    await new Promise((resolve) => setImmediate(resolve)); // let items already arriving join this batch
     const batch = this.#queue.splice(0);
-    const at = this.now().toISOString();
     try {
-      await this.db.transaction().execute(async (trx) => {
-        const rows = batch.flatMap((b) => b.rows);
-        for (let i = 0; i < rows.length; i += 500) await writeDevices(trx, rows.slice(i, i + 500), at);
-        for (const item of batch) item.done();
-        await writeSyncState(trx, fullSyncState, this.progress, at);
-      });
-      for (const item of batch) item.resolve();
+      await this.writeAll(batch.map((queued) => queued.item));
+      for (const queued of batch) queued.resolve();
     } catch (error) {
-      for (const item of batch) item.reject(error);
+      for (const queued of batch) queued.reject(error);
     }
   }
+}
+
+/** A page of devices, and what storing it advances (the run's progress). */
+interface DevicePage {
+  rows: DeviceRow[];
+  done: () => void;
+}
+
+/**
+ * The full sync's pages are written with the run's resume point in one transaction, so a crash
+ * never records a page as done before its devices are stored.
+ */
+function pageCommitter(db: Kysely<Database>, progress: SyncProgress, now: () => Date): GroupCommit<DevicePage> {
+  return new GroupCommit(async (pages) => {
+    const at = now().toISOString();
+    await db.transaction().execute(async (trx) => {
+      const rows = pages.flatMap((page) => page.rows);
+      for (let i = 0; i < rows.length; i += 500) await writeDevices(trx, rows.slice(i, i + 500), at);
+      for (const page of pages) page.done();
+      await writeSyncState(trx, fullSyncState, progress, at);
+    });
+  });
 }
 
 /**
@@ -163,12 +172,12 @@ class PageCommitter {
  */
 async function walkOu(
   directory: DirectoryAdapter,
-  committer: PageCommitter,
+  committer: GroupCommit<DevicePage>,
+  progress: SyncProgress,
   ou: string,
   options: SyncOptions,
   stopped: () => boolean,
 ): Promise<void> {
-  const progress = committer.progress;
   const now = options.now ?? (() => new Date());
   let pageToken = progress.pending[ou] || undefined;
   const savedToken = pageToken;
@@ -195,23 +204,26 @@ async function walkOu(
       const next = page.nextPageToken;
       await committed; // pages of one OU are committed in order, so its resume point only advances
       committed = committer
-        .write(rows, () => {
-          progress.devicesSeen += listed;
-          if (next) progress.pending[ou] = next;
-          else {
-            delete progress.pending[ou];
-            progress.ousDone += 1;
-            // The log shows progress too: a line at every tenth of the OUs.
-            const step = Math.max(1, Math.ceil(progress.ousTotal / 10));
-            if (progress.ousDone % step === 0 || progress.ousDone === progress.ousTotal) {
-              options.log?.info("inventory full sync progress", {
-                runId: progress.runId,
-                ousDone: progress.ousDone,
-                ousTotal: progress.ousTotal,
-                devicesSeen: progress.devicesSeen,
-              });
+        .add({
+          rows,
+          done: () => {
+            progress.devicesSeen += listed;
+            if (next) progress.pending[ou] = next;
+            else {
+              delete progress.pending[ou];
+              progress.ousDone += 1;
+              // The log shows progress too: a line at every tenth of the OUs.
+              const step = Math.max(1, Math.ceil(progress.ousTotal / 10));
+              if (progress.ousDone % step === 0 || progress.ousDone === progress.ousTotal) {
+                options.log?.info("inventory full sync progress", {
+                  runId: progress.runId,
+                  ousDone: progress.ousDone,
+                  ousTotal: progress.ousTotal,
+                  devicesSeen: progress.devicesSeen,
+                });
+              }
             }
-          }
+          },
         })
         .then(() => options.onProgress?.(progress));
       // Awaited before the next page or in the catch below; until then a failed commit is not unhandled.
@@ -294,7 +306,10 @@ export async function fullSync(
       await writeSyncState(trx, fullSyncState, progress, progress.startedAt);
     });
   }
-  const committer = new PageCommitter(db, progress, now);
+  const committer = pageCommitter(db, progress, now);
+  const parallel = options.parallelOus ?? defaultParallelOus;
+  const walkOus = (ous: string[], onLastTaken?: () => unknown) =>
+    walkAll(ous, parallel, (ou, stopped) => walkOu(directory, committer, progress, ou, options, stopped), onLastTaken);
   // OUs created while the walk ran are walked too, before anything they hold could count as removed.
   // The tree is listed again as the last OU is taken, so that call overlaps the walk's last pages.
   let tree: Promise<string[]> | undefined;
@@ -306,9 +321,9 @@ export async function fullSync(
     return tree;
   };
   try {
-    await walkOus(directory, committer, Object.keys(progress.pending), options, listTreeAgain);
+    await walkOus(Object.keys(progress.pending), listTreeAgain);
     const added = followOuTree(progress, await listTreeAgain(), options.log);
-    if (added.length) await walkOus(directory, committer, added, options);
+    if (added.length) await walkOus(added);
   } catch (error) {
     // A failed first load leaves the inventory searchable as usual; its resumed run keeps the indexes up.
     await buildDeferredIndexes(db, progress, now, options.log).catch((buildError: unknown) =>
@@ -365,32 +380,29 @@ async function buildDeferredIndexes(
 }
 
 /**
- * Walks `ous` with `parallelOus` walkers (`onLastTaken` runs as the last OU is taken). The first
- * failure stops the walk: the other walkers finish the page in hand (stored with its resume point)
- * and take no more, and the walk fails only once nothing of it is still running.
+ * Runs `walk` over `items` with `parallel` walkers (`onLastTaken` runs as the last item is taken).
+ * The first failure stops the walk: the other walkers finish what they hold (a page in hand is
+ * stored) and take no more, and the walk fails only once nothing of it is still running.
  */
-async function walkOus(
-  directory: DirectoryAdapter,
-  committer: PageCommitter,
-  ous: string[],
-  options: SyncOptions,
+async function walkAll<T>(
+  items: T[],
+  parallel: number,
+  walk: (item: T, stopped: () => boolean) => Promise<void>,
   onLastTaken?: () => unknown,
 ): Promise<void> {
-  const queue = [...ous];
+  const queue = [...items];
   let failure: { error: unknown } | undefined;
   const stopped = () => failure !== undefined;
-  const workers = Array.from(
-    { length: Math.min(options.parallelOus ?? defaultParallelOus, queue.length) },
-    async () => {
-      for (let ou = queue.shift(); ou !== undefined && !stopped(); ou = queue.shift()) {
-        if (queue.length === 0) onLastTaken?.();
-        await walkOu(directory, committer, ou, options, stopped).catch((error: unknown) => {
-          failure ??= { error };
-        });
-      }
-    },
-  );
-  await Promise.all(workers);
+  const walkers = Array.from({ length: Math.min(parallel, queue.length) }, async () => {
+    while (queue.length && !stopped()) {
+      const item = queue.shift() as T;
+      if (queue.length === 0) onLastTaken?.();
+      await walk(item, stopped).catch((error: unknown) => {
+        failure ??= { error };
+      });
+    }
+  });
+  await Promise.all(walkers);
   if (failure) throw failure.error;
 }
 
@@ -437,36 +449,72 @@ export async function incrementalSync(
   return progress;
 }
 
+export interface TelemetrySyncOptions {
+  /** Lists telemetry OU by OU, `parallel` listings at once; without it, one listing of the customer. */
+  directory?: DirectoryAdapter;
+  parallel?: number;
+  now?: () => Date;
+}
+
+/** Telemetry listings at once, within the client's 10 for the Chrome Management API. */
+export const defaultParallelTelemetry = 8;
+
 /**
- * Copies battery health and disk use from Chrome Management telemetry onto the inventory, a page
- * (1,000 devices) a transaction. Returns how many inventory devices it updated.
+ * Copies battery health and disk use from Chrome Management telemetry onto the inventory. Pages are
+ * sequential within a listing, so the district is listed OU by OU (`filter=org_unit_id=…`), several
+ * at once, as the full sync walks devices; pages that arrive during a write share the next
+ * transaction. A device moved between OUs during the walk can be missed until the next night's run.
+ * Returns how many inventory devices it updated.
  */
 export async function syncTelemetry(
   db: Kysely<Database>,
   telemetry: TelemetryAdapter,
-  now: () => Date = () => new Date(),
+  options: TelemetrySyncOptions = {},
 ): Promise<number> {
-  let pageToken: string | undefined;
+  const now = options.now ?? (() => new Date());
+  const ous = options.directory ? await telemetryOuIds(options.directory) : undefined;
   let updated = 0;
-  do {
-    const page = await telemetry.listPage(pageToken);
-    const at = now().toISOString();
-    const rows: TelemetryRow[] = page.devices.flatMap((device) => {
-      if (!device.deviceId) return [];
-      const battery = device.batteryStatusReport?.at(-1);
-      return [
-        {
-          deviceId: device.deviceId,
-          batteryHealth: battery?.batteryHealth ?? null,
-          batteryCycleCount: battery?.cycleCount ?? null,
-          diskTotalBytes: device.storageInfo?.totalDiskBytes ?? null,
-          diskFreeBytes: device.storageInfo?.availableDiskBytes ?? null,
-          telemetryAt: at,
-        },
-      ];
-    });
-    updated += await updateTelemetry(db, rows);
-    pageToken = page.nextPageToken;
-  } while (pageToken);
+  const committer = new GroupCommit<TelemetryRow[]>(async (pages) => {
+    updated += await updateTelemetry(db, pages.flat());
+  });
+  const listings = ous ? ous.map((id) => `org_unit_id=${id}`) : [undefined];
+  await walkAll(listings, options.parallel ?? defaultParallelTelemetry, async (filter, stopped) => {
+    let pageToken: string | undefined;
+    do {
+      const page = await telemetry.listPage(pageToken, filter);
+      await committer.add(telemetryRows(page.devices, now().toISOString()));
+      pageToken = page.nextPageToken;
+    } while (pageToken && !stopped());
+  });
   return updated;
+}
+
+/**
+ * The OU ids telemetry can be filtered by: every OU's, and the root's (the parent of the top-level
+ * OUs; Google does not list the root itself). Undefined when the customer has no OUs below the root.
+ */
+async function telemetryOuIds(directory: DirectoryAdapter): Promise<string[] | undefined> {
+  const units = await directory.listOrgUnits();
+  const bare = (id: string) => id.replace(/^id:/, "");
+  const root = units.find((ou) => ou.parentOrgUnitPath === "/")?.parentOrgUnitId;
+  if (!root) return undefined;
+  const ids = units.flatMap((ou) => (ou.orgUnitId ? [bare(ou.orgUnitId)] : []));
+  return [...new Set([bare(root), ...ids])];
+}
+
+function telemetryRows(devices: TelemetryDevice[], at: string): TelemetryRow[] {
+  return devices.flatMap((device) => {
+    if (!device.deviceId) return [];
+    const battery = device.batteryStatusReport?.at(-1);
+    return [
+      {
+        deviceId: device.deviceId,
+        batteryHealth: battery?.batteryHealth ?? null,
+        batteryCycleCount: battery?.cycleCount ?? null,
+        diskTotalBytes: device.storageInfo?.totalDiskBytes ?? null,
+        diskFreeBytes: device.storageInfo?.availableDiskBytes ?? null,
+        telemetryAt: at,
+      },
+    ];
+  });
 }

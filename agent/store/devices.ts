@@ -158,8 +158,7 @@ export type TelemetryRow = Pick<
 > & { deviceId: string };
 
 /**
- * Writes a page of telemetry onto the inventory in one transaction (one disk sync a page, not one a
- * device): a prepared update per device on SQLite, one statement on PostgreSQL. Devices the
+ * Writes pages of telemetry onto the inventory in one transaction (one disk sync, not one a device): a prepared update per device on SQLite, one statement on PostgreSQL. Devices the
  * inventory does not hold are left out. Returns how many devices it updated.
  */
 export async function updateTelemetry(db: Kysely<Database>, rows: TelemetryRow[]): Promise<number> {
@@ -167,17 +166,24 @@ export async function updateTelemetry(db: Kysely<Database>, rows: TelemetryRow[]
   return db.transaction().execute(async (trx) => {
     const sqlite = sqliteHandle(trx);
     if (sqlite) return updateTelemetrySqlite(sqlite, rows);
-    const values = sql.join(
-      rows.map(
-        (r) =>
-          sql`(${r.deviceId}::text, ${r.batteryHealth}::text, ${r.batteryCycleCount}::integer, ${r.diskTotalBytes}::text, ${r.diskFreeBytes}::text, ${r.telemetryAt}::text)`,
-      ),
-    );
-    const result = await sql`
+    let updated = 0;
+    // PostgreSQL takes at most 65,535 parameters a statement: 1,000 rows of 6 a statement.
+    for (let i = 0; i < rows.length; i += 1000) updated += await updateTelemetryPostgres(trx, rows.slice(i, i + 1000));
+    return updated;
+  });
+}
+
+async function updateTelemetryPostgres(trx: Kysely<Database>, rows: TelemetryRow[]): Promise<number> {
+  const values = sql.join(
+    rows.map(
+      (r) =>
+        sql`(${r.deviceId}::text, ${r.batteryHealth}::text, ${r.batteryCycleCount}::integer, ${r.diskTotalBytes}::text, ${r.diskFreeBytes}::text, ${r.telemetryAt}::text)`,
+    ),
+  );
+  const result = await sql`
       update devices as d set battery_health = v.battery_health, battery_cycle_count = v.battery_cycle_count,
         disk_total_bytes = v.disk_total_bytes, disk_free_bytes = v.disk_free_bytes, telemetry_at = v.telemetry_at
       from (values ${values}) as v (device_id, battery_health, battery_cycle_count, disk_total_bytes, disk_free_bytes, telemetry_at)
       where d.device_id = v.device_id`.execute(trx);
-    return Number(result.numAffectedRows ?? 0);
-  });
+  return Number(result.numAffectedRows ?? 0);
 }

@@ -1,4 +1,5 @@
 /** The sandbox's Chrome Management telemetry API, driven through the real `googleapis` client over HTTP. */
+import { admin } from "googleapis/build/src/apis/admin";
 import { chromemanagement, type chromemanagement_v1 } from "googleapis/build/src/apis/chromemanagement";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TelemetryDevice } from "../../agent/sandbox/district";
@@ -137,5 +138,26 @@ describe("sandbox Chrome Management telemetry devices", () => {
       readMask: "battery_info",
     });
     expect((await failure(other)).status).toBe(404);
+  });
+  it("names a device's new OU once it is moved in the directory, and lists it there", async () => {
+    const directory = admin({ version: "directory_v1", rootUrl: sandbox.url });
+    const target = seeded[40] as TelemetryDevice;
+    const from = target.orgUnitId as string;
+    const loaners = sandbox.context.district.orgUnits.find(
+      (ou) => ou.orgUnitPath?.endsWith("/Loaners") && ou.orgUnitId?.replace(/^id:/, "") !== from,
+    );
+    if (!loaners?.orgUnitPath || !loaners.orgUnitId) throw new Error("the district has no Loaners OU");
+    const to = loaners.orgUnitId.replace(/^id:/, "");
+    await directory.chromeosdevices.moveDevicesToOu({
+      customerId: "my_customer",
+      orgUnitPath: loaners.orgUnitPath,
+      requestBody: { deviceIds: [target.deviceId as string] },
+    });
+    const ids = async (ou: string) =>
+      (await list({ readMask: "storage_info", filter: `org_unit_id=${ou}`, pageSize: 1000 })).data.devices?.map(
+        (d) => d.deviceId,
+      );
+    expect(await ids(to)).toContain(target.deviceId);
+    expect(await ids(from)).not.toContain(target.deviceId);
   });
 });

@@ -6,7 +6,7 @@ import { createGoogleClient } from "../../agent/google/client";
 import { type DevicePageQuery, type DirectoryAdapter, directoryAdapter } from "../../agent/google/directory";
 import { telemetryAdapter } from "../../agent/google/telemetry";
 import { createLogger } from "../../agent/log";
-import { devicesInOu, invalidateOuIndex, orgUnitByPath, type SandboxDistrict } from "../../agent/sandbox/district";
+import { devicesInOu, moveDevice, orgUnitByPath, type SandboxDistrict } from "../../agent/sandbox/district";
 import { seedDistrict } from "../../agent/sandbox/seed";
 import { type RunningSandbox, startSandbox } from "../../agent/sandbox/server";
 import { fullSync, incrementalSync, type SyncProgress, syncTelemetry } from "../../agent/services/inventory-sync";
@@ -29,13 +29,9 @@ function moveOu(district: SandboxDistrict, from: string, to: string, removeOld: 
     orgUnitId: `id:moved${district.orgUnits.length}`,
   };
   district.orgUnits.push(created);
-  const moving = devicesInOu(district, from);
-  for (const device of moving) {
-    device.orgUnitPath = to;
-    device.orgUnitId = created.orgUnitId.replace(/^id:/, "");
-  }
+  const moving = [...devicesInOu(district, from)];
+  for (const device of moving) moveDevice(district, device, created);
   if (removeOld) district.orgUnits.splice(district.orgUnits.indexOf(old), 1);
-  invalidateOuIndex(district);
   return moving.length;
 }
 
@@ -512,6 +508,46 @@ describe.each(backends)("inventory sync on $name", (backend) => {
       diskFreeBytes: failing?.storageInfo?.availableDiskBytes,
     });
     expect(row.batteryCycleCount).toBe(failing?.batteryStatusReport?.[0]?.cycleCount);
+  });
+
+  it("lists telemetry OU by OU, the root's devices and devices moved in Google included", async () => {
+    const own = await startSandbox({ district: seedDistrict({ seed: 5, devices: 300 }) });
+    try {
+      const google = createGoogleClient({ rootUrl: own.url, retry: fast });
+      const ownDirectory = directoryAdapter(google);
+      await fullSync(store.db, ownDirectory);
+      // Through Google's API, after the inventory's sync: one device to the root OU, one to Loaners.
+      const students = [...own.context.district.devices.values()].filter((d) => d.orgUnitPath?.endsWith("/Students"));
+      const [toRoot, toLoaners] = students.map((d) => d.deviceId as string);
+      const loaners = own.context.district.orgUnits.find((ou) => ou.orgUnitPath?.endsWith("/Loaners"));
+      if (!toRoot || !toLoaners || !loaners?.orgUnitPath) throw new Error("the district has no students to move");
+      await ownDirectory.moveDevicesToOu([toRoot], "/");
+      await ownDirectory.moveDevicesToOu([toLoaners], loaners.orgUnitPath);
+
+      const adapter = telemetryAdapter(google);
+      const filters: (string | undefined)[] = [];
+      const watched = {
+        ...adapter,
+        listPage: (pageToken?: string, filter?: string) => {
+          filters.push(filter);
+          return adapter.listPage(pageToken, filter);
+        },
+      };
+      expect(await syncTelemetry(store.db, watched, { directory: ownDirectory, parallel: 3 })).toBe(300);
+      // One listing an OU, the root's by its id (Google lists the root only as the top OUs' parent).
+      const ouIds = own.context.district.orgUnits.map((ou) => `org_unit_id=${ou.orgUnitId?.replace(/^id:/, "")}`);
+      expect(filters.length).toBe(ouIds.length);
+      expect(new Set(filters)).toEqual(new Set(ouIds));
+      const updated = await store.db
+        .selectFrom("devices")
+        .select("deviceId")
+        .where("telemetryAt", "is not", null)
+        .execute();
+      expect(updated).toHaveLength(300);
+      expect(updated.map((d) => d.deviceId)).toEqual(expect.arrayContaining([toRoot, toLoaners]));
+    } finally {
+      await own.close();
+    }
   });
 
   it("moves each open assignment onto its device when the database is upgraded, and back down", async () => {
