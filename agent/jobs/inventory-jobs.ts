@@ -25,13 +25,18 @@ export function inventoryJobs(
           onProgress: (p) =>
             void progress({ ousDone: p.ousDone, ousTotal: p.ousTotal, devicesSeen: p.devicesSeen }).catch(() => {}),
         });
-        await progress({
-          ousDone: result.ousDone,
-          ousTotal: result.ousTotal,
-          devicesSeen: result.devicesSeen,
-          phase: "telemetry",
+        const synced = { ousDone: result.ousDone, ousTotal: result.ousTotal, devicesSeen: result.devicesSeen };
+        await progress({ ...synced, phase: "telemetry" });
+        const telemetryDevices = await syncTelemetry(db, telemetry, {
+          directory,
+          onProgress: (p) =>
+            void progress({
+              ...synced,
+              phase: "telemetry",
+              telemetryListings: `${p.listingsDone} of ${p.listingsTotal}`,
+              telemetryDevices: p.devicesUpdated,
+            }).catch(() => {}),
         });
-        const telemetryDevices = await syncTelemetry(db, telemetry, { directory });
         return {
           ousTotal: result.ousTotal,
           devicesSeen: result.devicesSeen,

@@ -454,6 +454,14 @@ export interface TelemetrySyncOptions {
   directory?: DirectoryAdapter;
   parallel?: number;
   now?: () => Date;
+  /** After each listing (an OU's, or the customer's) is stored. */
+  onProgress?: (progress: TelemetryProgress) => void;
+}
+
+export interface TelemetryProgress {
+  listingsDone: number;
+  listingsTotal: number;
+  devicesUpdated: number;
 }
 
 /** Telemetry listings at once, within the client's 10 for the Chrome Management API. */
@@ -478,6 +486,7 @@ export async function syncTelemetry(
     updated += await updateTelemetry(db, pages.flat());
   });
   const listings = ous ? ous.map((id) => `org_unit_id=${id}`) : [undefined];
+  let listingsDone = 0;
   await walkAll(listings, options.parallel ?? defaultParallelTelemetry, async (filter, stopped) => {
     let pageToken: string | undefined;
     do {
@@ -485,6 +494,9 @@ export async function syncTelemetry(
       await committer.add(telemetryRows(page.devices, now().toISOString()));
       pageToken = page.nextPageToken;
     } while (pageToken && !stopped());
+    if (pageToken) return; // stopped by another listing's failure
+    listingsDone += 1;
+    options.onProgress?.({ listingsDone, listingsTotal: listings.length, devicesUpdated: updated });
   });
   return updated;
 }

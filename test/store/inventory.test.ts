@@ -9,7 +9,13 @@ import { createLogger } from "../../agent/log";
 import { devicesInOu, moveDevice, orgUnitByPath, type SandboxDistrict } from "../../agent/sandbox/district";
 import { seedDistrict } from "../../agent/sandbox/seed";
 import { type RunningSandbox, startSandbox } from "../../agent/sandbox/server";
-import { fullSync, incrementalSync, type SyncProgress, syncTelemetry } from "../../agent/services/inventory-sync";
+import {
+  fullSync,
+  incrementalSync,
+  type SyncProgress,
+  syncTelemetry,
+  type TelemetryProgress,
+} from "../../agent/services/inventory-sync";
 import { migrate, openStore, type Store } from "../../agent/store/db";
 import { type DeviceRow, readSyncState, upsertDevices, writeDevices, writeSyncState } from "../../agent/store/devices";
 import { migrationProvider } from "../../agent/store/migrations";
@@ -533,11 +539,18 @@ describe.each(backends)("inventory sync on $name", (backend) => {
           return adapter.listPage(pageToken, filter);
         },
       };
-      expect(await syncTelemetry(store.db, watched, { directory: ownDirectory, parallel: 3 })).toBe(300);
+      const progress: TelemetryProgress[] = [];
+      const onProgress = (p: TelemetryProgress) => progress.push(p);
+      expect(await syncTelemetry(store.db, watched, { directory: ownDirectory, parallel: 3, onProgress })).toBe(300);
       // One listing an OU, the root's by its id (Google lists the root only as the top OUs' parent).
       const ouIds = own.context.district.orgUnits.map((ou) => `org_unit_id=${ou.orgUnitId?.replace(/^id:/, "")}`);
       expect(filters.length).toBe(ouIds.length);
       expect(new Set(filters)).toEqual(new Set(ouIds));
+      // Progress after each listing, to every listing and device.
+      expect(progress.map((p) => p.listingsDone)).toEqual(ouIds.map((_, i) => i + 1));
+      expect(progress.at(-1)).toEqual({ listingsDone: ouIds.length, listingsTotal: ouIds.length, devicesUpdated: 300 });
+      const counts = progress.map((p) => p.devicesUpdated);
+      expect(counts).toEqual([...counts].sort((a, b) => a - b));
       const updated = await store.db
         .selectFrom("devices")
         .select("deviceId")
