@@ -7,6 +7,7 @@ import { type DevicePageQuery, type DirectoryAdapter, directoryAdapter } from ".
 import { telemetryAdapter } from "../../agent/google/telemetry";
 import { createLogger } from "../../agent/log";
 import { devicesInOu, moveDevice, orgUnitByPath, type SandboxDistrict } from "../../agent/sandbox/district";
+import type { FaultRule } from "../../agent/sandbox/faults";
 import { seedDistrict } from "../../agent/sandbox/seed";
 import { type RunningSandbox, startSandbox } from "../../agent/sandbox/server";
 import {
@@ -514,6 +515,38 @@ describe.each(backends)("inventory sync on $name", (backend) => {
       diskFreeBytes: failing?.storageInfo?.availableDiskBytes,
     });
     expect(row.batteryCycleCount).toBe(failing?.batteryStatusReport?.[0]?.cycleCount);
+  });
+
+  it("completes the nightly sync through every fault Google answers with", async () => {
+    const google = createGoogleClient({ rootUrl: sandbox.url, retry: fast });
+    const faults = sandbox.context.faults;
+    const kinds: FaultRule["fault"][] = [
+      { kind: "status", status: 429 },
+      { kind: "rateLimit", reason: "rateLimitExceeded" },
+      { kind: "rateLimit", reason: "userRateLimitExceeded" },
+      { kind: "status", status: 500 },
+      { kind: "status", status: 503 },
+      { kind: "drop" },
+    ];
+    for (const fault of kinds) {
+      faults.inject({ match: /\/orgunits$/, fault, times: 1 });
+      faults.inject({ match: /\/devices\/chromeos$/, fault, times: 2 });
+      faults.inject({ match: /\/telemetry\/devices$/, fault, times: 2 });
+    }
+    const injected = faults.pending;
+    const result = await fullSync(store.db, directoryAdapter(google));
+    const telemetry = await syncTelemetry(store.db, telemetryAdapter(google), { directory: directoryAdapter(google) });
+    expect(faults.pending).toBe(0);
+    expect(injected).toBe(kinds.length * 5);
+    expect(result).toMatchObject({ devicesSeen: 700, removed: 0, ousDone: result.ousTotal });
+    expect(telemetry).toBe(700);
+    const complete = await store.db
+      .selectFrom("devices")
+      .select((eb) => eb.fn.countAll().as("n"))
+      .where("telemetryAt", "is not", null)
+      .where("removedAt", "is", null)
+      .executeTakeFirstOrThrow();
+    expect(Number(complete.n)).toBe(700);
   });
 
   it("lists telemetry OU by OU, the root's devices and devices moved in Google included", async () => {
