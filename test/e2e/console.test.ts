@@ -254,7 +254,7 @@ describe("the staff console", () => {
     await job.getByRole("button", { name: "Run now" }).click();
     await expect
       .poll(() => page.getByTestId("last-run-inventory-full-sync").textContent(), { timeout: 60_000, interval: 500 })
-      .toMatch(/succeeded.*devices seen: 2000/);
+      .toMatch(/succeeded.*devices seen: 2000.*telemetry devices: 2000/);
 
     const lead = await signedIn("lead@lincoln.example.org");
     await lead.getByRole("link", { name: "Jobs" }).click();
