@@ -88,6 +88,7 @@ export const consoleTicketDetail = consoleTicket.extend({
       batteryCycleCount: z.number().int().optional(),
       diskTotalBytes: z.string().optional(),
       diskFreeBytes: z.string().optional(),
+      telemetryAt: z.string().optional(),
       annotatedUser: z.string().optional(),
       recentUsers: z.array(z.string()),
       lastSync: z.string().optional(),

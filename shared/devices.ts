@@ -23,6 +23,8 @@ export const inventoryDevice = z.object({
   batteryCycleCount: z.number().int().optional(),
   diskTotalBytes: z.string().optional(),
   diskFreeBytes: z.string().optional(),
+  /** When battery and disk were last read from Google's telemetry. */
+  telemetryAt: z.string().optional(),
   removedAt: z.string().optional(),
 });
 export type InventoryDevice = z.infer<typeof inventoryDevice>;

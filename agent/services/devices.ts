@@ -29,6 +29,7 @@ export function toInventoryDevice(row: Selectable<DeviceTable>): InventoryDevice
     batteryCycleCount: orUndefined(row.batteryCycleCount),
     diskTotalBytes: orUndefined(row.diskTotalBytes),
     diskFreeBytes: orUndefined(row.diskFreeBytes),
+    telemetryAt: orUndefined(row.telemetryAt),
     removedAt: orUndefined(row.removedAt),
   };
 }

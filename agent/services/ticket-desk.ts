@@ -100,6 +100,7 @@ export async function ticketDetailFor(
       batteryCycleCount: device.batteryCycleCount ?? undefined,
       diskTotalBytes: device.diskTotalBytes ?? undefined,
       diskFreeBytes: device.diskFreeBytes ?? undefined,
+      telemetryAt: device.telemetryAt ?? undefined,
       annotatedUser: device.annotatedUser ?? undefined,
       recentUsers: JSON.parse(device.recentUsers) as string[],
       lastSync: device.lastSync ?? undefined,

@@ -31,6 +31,7 @@ describe("/api/devices", () => {
     const ticket = await district.file("lincoln");
     const detail = deviceDetail.parse(await (await lead.request(`/api/devices/${district.inventory.lincoln}`)).json());
     expect(detail.tickets.map((t) => t.number)).toEqual([ticket]);
+    expect(detail).toMatchObject({ batteryHealth: "BATTERY_REPLACE_SOON", telemetryAt: "2026-11-30T06:00:00.000Z" });
     expect(detail.assignments).toEqual([expect.objectContaining({ userEmail: "student@example.org" })]);
     expect((await lead.request(`/api/devices/${district.inventory.washington}`)).status).toBe(404);
   });
@@ -43,6 +44,7 @@ describe("/api/devices", () => {
       model: "Lenovo 100e Chromebook Gen 3",
       aueDate: "2029-06-01T00:00:00Z",
       batteryHealth: "BATTERY_REPLACE_SOON",
+      telemetryAt: "2026-11-30T06:00:00.000Z",
       annotatedUser: "student@example.org",
     });
   });

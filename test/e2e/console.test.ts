@@ -254,7 +254,7 @@ describe("the staff console", () => {
     await job.getByRole("button", { name: "Run now" }).click();
     await expect
       .poll(() => page.getByTestId("last-run-inventory-full-sync").textContent(), { timeout: 60_000, interval: 500 })
-      .toMatch(/succeeded.*devices seen: 2000.*telemetry devices: 2000/);
+      .toMatch(/succeeded.*OUs in all: 14, devices seen: 2000.*telemetry devices: 2000/);
 
     const lead = await signedIn("lead@lincoln.example.org");
     await lead.getByRole("link", { name: "Jobs" }).click();
@@ -273,6 +273,7 @@ describe("the staff console", () => {
     const facts = await lead.getByRole("region", { name: "From Google" }).textContent();
     expect(facts).toContain(sandboxDevice?.model);
     expect(facts).toContain(sandboxDevice?.annotatedUser);
+    expect(facts).toContain("Battery and disk read");
     expect(await lead.locator("ol.timeline").textContent()).toContain(sandboxDevice?.annotatedUser);
     await lead.close();
     await page.close();

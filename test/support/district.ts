@@ -50,6 +50,7 @@ export async function seedDistrict(agent: TestAgent): Promise<District> {
         model: "Lenovo 100e Chromebook Gen 3",
         aueDate: "2029-06-01T00:00:00Z",
         batteryHealth: "BATTERY_REPLACE_SOON",
+        telemetryAt: "2026-11-30T06:00:00.000Z",
         syncedAt: at,
       },
       {

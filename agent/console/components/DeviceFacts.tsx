@@ -10,6 +10,7 @@ export interface DeviceFactsInput {
   batteryCycleCount?: number;
   diskTotalBytes?: string;
   diskFreeBytes?: string;
+  telemetryAt?: string;
   annotatedUser?: string;
   recentUsers: string[];
   lastSync?: string;
@@ -47,6 +48,7 @@ export function DeviceFacts({ device, title = "From Google" }: { device: DeviceF
         ? `${bytes(total - free)} used of ${bytes(total)}${free / total < 0.05 ? " (nearly full)" : ""}`
         : undefined,
     ],
+    ["Battery and disk read", device.telemetryAt ? when(device.telemetryAt) : undefined],
     ["Assigned to", device.annotatedUser],
     ["Recent users", device.recentUsers.length ? device.recentUsers.join(", ") : undefined],
     ["Last sync", device.lastSync ? when(device.lastSync) : undefined],

@@ -22,9 +22,12 @@ interface Job {
   runs: JobRun[];
 }
 
+/** Figures whose names do not read well split into words. */
+const detailLabels: Record<string, string> = { ousDone: "OUs done", ousTotal: "OUs in all" };
+
 function describeDetail(detail: Record<string, unknown>): string {
   return Object.entries(detail)
-    .map(([k, v]) => `${k.replace(/([A-Z])/g, " $1").toLowerCase()}: ${v}`)
+    .map(([k, v]) => `${detailLabels[k] ?? k.replace(/([A-Z])/g, " $1").toLowerCase()}: ${v}`)
     .join(", ");
 }
 
