@@ -97,6 +97,29 @@ describe("sandbox Directory API", () => {
     const recent = await directory.chromeosdevices.list({ customerId, query: `sync:${since}..`, maxResults: 300 });
     expect(recent.data.chromeosdevices?.length).toBeGreaterThan(0);
     expect((recent.data.chromeosdevices ?? []).every((d) => (d.lastSync ?? "") >= since)).toBe(true);
+    // A range's end date includes that whole day; either end may be left open.
+    const day = (daysAgo: number) => new Date(Date.now() - daysAgo * 86_400_000).toISOString().slice(0, 10);
+    const syncedIn = (from: string, until: string) =>
+      [...sandbox.context.district.devices.values()]
+        .filter((d) => (d.lastSync ?? "").slice(0, 10) >= from && (d.lastSync ?? "").slice(0, 10) <= until)
+        .map((d) => d.deviceId)
+        .sort();
+    const listed = async (query: string) => {
+      const ids: (string | null | undefined)[] = [];
+      let pageToken: string | undefined;
+      do {
+        const { data: page } = await directory.chromeosdevices.list({ customerId, query, maxResults: 300, pageToken });
+        ids.push(...(page.chromeosdevices ?? []).map((d) => d.deviceId));
+        pageToken = page.nextPageToken ?? undefined;
+      } while (pageToken);
+      return ids.sort();
+    };
+    const week = syncedIn(day(10), day(4));
+    expect(week.length).toBeGreaterThan(0);
+    expect(await listed(`sync:${day(10)}..${day(4)}`)).toEqual(week);
+    const longAgo = syncedIn("2000-01-01", day(12));
+    expect(longAgo.length).toBeGreaterThan(0);
+    expect(await listed(`sync:..${day(12)}`)).toEqual(longAgo);
     const combined = await directory.chromeosdevices.list({
       customerId,
       query: `location:"Library loaner cart" status:active`,
