@@ -128,6 +128,8 @@ console.log(
   `Nightly full sync of the settled district: ${nightly.devicesSeen.toLocaleString()} devices in ${nightlyFullSyncS.toFixed(2)} s, ${google.calls - nightlyCalls} API calls, ${nightly.removed ?? 0} removed.`,
 );
 
+const nightlyPeakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
+
 // 5. The same job's second phase: battery and disk telemetry onto the inventory, listed OU by OU (8 at once).
 const telemetryCalls = google.calls;
 const sandboxCpuBeforeTelemetry = (await sandbox.ask("cpu")).cpuMs ?? 0;
@@ -159,10 +161,10 @@ await sandbox.ask("calls").catch(() => undefined);
 sandbox.child.stdin.write("exit\n");
 rmSync(dir, { recursive: true, force: true });
 
-const nightlyPeakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
+const telemetryPeakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
 const ratio = sequentialS / fullSyncS;
 console.log(
-  `Peak RSS of the agent side: ${peakRssMb} MB through the full and incremental syncs, ${nightlyPeakRssMb} MB with the nightly sync too. Full sync is ${ratio.toFixed(1)}× the sequential pager.`,
+  `Peak RSS of the agent side: ${peakRssMb} MB through the full and incremental syncs, ${nightlyPeakRssMb} MB with the nightly sync too, ${telemetryPeakRssMb} MB with its telemetry phase. Full sync is ${ratio.toFixed(1)}× the sequential pager.`,
 );
 console.log(
   JSON.stringify({
@@ -175,6 +177,7 @@ console.log(
     apiCalls: nightlyCalls + sequentialGoogle.calls,
     peakRssMb,
     nightlyPeakRssMb,
+    telemetryPeakRssMb,
     fullSyncCpuS: Number(fullSyncCpuS.toFixed(2)),
     sandboxCpuS: Number(sandboxCpuS.toFixed(2)),
     cores: availableParallelism(),
