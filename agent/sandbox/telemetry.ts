@@ -81,8 +81,10 @@ const comparisons: Record<string, (a: number, b: number) => boolean> = {
   "=": (a, b) => a === b,
 };
 
-/** One filter term as a test on a device, or an error message. */
-function filterTerm(term: string): ((device: TelemetryDevice) => boolean) | string {
+type TelemetryTest = (device: TelemetryDevice) => boolean;
+
+/** One filter term as a test on a device (and the OU it names, if it is `org_unit_id=`), or an error message. */
+function filterTerm(term: string): { test: TelemetryTest; orgUnitId?: string } | string {
   const match = term.match(/^(\w+)\s*(>=|<=|>|<|=)\s*(.+)$/);
   if (!match) return `Invalid filter term: ${term}.`;
   const [, rawField = "", op = "", rawValue = ""] = match;
@@ -90,34 +92,35 @@ function filterTerm(term: string): ((device: TelemetryDevice) => boolean) | stri
   const value = rawValue.replace(/^"|"$/g, "");
   if (field === "serialNumber" || field === "orgUnitId" || field === "deviceId") {
     if (op !== "=") return `Only = is supported for ${rawField}.`;
-    return (device) => device[field] === value;
+    return { test: (device) => device[field] === value, ...(field === "orgUnitId" && { orgUnitId: value }) };
   }
   if (field === "reportsTimestamp") {
     const at = timeOf(rawValue);
     if (Number.isNaN(at)) return `Invalid reports_timestamp: ${rawValue}.`;
     const compare = comparisons[op] as (a: number, b: number) => boolean;
     // The sandbox keeps a device when one of its battery status reports falls in the range.
-    return (device) => (device.batteryStatusReport ?? []).some((r) => compare(Date.parse(r.reportTime ?? ""), at));
+    return {
+      test: (device) => (device.batteryStatusReport ?? []).some((r) => compare(Date.parse(r.reportTime ?? ""), at)),
+    };
   }
   return `Unsupported filter field: ${rawField}.`;
 }
 
 interface DeviceFilter {
-  test: (device: TelemetryDevice) => boolean;
+  test: TelemetryTest;
   /** The OU an `org_unit_id` term names: only its devices are looked at. */
   orgUnitId?: string;
 }
 
 function deviceFilter(filter: string | undefined): DeviceFilter | string {
-  const tests: ((device: TelemetryDevice) => boolean)[] = [];
+  const tests: TelemetryTest[] = [];
   let orgUnitId: string | undefined;
   for (const term of (filter ?? "").split(/\s+AND\s+/i).map((t) => t.trim())) {
     if (!term) continue;
-    const test = filterTerm(term);
-    if (typeof test === "string") return test;
-    tests.push(test);
-    const ou = term.match(/^org_?unit_?id\s*=\s*"?([^"]*)"?$/i);
-    if (ou) orgUnitId = ou[1];
+    const parsed = filterTerm(term);
+    if (typeof parsed === "string") return parsed;
+    tests.push(parsed.test);
+    orgUnitId ??= parsed.orgUnitId;
   }
   return { test: (device) => tests.every((t) => t(device)), orgUnitId };
 }
