@@ -37,23 +37,33 @@ const columns: Record<keyof DeviceTable, string> = {
 /** What is only bookkeeping: a row that differs from the stored device only here changes nothing. */
 const bookkeeping = new Set<string>(["seenInRun", "syncedAt"]);
 
-/** The statements for one set of columns a row carries (`seenInRun` only in a full sync). */
+/**
+ * The statements for one set of columns a row carries (`seenInRun` only in a full sync). Their
+ * parameters are positional, bound in the order of the keys named here: better-sqlite3 binds a
+ * named parameter by looking its name up on the row, which cost a district's first load about
+ * 0.2–0.4 s of its 100,000 inserts.
+ */
 interface RowShape {
   keys: string[];
-  /** Every column the row carries replaces the stored one, and the device is no longer removed. */
-  upsert: SQLite.Statement;
+  /** Every column the row carries replaces the stored one, and the device is no longer removed; `assigned_since` last. */
+  upsert: SQLite.Statement<unknown[]>;
   /**
    * For a row that carries bookkeeping: whether the stored device already has every value that
    * matters in it (SQLite compares), and the update of only the bookkeeping when it has.
    */
-  settled?: { unchanged: SQLite.Statement; touch: SQLite.Statement };
+  settled?: {
+    compared: string[];
+    unchanged: SQLite.Statement<unknown[]>;
+    touched: string[];
+    touch: SQLite.Statement<unknown[]>;
+  };
 }
 
 interface DeviceStatements {
   db: SQLite.Database;
   current: SQLite.Statement<[string], OpenAssignment & { removed: string | null }>;
   recordEnded: SQLite.Statement<[string, string, string, string]>;
-  telemetry: SQLite.Statement<[TelemetryRow]>;
+  telemetry: SQLite.Statement<[string | null, number | null, string | null, string | null, string | null, string]>;
   shapes: Map<string, RowShape>;
   last: RowShape | undefined;
 }
@@ -72,9 +82,8 @@ function statementsFor(db: SQLite.Database): DeviceStatements {
         "insert into device_assignments (device_id, user_email, started_at, ended_at) values (?, ?, ?, ?)",
       ),
       telemetry: db.prepare(
-        `update devices set battery_health = @batteryHealth, battery_cycle_count = @batteryCycleCount,
-           disk_total_bytes = @diskTotalBytes, disk_free_bytes = @diskFreeBytes, telemetry_at = @telemetryAt
-         where device_id = @deviceId`,
+        `update devices set battery_health = ?, battery_cycle_count = ?, disk_total_bytes = ?, disk_free_bytes = ?,
+           telemetry_at = ? where device_id = ?`,
       ),
       shapes: new Map(),
       last: undefined,
@@ -96,9 +105,18 @@ function sameKeys(a: string[], b: string[]): boolean {
   return true;
 }
 
+/** The row's values under `keys`, in order, then `after`: a statement's positional parameters. */
+function valuesOf(row: DeviceRow, keys: string[], ...after: unknown[]): unknown[] {
+  const fields = row as Record<string, unknown>;
+  const values = new Array<unknown>(keys.length + after.length);
+  for (let i = 0; i < keys.length; i++) values[i] = fields[keys[i] as string];
+  for (let i = 0; i < after.length; i++) values[keys.length + i] = after[i];
+  return values;
+}
+
 /**
  * The statements for the row's columns, prepared once per shape. The upsert binds `assigned_since`
- * as its one anonymous parameter (null for a row without the user, which then keeps the stored one).
+ * after the row's own columns (null for a row without the user, which then keeps the stored one).
  */
 function shapeFor(statements: DeviceStatements, row: DeviceRow): RowShape {
   const keys = Object.keys(row).filter((key) => key !== "removedAt");
@@ -108,23 +126,25 @@ function shapeFor(statements: DeviceStatements, row: DeviceRow): RowShape {
   if (!shape) {
     const names = keys.map(column);
     const withUser = keys.includes("annotatedUser");
-    const compared = keys.filter((key) => key !== "deviceId" && !bookkeeping.has(key));
+    const compared = ["deviceId", ...keys.filter((key) => key !== "deviceId" && !bookkeeping.has(key))];
     const updates = names.filter((name) => name !== "device_id").map((name) => `${name} = excluded.${name}`);
     if (withUser) updates.push("assigned_since = excluded.assigned_since");
     const touched = keys.filter((key) => bookkeeping.has(key));
-    const conditions = ["device_id = @deviceId", ...compared.map((key) => `${column(key)} is @${key}`)];
+    const conditions = compared.map((key) => (key === "deviceId" ? "device_id = ?" : `${column(key)} is ?`));
     shape = {
       keys,
       upsert: statements.db.prepare(
         `insert into devices (${[...names, "assigned_since"].join(", ")}, removed_at)
-         values (${[...keys.map((key) => `@${key}`), "?"].join(", ")}, null)
+         values (${[...keys, "assignedSince"].map(() => "?").join(", ")}, null)
          on conflict (device_id) do update set ${[...updates, "removed_at = null"].join(", ")}`,
       ),
       ...(touched.length > 0 && {
         settled: {
+          compared,
           unchanged: statements.db.prepare(`select 1 from devices where ${conditions.join(" and ")}`).pluck(),
+          touched: [...touched, "deviceId"],
           touch: statements.db.prepare(
-            `update devices set ${touched.map((key) => `${column(key)} = @${key}`).join(", ")} where device_id = @deviceId`,
+            `update devices set ${touched.map((key) => `${column(key)} = ?`).join(", ")} where device_id = ?`,
           ),
         },
       }),
@@ -146,17 +166,18 @@ export function writeDevicesSqlite(db: SQLite.Database, rows: DeviceRow[], at: s
   for (const row of rows) {
     const shape = shapeFor(statements, row);
     const before = statements.current.get(row.deviceId);
-    if (before && before.removed === null && shape.settled?.unchanged.get(row)) {
-      shape.settled.touch.run(row);
+    const settled = shape.settled;
+    if (before && before.removed === null && settled?.unchanged.get(...valuesOf(row, settled.compared))) {
+      settled.touch.run(...valuesOf(row, settled.touched));
       continue;
     }
     if (!("annotatedUser" in row)) {
-      shape.upsert.run(null, row);
+      shape.upsert.run(...valuesOf(row, shape.keys, null));
       continue;
     }
     const next = nextAssignment(before, row.annotatedUser, at);
     if (next.ended) statements.recordEnded.run(row.deviceId, next.ended.user, next.ended.since, at);
-    shape.upsert.run(next.since, row);
+    shape.upsert.run(...valuesOf(row, shape.keys, next.since));
   }
 }
 
@@ -164,6 +185,16 @@ export function writeDevicesSqlite(db: SQLite.Database, rows: DeviceRow[], at: s
 export function updateTelemetrySqlite(db: SQLite.Database, rows: TelemetryRow[]): number {
   const { telemetry } = statementsFor(db);
   let updated = 0;
-  for (const row of rows) updated += telemetry.run(row).changes;
+  for (const row of rows) {
+    const { batteryHealth, batteryCycleCount, diskTotalBytes, diskFreeBytes, telemetryAt, deviceId } = row;
+    updated += telemetry.run(
+      batteryHealth,
+      batteryCycleCount,
+      diskTotalBytes,
+      diskFreeBytes,
+      telemetryAt,
+      deviceId,
+    ).changes;
+  }
   return updated;
 }
