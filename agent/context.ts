@@ -6,6 +6,7 @@ import type { GoogleSignIn } from "./auth/google-signin";
 import type { AgentConfig } from "./config";
 import type { GoogleConnection } from "./google/connect";
 import type { JobRunner } from "./jobs/runner";
+import type { JobSchedule } from "./jobs/scheduler";
 import type { Logger } from "./log";
 import type { ActionWorker } from "./services/action-worker";
 import type { RemediationWorker } from "./services/remediations";
@@ -21,6 +22,8 @@ export interface AgentDeps {
   googleSignIn?: GoogleSignIn;
   /** The running agent's scheduled jobs (absent in route tests that do not need them). */
   jobs?: JobRunner;
+  /** Present when this agent runs the jobs on their schedules (`JOBS_ENABLED`). */
+  schedule?: Pick<JobSchedule, "nextRun">;
   /** The connection to Google or the sandbox (absent in route tests that do not need it). */
   google?: GoogleConnection;
   /** Carries device actions to Google (absent in route tests that do not need it). */

@@ -50,7 +50,17 @@ export async function startAgent(
   // Actions requested before a restart (or parked while Google failed) carry on from here.
   actions.start();
   remediations.start();
-  const app = createApp({ db: store.db, config, log, now, jobs, google, actions, remediations });
+  const app = createApp({
+    db: store.db,
+    config,
+    log,
+    now,
+    jobs,
+    ...(scheduler ? { schedule: scheduler } : {}),
+    google,
+    actions,
+    remediations,
+  });
   let server: ServerType;
   try {
     server = await new Promise<ServerType>((resolve, reject) => {

@@ -8,6 +8,7 @@ export * from "./diagnostics";
 export * from "./enrollment";
 export * from "./errors";
 export * from "./filter";
+export * from "./jobs";
 export * from "./permissions";
 export * from "./report";
 export * from "./ticket";

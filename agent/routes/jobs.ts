@@ -1,6 +1,6 @@
 /** /api/jobs: the scheduled jobs, their recent runs and progress, and running one on demand. */
 import { Hono } from "hono";
-import { holdsAnywhere } from "../../shared";
+import { holdsAnywhere, type JobsPage, jobRun } from "../../shared";
 import { authorize, requireSession } from "../auth/session";
 import type { AgentDeps, AgentEnv } from "../context";
 import { ApiError } from "../errors";
@@ -23,29 +23,34 @@ export function jobRoutes(deps: AgentDeps) {
         .orderBy("id", "desc")
         .limit(50 * jobs.length)
         .execute();
-      return c.json({
+      const page: JobsPage = {
         canRun: holdsAnywhere(c.get("staff").grants, "job.run") && c.get("staff").grants.some((g) => g.school === "*"),
+        scheduledHere: deps.schedule !== undefined,
         jobs: jobs.map((job) => ({
           name: job.name,
           title: job.title,
           description: job.description,
           schedule: job.schedule,
           timezone: job.timezone,
+          nextRunAt: deps.schedule?.nextRun(job.name)?.toISOString(),
           runs: runs
             .filter((r) => r.job === job.name)
             .slice(0, 10)
-            .map((r) => ({
-              id: r.id,
-              trigger: r.trigger,
-              status: r.status,
-              startedAt: r.startedAt,
-              finishedAt: r.finishedAt ?? undefined,
-              durationMs: r.durationMs ?? undefined,
-              error: r.error ?? undefined,
-              detail: JSON.parse(r.detail) as Record<string, unknown>,
-            })),
+            .map((r) =>
+              jobRun.parse({
+                id: r.id,
+                trigger: r.trigger,
+                status: r.status,
+                startedAt: r.startedAt,
+                finishedAt: r.finishedAt ?? undefined,
+                durationMs: r.durationMs ?? undefined,
+                error: r.error ?? undefined,
+                detail: JSON.parse(r.detail),
+              }),
+            ),
         })),
-      });
+      };
+      return c.json(page);
     })
     .post("/api/jobs/:name/run", session, requireJson, async (c) => {
       authorize(c, "job.run");

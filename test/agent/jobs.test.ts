@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { jobsPage } from "../../shared";
 import { createTestAgent, type TestAgent } from "../support/agent";
 import { type District, seedDistrict } from "../support/district";
 import { type SignedIn, signIn } from "../support/staff";
@@ -15,14 +16,37 @@ afterEach(() => agent.close());
 
 describe("/api/jobs", () => {
   it("lists the jobs with their schedule, and runs one on demand with its run recorded", async () => {
-    const before = await (await admin.request("/api/jobs")).json();
-    expect(before).toMatchObject({ canRun: true, jobs: [{ name: "noop", schedule: "0 3 * * *", runs: [] }] });
+    const before = jobsPage.parse(await (await admin.request("/api/jobs")).json());
+    expect(before).toMatchObject({
+      canRun: true,
+      scheduledHere: false,
+      jobs: [{ name: "noop", schedule: "0 3 * * *", runs: [] }],
+    });
+    // This agent does not schedule the jobs, so it names no next run.
+    expect(before.jobs[0]?.nextRunAt).toBeUndefined();
     expect((await admin.request("/api/jobs/noop/run", { method: "POST", body: {} })).status).toBe(202);
     await expect
       .poll(async () => (await (await admin.request("/api/jobs")).json()).jobs[0].runs[0]?.status)
       .toBe("succeeded");
-    const after = await (await admin.request("/api/jobs")).json();
-    expect(after.jobs[0].runs[0]).toMatchObject({ trigger: "manual", detail: { ok: true } });
+    const after = jobsPage.parse(await (await admin.request("/api/jobs")).json());
+    expect(after.jobs[0]?.runs[0]).toMatchObject({ trigger: "manual", status: "succeeded", detail: { ok: true } });
+  });
+
+  it("says when an agent that schedules the jobs next runs each one", async () => {
+    const scheduling = await createTestAgent(undefined, {}, undefined, { schedule: true });
+    try {
+      const districtThere = await seedDistrict(scheduling);
+      const adminThere = await signIn(scheduling, districtThere.districtAdminEmail);
+      const page = jobsPage.parse(await (await adminThere.request("/api/jobs")).json());
+      expect(page.scheduledHere).toBe(true);
+      // The no-op job's "0 3 * * *", in the agent's own time zone: the next 03:00 from now.
+      const next = new Date();
+      next.setHours(3, 0, 0, 0);
+      if (next.getTime() <= Date.now()) next.setDate(next.getDate() + 1);
+      expect(page.jobs[0]?.nextRunAt).toBe(next.toISOString());
+    } finally {
+      await scheduling.close();
+    }
   });
 
   it("refuses to start a job that is running somewhere, and an unknown job", async () => {

@@ -250,6 +250,9 @@ describe("the staff console", () => {
   it("syncs the demo district from the Jobs page and finds a student's device on the Devices page", async () => {
     const page = await signedIn("admin@district.example.org");
     await page.getByRole("link", { name: "Jobs" }).click();
+    // The test agent runs with JOBS_ENABLED=false: the page says so, and names no next run.
+    await page.getByText("This agent does not run the jobs on their schedules").waitFor();
+    expect(await page.getByTestId("next-run-inventory-full-sync").count()).toBe(0);
     const job = page.getByRole("region", { name: "Inventory: full sync" });
     await job.getByRole("button", { name: "Run now" }).click();
     await expect

@@ -7,6 +7,7 @@ import { directoryAdapter } from "../../agent/google/directory";
 import { policyAdapter } from "../../agent/google/policy";
 import { filterJobs } from "../../agent/jobs/filter-jobs";
 import { JobRunner } from "../../agent/jobs/runner";
+import { startScheduler } from "../../agent/jobs/scheduler";
 import { createLogger } from "../../agent/log";
 import { ActionWorker } from "../../agent/services/action-worker";
 import { RemediationWorker } from "../../agent/services/remediations";
@@ -63,7 +64,7 @@ export async function createTestAgent(
   location: StoreLocation = { sqliteFile: ":memory:" },
   overrides: Record<string, string> = {},
   now: () => Date = () => new Date(),
-  options: { google?: boolean } = {},
+  options: { google?: boolean; schedule?: boolean } = {},
 ): Promise<TestAgent> {
   const config = testConfig(overrides);
   const store = await openStore(location);
@@ -90,7 +91,19 @@ export async function createTestAgent(
     [noopJob, ...(filterGoogle && remediations ? filterJobs(config, filterGoogle, remediations, now) : [])],
     log,
   );
-  const app = createApp({ db: store.db, config, log, now, jobs, google, actions, remediations });
+  // The jobs on their node-cron schedules, as `JOBS_ENABLED` puts them in a running agent.
+  const schedule = options.schedule ? startScheduler(jobs) : undefined;
+  const app = createApp({
+    db: store.db,
+    config,
+    log,
+    now,
+    jobs,
+    ...(schedule ? { schedule } : {}),
+    google,
+    actions,
+    remediations,
+  });
   const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
     Promise.resolve(
       app.request(path, {
@@ -121,6 +134,7 @@ export async function createTestAgent(
       return reportReceipt.parse(await response.json()).ticket;
     },
     close: async () => {
+      await schedule?.stop();
       await actions?.stop();
       await remediations?.stop();
       await google?.close();

@@ -1,26 +1,8 @@
-/** Scheduled jobs: when they run, how their last runs went (progress, duration, errors), and Run now. */
+/** Scheduled jobs: when they run next, how their last runs went (progress, duration, errors), and Run now. */
 import { useEffect, useState } from "preact/hooks";
+import type { JobsPage, ScheduledJob } from "../../../shared";
 import { api } from "../api";
 import { when } from "../format";
-
-interface JobRun {
-  id: number;
-  trigger: string;
-  status: string;
-  startedAt: string;
-  finishedAt?: string;
-  durationMs?: number;
-  error?: string;
-  detail: Record<string, unknown>;
-}
-interface Job {
-  name: string;
-  title: string;
-  description: string;
-  schedule: string;
-  timezone?: string;
-  runs: JobRun[];
-}
 
 /** Figures whose names do not read well split into words. */
 const detailLabels: Record<string, string> = { ousDone: "OUs done", ousTotal: "OUs in all" };
@@ -32,11 +14,11 @@ function describeDetail(detail: Record<string, unknown>): string {
 }
 
 export function Jobs() {
-  const [data, setData] = useState<{ canRun: boolean; jobs: Job[] }>();
+  const [data, setData] = useState<JobsPage>();
   const [error, setError] = useState<string>();
   const [notice, setNotice] = useState<string>();
   const load = () =>
-    api<{ canRun: boolean; jobs: Job[] }>("/api/jobs")
+    api<JobsPage>("/api/jobs")
       .then(setData)
       .catch((failure: Error) => setError(failure.message));
   useEffect(() => {
@@ -46,7 +28,7 @@ export function Jobs() {
     return () => clearInterval(timer);
   }, []);
 
-  async function runNow(job: Job) {
+  async function runNow(job: ScheduledJob) {
     setError(undefined);
     try {
       await api(`/api/jobs/${job.name}/run`, { method: "POST", body: {} });
@@ -66,6 +48,12 @@ export function Jobs() {
         </p>
       )}
       {notice && <p role="status">{notice}</p>}
+      {data && !data.scheduledHere && (
+        <p class="muted">
+          This agent does not run the jobs on their schedules (<code>JOBS_ENABLED</code> is false): another agent on the
+          same database runs them, or Run now does.
+        </p>
+      )}
       {data?.jobs.map((job) => {
         const last = job.runs[0];
         return (
@@ -75,6 +63,7 @@ export function Jobs() {
               {job.description} Schedule: <code>{job.schedule}</code>
               {job.timezone ? ` (${job.timezone})` : ""}.
             </p>
+            {job.nextRunAt && <p data-testid={`next-run-${job.name}`}>Next run: {when(job.nextRunAt)}</p>}
             {last ? (
               <p data-testid={`last-run-${job.name}`}>
                 Last run: <strong>{last.status}</strong> ({last.trigger}), started {when(last.startedAt)}
