@@ -31,6 +31,38 @@ export interface JobDefinition {
   run(context: JobContext): Promise<Record<string, unknown> | undefined>;
 }
 
+/** What a run left unfinished says, once it is known its agent stopped. */
+export const abandonedRunError = "Did not finish: the agent running it stopped (restarted or crashed) while it ran.";
+
+/**
+ * Closes, as failed, every run still recorded as running (of `job`, or of all jobs) whose agent no
+ * longer holds that job's lease: its process stopped mid-run, so nothing else will ever finish the
+ * record. Without this the Jobs page would show it running for good, and keep its Run now disabled.
+ * A run whose agent holds a current lease is left alone: it is running. Returns how many it closed.
+ */
+export async function closeAbandonedRuns(db: Kysely<Database>, now: Date, job?: string): Promise<number> {
+  const at = now.toISOString();
+  let update = db
+    .updateTable("jobRuns")
+    .set({ status: "failed", error: abandonedRunError })
+    .where("status", "=", "running")
+    .where((eb) =>
+      eb.not(
+        eb.exists(
+          eb
+            .selectFrom("jobLeases")
+            .select("jobLeases.job")
+            .whereRef("jobLeases.job", "=", "jobRuns.job")
+            .whereRef("jobLeases.holder", "=", "jobRuns.holder")
+            .where("jobLeases.expiresAt", ">", at),
+        ),
+      ),
+    );
+  if (job) update = update.where("jobRuns.job", "=", job);
+  const result = await update.executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
 export type RunOutcome =
   | { ran: true; runId: number; status: "succeeded" | "failed"; error?: string }
   | { ran: false; reason: "overlap" | "held-elsewhere" | "slot-taken" | "unknown-job" };
@@ -74,6 +106,9 @@ export class JobRunner {
     try {
       if (!(await acquireLease(this.db, name, this.holder, leaseMs, this.now())))
         return { ran: false, reason: "held-elsewhere" };
+      // Holding the lease, no other run of this job can be alive: one still recorded as running was cut off.
+      const abandoned = await closeAbandonedRuns(this.db, this.now(), name);
+      if (abandoned) this.log.warn("job runs left unfinished by a stopped agent closed", { job: name, abandoned });
       let runId: number;
       const startedAt = this.now();
       try {

@@ -5,6 +5,7 @@ import { authorize, requireSession } from "../auth/session";
 import type { AgentDeps, AgentEnv } from "../context";
 import { ApiError } from "../errors";
 import { requireJson } from "../http";
+import { closeAbandonedRuns } from "../jobs/runner";
 
 export function jobRoutes(deps: AgentDeps) {
   const session = requireSession(deps);
@@ -17,6 +18,8 @@ export function jobRoutes(deps: AgentDeps) {
       if (!holdsAnywhere(c.get("staff").grants, "job.read"))
         throw new ApiError(403, "forbidden", "Your role does not include the jobs page.");
       const jobs = runner().jobs;
+      // A run its agent left unfinished (restart, crash) is shown as failed, not as running for good.
+      await closeAbandonedRuns(deps.db, deps.now());
       const runs = await deps.db
         .selectFrom("jobRuns")
         .selectAll()

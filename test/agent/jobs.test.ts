@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { abandonedRunError } from "../../agent/jobs/runner";
 import { jobsPage } from "../../shared";
 import { createTestAgent, type TestAgent } from "../support/agent";
 import { type District, seedDistrict } from "../support/district";
@@ -47,6 +48,25 @@ describe("/api/jobs", () => {
     } finally {
       await scheduling.close();
     }
+  });
+
+  it("shows a run its agent stopped in the middle of as failed, not running for good", async () => {
+    await agent.store.db
+      .insertInto("jobRuns")
+      .values({
+        job: "noop",
+        slot: "tick:before-restart",
+        trigger: "schedule",
+        holder: "agent-that-stopped",
+        status: "running",
+        startedAt: new Date(Date.now() - 3_600_000).toISOString(),
+        finishedAt: null,
+        durationMs: null,
+        error: null,
+      })
+      .execute();
+    const page = jobsPage.parse(await (await admin.request("/api/jobs")).json());
+    expect(page.jobs[0]?.runs[0]).toMatchObject({ status: "failed", error: abandonedRunError });
   });
 
   it("refuses to start a job that is running somewhere, and an unknown job", async () => {

@@ -5,7 +5,7 @@ import { promisify } from "node:util";
 import { sql } from "kysely";
 import { afterEach, beforeEach, describe, expect, inject, it } from "vitest";
 import { acquireLease } from "../../agent/jobs/lease";
-import { type JobDefinition, JobRunner } from "../../agent/jobs/runner";
+import { abandonedRunError, closeAbandonedRuns, type JobDefinition, JobRunner } from "../../agent/jobs/runner";
 import { createLogger } from "../../agent/log";
 import { openStore, type Store } from "../../agent/store/db";
 import { type Backend, postgresBackend, sqliteBackend } from "../support/databases";
@@ -91,6 +91,69 @@ describe.each(backends)("jobs on $name", (backend) => {
     expect(await first).toMatchObject({ ran: true });
     expect(await elsewhere.run("demo", "schedule", "tick:1")).toEqual({ ran: false, reason: "slot-taken" });
     expect(await elsewhere.run("demo", "schedule", "tick:2")).toMatchObject({ ran: true });
+  });
+
+  it("closes as failed a run its agent stopped in the middle of, and leaves a live one running", async () => {
+    const now = new Date("2026-11-23T02:10:00Z");
+    const started = "2026-11-23T01:30:00.000Z";
+    const running = (job: string, holder: string, slot: string) => ({
+      job,
+      slot,
+      trigger: "schedule",
+      holder,
+      status: "running",
+      startedAt: started,
+      finishedAt: null,
+      durationMs: null,
+      error: null,
+    });
+    await store.db
+      .insertInto("jobRuns")
+      .values([
+        running("demo", "crashed-replica", "tick:a"), // its lease expired: it stopped
+        running("other", "live-replica", "tick:b"), // its lease is current: it runs
+        running("demo", "restarted-replica", "tick:c"), // no lease at all
+      ])
+      .execute();
+    await store.db
+      .insertInto("jobLeases")
+      .values([
+        { job: "demo", holder: "crashed-replica", expiresAt: "2026-11-23T02:05:00.000Z" },
+        { job: "other", holder: "live-replica", expiresAt: "2026-11-23T02:14:00.000Z" },
+      ])
+      .execute();
+    expect(await closeAbandonedRuns(store.db, now)).toBe(2);
+    const runs = await store.db.selectFrom("jobRuns").select(["slot", "status", "error"]).orderBy("slot").execute();
+    expect(runs).toEqual([
+      { slot: "tick:a", status: "failed", error: abandonedRunError },
+      { slot: "tick:b", status: "running", error: null },
+      { slot: "tick:c", status: "failed", error: abandonedRunError },
+    ]);
+    expect(await closeAbandonedRuns(store.db, now)).toBe(0);
+  });
+
+  it("closes the unfinished runs of a job when its next run starts", async () => {
+    await store.db
+      .insertInto("jobRuns")
+      .values({
+        job: "demo",
+        slot: "tick:before-restart",
+        trigger: "schedule",
+        holder: "agent-that-stopped",
+        status: "running",
+        startedAt: new Date(Date.now() - 3_600_000).toISOString(),
+        finishedAt: null,
+        durationMs: null,
+        error: null,
+      })
+      .execute();
+    const runner = new JobRunner(store.db, [job()], log, "agent-after-restart");
+    expect(await runner.run("demo", "manual")).toMatchObject({ ran: true, status: "succeeded" });
+    const runs = await store.db.selectFrom("jobRuns").select(["holder", "status", "error"]).orderBy("id").execute();
+    expect(runs).toEqual([
+      { holder: "agent-that-stopped", status: "failed", error: abandonedRunError },
+      { holder: "agent-after-restart", status: "succeeded", error: null },
+    ]);
   });
 
   it("lets another replica take over a lease its holder let expire", async () => {

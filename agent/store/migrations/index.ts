@@ -10,6 +10,7 @@ import { deviceActionsMigration } from "./0006-device-actions";
 import { filterMigration } from "./0007-filter";
 import { deviceIndexesMigration } from "./0008-device-indexes";
 import { currentAssignmentMigration } from "./0009-current-assignment";
+import { runningJobsMigration } from "./0010-running-jobs";
 
 export function migrationProvider(dialect: SqlDialect): MigrationProvider {
   return {
@@ -23,6 +24,7 @@ export function migrationProvider(dialect: SqlDialect): MigrationProvider {
       "0007-filter": filterMigration(dialect),
       "0008-device-indexes": deviceIndexesMigration,
       "0009-current-assignment": currentAssignmentMigration,
+      "0010-running-jobs": runningJobsMigration,
     }),
   };
 }
