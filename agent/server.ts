@@ -8,12 +8,13 @@ import { directoryAdapter } from "./google/directory";
 import { policyAdapter } from "./google/policy";
 import { telemetryAdapter } from "./google/telemetry";
 import { filterJobs } from "./jobs/filter-jobs";
-import { inventoryJobs } from "./jobs/inventory-jobs";
+import { inventoryJobs, inventoryLeaseMs } from "./jobs/inventory-jobs";
 import { lockdownJob } from "./jobs/lockdown-job";
 import { JobRunner } from "./jobs/runner";
 import { startScheduler } from "./jobs/scheduler";
 import { createLogger, type Logger } from "./log";
 import { ActionWorker } from "./services/action-worker";
+import { fullSyncUnfinished } from "./services/inventory-sync";
 import { RemediationWorker } from "./services/remediations";
 import { openStore, type Store } from "./store/db";
 
@@ -83,12 +84,23 @@ export async function startAgent(
   const url = config.publicUrl ?? `http://${shownHost.includes(":") ? `[${shownHost}]` : shownHost}:${port}`;
   log.info("agent listening", { url, database: store.dialect, google: google.status.mode });
   void google.check();
-  // A fresh install gets its inventory at once rather than at the first scheduled run.
-  const known = await store.db.selectFrom("devices").select("deviceId").limit(1).execute();
-  if (!known.length && config.jobs.enabled)
-    void jobs
-      .run("inventory-full-sync", "manual")
-      .catch((error) => log.error("first sync failed", { error: String(error) }));
+  // A fresh install gets its inventory at once, and a full sync an agent stopped in the middle of
+  // carries on now rather than at the next night's run. A crashed agent's lease holds the job until
+  // it runs out: then it is tried once more.
+  let retry: NodeJS.Timeout | undefined;
+  const startupSync = async (again: boolean) => {
+    const known = await store.db.selectFrom("devices").select("deviceId").limit(1).execute();
+    if (known.length && !(await fullSyncUnfinished(store.db))) return;
+    const outcome = await jobs.run("inventory-full-sync", "startup");
+    if (outcome.ran || !again) return;
+    log.info("inventory full sync not started at start-up; trying again when its lease runs out", {
+      reason: outcome.reason,
+    });
+    retry = setTimeout(() => void startupSync(false).catch(startupFailed), inventoryLeaseMs + 5_000);
+    retry.unref();
+  };
+  const startupFailed = (error: unknown) => log.error("start-up inventory sync failed", { error: String(error) });
+  if (config.jobs.enabled) void startupSync(true).catch(startupFailed);
   return {
     url,
     store,
@@ -97,6 +109,7 @@ export async function startAgent(
     actions,
     remediations,
     async close() {
+      clearTimeout(retry);
       await scheduler?.stop();
       await jobs.idle();
       await actions.stop();
@@ -105,6 +118,8 @@ export async function startAgent(
         server.close(() => resolve());
         (server as { closeAllConnections?: () => void }).closeAllConnections?.();
       });
+      // A run still going is recorded as stopped and its lease let go, so the next start resumes it.
+      await jobs.abandonRunning("Stopped unfinished: the agent was shut down while it ran.");
       await google.close();
       await store.close();
     },

@@ -3,7 +3,8 @@ import { z } from "zod";
 
 export const jobRun = z.object({
   id: z.number().int(),
-  trigger: z.enum(["schedule", "manual"]),
+  /** Its schedule, someone's Run now, or the agent starting (a first sync, or one a stopped agent left unfinished). */
+  trigger: z.enum(["schedule", "manual", "startup"]),
   status: z.enum(["running", "succeeded", "failed"]),
   startedAt: z.string(),
   finishedAt: z.string().optional(),

@@ -5,6 +5,9 @@ import type { TelemetryAdapter } from "../google/telemetry";
 import { fullSync, incrementalSync, syncTelemetry } from "../services/inventory-sync";
 import type { JobDefinition } from "./runner";
 
+/** How long a sync's lease lasts unrenewed: how soon another agent may take over after a crash. */
+export const inventoryLeaseMs = 2 * 60_000;
+
 export function inventoryJobs(
   config: AgentConfig,
   directory: DirectoryAdapter,
@@ -18,7 +21,7 @@ export function inventoryJobs(
         "Walks every OU's devices in Google, marks devices Google no longer lists as removed, and reads battery and disk telemetry.",
       schedule: config.jobs.inventoryFullCron,
       timezone: config.jobs.timezone,
-      leaseMs: 2 * 60_000,
+      leaseMs: inventoryLeaseMs,
       async run({ db, log, progress }) {
         const result = await fullSync(db, directory, {
           log,
@@ -51,7 +54,7 @@ export function inventoryJobs(
       description: "Asks Google for devices that synced since the last run (sync: query) and updates them.",
       schedule: config.jobs.inventoryIncrementalCron,
       timezone: config.jobs.timezone,
-      leaseMs: 2 * 60_000,
+      leaseMs: inventoryLeaseMs,
       async run({ db, log, progress }) {
         const result = await incrementalSync(db, directory, {
           log,

@@ -63,6 +63,9 @@ export async function closeAbandonedRuns(db: Kysely<Database>, now: Date, job?: 
   return Number(result.numUpdatedRows);
 }
 
+/** What started a run: its schedule, someone's Run now, or the agent starting (a first or unfinished sync). */
+export type JobTrigger = "schedule" | "manual" | "startup";
+
 export type RunOutcome =
   | { ran: true; runId: number; status: "succeeded" | "failed"; error?: string }
   | { ran: false; reason: "overlap" | "held-elsewhere" | "slot-taken" | "unknown-job" };
@@ -70,6 +73,8 @@ export type RunOutcome =
 export class JobRunner {
   readonly holder: string;
   readonly #running = new Set<string>();
+  /** The run record of each job running here, once it has one. */
+  readonly #runs = new Map<string, { runId: number; startedAt: Date }>();
   readonly #jobs: Map<string, JobDefinition>;
 
   constructor(
@@ -97,7 +102,35 @@ export class JobRunner {
     while (this.#running.size && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 20));
   }
 
-  async run(name: string, trigger: "schedule" | "manual", slot = `manual:${randomUUID()}`): Promise<RunOutcome> {
+  /**
+   * For a shutdown that cannot wait any longer: records each run still going here as failed with
+   * `reason` and lets go of its lease, so the next agent (or this one restarted) can start the job at
+   * once instead of after the lease runs out. The jobs are not stopped; a run that finishes before
+   * the store closes still records how it ended. Returns how many runs it closed.
+   */
+  async abandonRunning(reason: string): Promise<number> {
+    const at = this.now();
+    let closed = 0;
+    for (const [name, run] of this.#runs) {
+      const result = await this.db
+        .updateTable("jobRuns")
+        .set({
+          status: "failed",
+          error: reason,
+          finishedAt: at.toISOString(),
+          durationMs: at.getTime() - run.startedAt.getTime(),
+        })
+        .where("id", "=", run.runId)
+        .where("status", "=", "running")
+        .executeTakeFirst();
+      closed += Number(result.numUpdatedRows);
+      await releaseLease(this.db, name, this.holder);
+      this.log.warn("job stopped unfinished by the agent's shutdown", { job: name, runId: run.runId });
+    }
+    return closed;
+  }
+
+  async run(name: string, trigger: JobTrigger, slot = `${trigger}:${randomUUID()}`): Promise<RunOutcome> {
     const job = this.#jobs.get(name);
     if (!job) return { ran: false, reason: "unknown-job" };
     if (this.#running.has(name)) return { ran: false, reason: "overlap" };
@@ -128,6 +161,7 @@ export class JobRunner {
           .returning("id")
           .executeTakeFirstOrThrow();
         runId = row.id;
+        this.#runs.set(name, { runId, startedAt });
       } catch (error) {
         await releaseLease(this.db, name, this.holder);
         if (isUniqueViolation(error)) return { ran: false, reason: "slot-taken" };
@@ -180,6 +214,7 @@ export class JobRunner {
       return { ran: true, runId, status, error };
     } finally {
       this.#running.delete(name);
+      this.#runs.delete(name);
     }
   }
 }

@@ -273,6 +273,12 @@ function followOuTree(progress: SyncProgress, tree: string[], log?: Logger): str
   return added;
 }
 
+/** Whether a full sync started and did not finish (its agent stopped mid-run): its next run resumes it. */
+export async function fullSyncUnfinished(db: Kysely<Database>): Promise<boolean> {
+  const saved = await readSyncState<SyncProgress>(db, fullSyncState);
+  return saved !== undefined && !saved.finishedAt;
+}
+
 export async function fullSync(
   db: Kysely<Database>,
   directory: DirectoryAdapter,

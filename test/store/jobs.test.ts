@@ -156,6 +156,40 @@ describe.each(backends)("jobs on $name", (backend) => {
     ]);
   });
 
+  it("records a run still going at shutdown as stopped and lets go of its lease, then keeps how it really ended", async () => {
+    let release: (value: Record<string, unknown>) => void = () => {};
+    const gate = new Promise<Record<string, unknown>>((resolve) => {
+      release = resolve;
+    });
+    let started: () => void = () => {};
+    const running = new Promise<void>((resolve) => {
+      started = resolve;
+    });
+    const slow = job({
+      run: () => {
+        started();
+        return gate;
+      },
+    });
+    const stopping = new JobRunner(store.db, [slow], log, "stopping-agent");
+    const run = stopping.run("demo", "schedule", "tick:1");
+    await running;
+    expect(await stopping.abandonRunning("Stopped unfinished: shut down.")).toBe(1);
+    expect(await store.db.selectFrom("jobRuns").select(["status", "error"]).execute()).toEqual([
+      { status: "failed", error: "Stopped unfinished: shut down." },
+    ]);
+    // The lease is free at once: the next agent need not wait for it to run out.
+    expect(await acquireLease(store.db, "demo", "next-agent", 60_000)).toBe(true);
+    await store.db.deleteFrom("jobLeases").execute();
+    // The run finishing before the store closes still records its real end.
+    release({ done: true });
+    expect(await run).toMatchObject({ ran: true, status: "succeeded" });
+    expect(await store.db.selectFrom("jobRuns").select(["status", "error"]).execute()).toEqual([
+      { status: "succeeded", error: null },
+    ]);
+    expect(await stopping.abandonRunning("Stopped unfinished: shut down.")).toBe(0);
+  });
+
   it("lets another replica take over a lease its holder let expire", async () => {
     const t0 = new Date("2026-11-23T02:00:00Z");
     expect(await acquireLease(store.db, "demo", "crashed", 60_000, t0)).toBe(true);
