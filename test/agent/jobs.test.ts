@@ -3,6 +3,7 @@ import { abandonedRunError } from "../../agent/jobs/runner";
 import { jobsPage } from "../../shared";
 import { createTestAgent, type TestAgent } from "../support/agent";
 import { type District, seedDistrict } from "../support/district";
+import { runningRun } from "../support/jobs";
 import { type SignedIn, signIn } from "../support/staff";
 
 let agent: TestAgent;
@@ -53,17 +54,7 @@ describe("/api/jobs", () => {
   it("shows a run its agent stopped in the middle of as failed, not running for good", async () => {
     await agent.store.db
       .insertInto("jobRuns")
-      .values({
-        job: "noop",
-        slot: "tick:before-restart",
-        trigger: "schedule",
-        holder: "agent-that-stopped",
-        status: "running",
-        startedAt: new Date(Date.now() - 3_600_000).toISOString(),
-        finishedAt: null,
-        durationMs: null,
-        error: null,
-      })
+      .values(runningRun({ job: "noop", holder: "agent-that-stopped", slot: "tick:before-restart" }))
       .execute();
     const page = jobsPage.parse(await (await admin.request("/api/jobs")).json());
     expect(page.jobs[0]?.runs[0]).toMatchObject({ status: "failed", error: abandonedRunError });

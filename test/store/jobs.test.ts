@@ -9,6 +9,7 @@ import { abandonedRunError, closeAbandonedRuns, type JobDefinition, JobRunner } 
 import { createLogger } from "../../agent/log";
 import { openStore, type Store } from "../../agent/store/db";
 import { type Backend, postgresBackend, sqliteBackend } from "../support/databases";
+import { gatedJob, runningRun } from "../support/jobs";
 
 const backends: Backend[] = [sqliteBackend, postgresBackend(inject("postgresUrl"))];
 const log = createLogger("silent");
@@ -67,20 +68,7 @@ describe.each(backends)("jobs on $name", (backend) => {
   });
 
   it("guards against overlap here and elsewhere, and runs a tick once", async () => {
-    let release: (value: Record<string, unknown>) => void = () => {};
-    const gate = new Promise<Record<string, unknown>>((resolve) => {
-      release = resolve;
-    });
-    let started: () => void = () => {};
-    const running = new Promise<void>((resolve) => {
-      started = resolve;
-    });
-    const slow = job({
-      run: () => {
-        started();
-        return gate;
-      },
-    });
+    const { job: slow, started: running, release } = gatedJob(job());
     const here = new JobRunner(store.db, [slow], log, "replica-a");
     const elsewhere = new JobRunner(store.db, [slow], log, "replica-b");
     const first = here.run("demo", "schedule", "tick:1");
@@ -96,23 +84,12 @@ describe.each(backends)("jobs on $name", (backend) => {
   it("closes as failed a run its agent stopped in the middle of, and leaves a live one running", async () => {
     const now = new Date("2026-11-23T02:10:00Z");
     const started = "2026-11-23T01:30:00.000Z";
-    const running = (job: string, holder: string, slot: string) => ({
-      job,
-      slot,
-      trigger: "schedule",
-      holder,
-      status: "running",
-      startedAt: started,
-      finishedAt: null,
-      durationMs: null,
-      error: null,
-    });
     await store.db
       .insertInto("jobRuns")
       .values([
-        running("demo", "crashed-replica", "tick:a"), // its lease expired: it stopped
-        running("other", "live-replica", "tick:b"), // its lease is current: it runs
-        running("demo", "restarted-replica", "tick:c"), // no lease at all
+        runningRun({ job: "demo", holder: "crashed-replica", slot: "tick:a", startedAt: started }), // its lease expired: it stopped
+        runningRun({ job: "other", holder: "live-replica", slot: "tick:b", startedAt: started }), // its lease is current: it runs
+        runningRun({ job: "demo", holder: "restarted-replica", slot: "tick:c", startedAt: started }), // no lease at all
       ])
       .execute();
     await store.db
@@ -135,17 +112,7 @@ describe.each(backends)("jobs on $name", (backend) => {
   it("closes the unfinished runs of a job when its next run starts", async () => {
     await store.db
       .insertInto("jobRuns")
-      .values({
-        job: "demo",
-        slot: "tick:before-restart",
-        trigger: "schedule",
-        holder: "agent-that-stopped",
-        status: "running",
-        startedAt: new Date(Date.now() - 3_600_000).toISOString(),
-        finishedAt: null,
-        durationMs: null,
-        error: null,
-      })
+      .values(runningRun({ job: "demo", holder: "agent-that-stopped", slot: "tick:before-restart" }))
       .execute();
     const runner = new JobRunner(store.db, [job()], log, "agent-after-restart");
     expect(await runner.run("demo", "manual")).toMatchObject({ ran: true, status: "succeeded" });
@@ -157,20 +124,7 @@ describe.each(backends)("jobs on $name", (backend) => {
   });
 
   it("records a run still going at shutdown as stopped and lets go of its lease, then keeps how it really ended", async () => {
-    let release: (value: Record<string, unknown>) => void = () => {};
-    const gate = new Promise<Record<string, unknown>>((resolve) => {
-      release = resolve;
-    });
-    let started: () => void = () => {};
-    const running = new Promise<void>((resolve) => {
-      started = resolve;
-    });
-    const slow = job({
-      run: () => {
-        started();
-        return gate;
-      },
-    });
+    const { job: slow, started: running, release } = gatedJob(job());
     const stopping = new JobRunner(store.db, [slow], log, "stopping-agent");
     const run = stopping.run("demo", "schedule", "tick:1");
     await running;
