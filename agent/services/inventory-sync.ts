@@ -101,6 +101,8 @@ export const defaultParallelOus = 32;
 export interface SyncOptions {
   /** OU listings run at once; the Google client's limiter still caps calls. */
   parallelOus?: number;
+  /** Pages an incremental sync lists one after another before it walks the rest OU by OU. */
+  incrementalPages?: number;
   onProgress?: (progress: SyncProgress) => void;
   now?: () => Date;
   log?: Logger;
@@ -413,8 +415,19 @@ async function walkAll<T>(
 }
 
 /**
+ * A window of up to this many pages is listed sooner one page after another than by walking every
+ * OU (the OU tree, then a listing per OU: for 200 OUs about eight round trips and 200 calls).
+ */
+export const defaultIncrementalPages = 5;
+
+/**
  * Devices Google has seen sync since the last run started (a day of overlap: `sync:` takes dates).
  * Without an earlier run there is nothing to be incremental about: a full sync runs instead.
+ *
+ * A quiet window is a few pages, listed one after another. On a school day nearly every device in
+ * use syncs, so the window can hold most of the district: when more pages follow those, the window
+ * is walked OU by OU in parallel with the same query, as the full sync walks (the devices already
+ * listed are listed again, and written again unchanged).
  */
 export async function incrementalSync(
   db: Kysely<Database>,
@@ -426,6 +439,7 @@ export async function incrementalSync(
   if (!last) return fullSync(db, directory, options);
   const startedAt = now().toISOString();
   const since = new Date(new Date(last.startedAt).getTime() - 86_400_000).toISOString().slice(0, 10);
+  const query = `sync:${since}..`;
   const progress: SyncProgress = {
     kind: "incremental",
     runId: randomUUID(),
@@ -435,9 +449,7 @@ export async function incrementalSync(
     devicesSeen: 0,
     pending: {},
   };
-  let pageToken: string | undefined;
-  do {
-    const page = await directory.listDevicesPage({ query: `sync:${since}..`, pageToken, fields: syncFields });
+  const store = async (page: { devices: ChromeOsDevice[] }) => {
     const at = now().toISOString();
     await upsertDevices(
       db,
@@ -445,10 +457,40 @@ export async function incrementalSync(
       at,
     );
     progress.devicesSeen += page.devices.length;
-    pageToken = page.nextPageToken;
     options.onProgress?.(progress);
-  } while (pageToken);
-  progress.ousDone = 1;
+  };
+  let pageToken: string | undefined;
+  let pages = 0;
+  do {
+    const page = await directory.listDevicesPage({ query, pageToken, fields: syncFields });
+    await store(page);
+    pageToken = page.nextPageToken;
+    pages += 1;
+  } while (pageToken && pages < (options.incrementalPages ?? defaultIncrementalPages));
+  if (pageToken) {
+    const ous = await ouPaths(directory);
+    options.log?.info("inventory incremental sync: many devices synced, listing them OU by OU", {
+      since,
+      ous: ous.length,
+    });
+    progress.ousTotal = ous.length;
+    progress.devicesSeen = 0;
+    await walkAll(ous, options.parallelOus ?? defaultParallelOus, async (ou, stopped) => {
+      let ouPageToken: string | undefined;
+      do {
+        const page = await directory.listDevicesPage({
+          query,
+          orgUnitPath: ou,
+          includeChildOrgunits: false,
+          pageToken: ouPageToken,
+          fields: syncFields,
+        });
+        await store(page);
+        ouPageToken = page.nextPageToken;
+      } while (ouPageToken && !stopped());
+      progress.ousDone += 1;
+    });
+  } else progress.ousDone = 1;
   progress.finishedAt = now().toISOString();
   await writeSyncState(db, lastSyncState, { startedAt, kind: "incremental" }, progress.finishedAt);
   options.log?.info("inventory incremental sync finished", { since, devices: progress.devicesSeen });

@@ -450,16 +450,60 @@ describe.each(backends)("inventory sync on $name", (backend) => {
     ).toBeNull();
   });
 
+  it("walks a busy incremental window OU by OU, taking every device that synced", async () => {
+    const full = await fullSync(store.db, directory());
+    const district = sandbox.context.district;
+    const changed = [...district.devices.values()].slice(0, 400);
+    const before = changed.map((d) => ({ device: d, user: d.annotatedUser, lastSync: d.lastSync }));
+    const syncedNow = new Date().toISOString();
+    changed.forEach((d, i) => {
+      d.annotatedUser = `busy.day${i}@students.demo-district.example.org`;
+      d.lastSync = syncedNow;
+    });
+    try {
+      // Two pages are listed one after the other (up to five are, by default): no OU walk.
+      let callsBefore = sandbox.context.faults.calls;
+      const paged = await incrementalSync(store.db, directory());
+      expect(sandbox.context.faults.calls - callsBefore).toBe(2);
+      expect(paged).toMatchObject({ ousDone: 1, ousTotal: 1 });
+      callsBefore = sandbox.context.faults.calls;
+      // Walked OU by OU once a first page (300 of the 400) is not all, when one page is the limit.
+      const result = await incrementalSync(store.db, directory(), { incrementalPages: 1 });
+      // The first page, the OU tree, then one listing per OU (the full sync's OUs, root included).
+      const ous = full.ousTotal;
+      expect(sandbox.context.faults.calls - callsBefore).toBe(2 + ous);
+      // Every device that synced since the day before the last run: the 400, and any the seed had sync lately.
+      const since = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+      const synced = [...district.devices.values()].filter((d) => (d.lastSync ?? "").slice(0, 10) >= since).length;
+      expect(synced).toBeGreaterThanOrEqual(400);
+      expect(result).toMatchObject({ kind: "incremental", ousDone: ous, ousTotal: ous, devicesSeen: synced });
+      const users = await store.db
+        .selectFrom("devices")
+        .select("annotatedUser")
+        .where("annotatedUser", "like", "busy.day%")
+        .execute();
+      expect(users).toHaveLength(400);
+    } finally {
+      for (const { device, user, lastSync } of before) {
+        device.annotatedUser = user;
+        device.lastSync = lastSync;
+      }
+    }
+  });
+
   it("picks up changed devices incrementally and keeps the assignment history", async () => {
     await fullSync(store.db, directory());
     const device = [...sandbox.context.district.devices.values()].find((d) => d.annotatedUser) ?? {};
     const previousUser = device.annotatedUser;
     device.annotatedUser = "new.student@students.demo-district.example.org";
     device.lastSync = new Date().toISOString();
+    const callsBefore = sandbox.context.faults.calls;
     const result = await incrementalSync(store.db, directory());
     expect(result.kind).toBe("incremental");
     expect(result.devicesSeen).toBeLessThan(700);
     expect(result.devicesSeen).toBeGreaterThan(0);
+    // A quiet window (less than a page) is one listing.
+    expect(sandbox.context.faults.calls - callsBefore).toBe(1);
     const history = await store.db
       .selectFrom("deviceAssignments")
       .selectAll()
