@@ -23,6 +23,8 @@ export interface RunningAgent {
   store: Store;
   google: GoogleConnection;
   jobs: JobRunner;
+  /** Settles once the start-up inventory check is done, with any sync it started (not a later retry). */
+  startup: Promise<void>;
   actions: ActionWorker;
   remediations: RemediationWorker;
   close(): Promise<void>;
@@ -88,6 +90,7 @@ export async function startAgent(
   // carries on now rather than at the next night's run. A crashed agent's lease holds the job until
   // it runs out: then it is tried once more.
   let retry: NodeJS.Timeout | undefined;
+  const startupFailed = (error: unknown) => log.error("start-up inventory sync failed", { error: String(error) });
   const startupSync = async (again: boolean) => {
     const known = await store.db.selectFrom("devices").select("deviceId").limit(1).execute();
     if (known.length && !(await fullSyncUnfinished(store.db))) return;
@@ -99,13 +102,13 @@ export async function startAgent(
     retry = setTimeout(() => void startupSync(false).catch(startupFailed), inventoryLeaseMs + 5_000);
     retry.unref();
   };
-  const startupFailed = (error: unknown) => log.error("start-up inventory sync failed", { error: String(error) });
-  if (config.jobs.enabled) void startupSync(true).catch(startupFailed);
+  const startup = config.jobs.enabled ? startupSync(true).catch(startupFailed) : Promise.resolve();
   return {
     url,
     store,
     google,
     jobs,
+    startup,
     actions,
     remediations,
     async close() {

@@ -7,7 +7,7 @@
 import { randomUUID } from "node:crypto";
 import type { Kysely } from "kysely";
 import { GoogleCallError } from "../google/client";
-import type { ChromeOsDevice, DirectoryAdapter } from "../google/directory";
+import type { ChromeOsDevice, DevicePageQuery, DirectoryAdapter } from "../google/directory";
 import type { TelemetryAdapter, TelemetryDevice } from "../google/telemetry";
 import type { Logger } from "../log";
 import {
@@ -449,25 +449,28 @@ export async function incrementalSync(
     devicesSeen: 0,
     pending: {},
   };
-  const store = async (page: { devices: ChromeOsDevice[] }) => {
-    const at = now().toISOString();
-    await upsertDevices(
-      db,
-      page.devices.filter((d) => d.deviceId).map((d) => toDeviceRow(d, null, at)),
-      at,
-    );
-    progress.devicesSeen += page.devices.length;
-    options.onProgress?.(progress);
+  // Lists `listing`'s pages, storing each, until it ends, `stopped` says so or `maxPages` are in;
+  // answers the token of the page not yet listed, if any.
+  const listAndStore = async (listing: DevicePageQuery, stopped = () => false, maxPages = Number.POSITIVE_INFINITY) => {
+    let pageToken: string | undefined;
+    let pages = 0;
+    do {
+      const page = await directory.listDevicesPage({ ...listing, pageToken, fields: syncFields });
+      const at = now().toISOString();
+      await upsertDevices(
+        db,
+        page.devices.filter((d) => d.deviceId).map((d) => toDeviceRow(d, null, at)),
+        at,
+      );
+      progress.devicesSeen += page.devices.length;
+      options.onProgress?.(progress);
+      pageToken = page.nextPageToken;
+      pages += 1;
+    } while (pageToken && pages < maxPages && !stopped());
+    return pageToken;
   };
-  let pageToken: string | undefined;
-  let pages = 0;
-  do {
-    const page = await directory.listDevicesPage({ query, pageToken, fields: syncFields });
-    await store(page);
-    pageToken = page.nextPageToken;
-    pages += 1;
-  } while (pageToken && pages < (options.incrementalPages ?? defaultIncrementalPages));
-  if (pageToken) {
+  const more = await listAndStore({ query }, undefined, options.incrementalPages ?? defaultIncrementalPages);
+  if (more) {
     const ous = await ouPaths(directory);
     options.log?.info("inventory incremental sync: many devices synced, listing them OU by OU", {
       since,
@@ -476,18 +479,7 @@ export async function incrementalSync(
     progress.ousTotal = ous.length;
     progress.devicesSeen = 0;
     await walkAll(ous, options.parallelOus ?? defaultParallelOus, async (ou, stopped) => {
-      let ouPageToken: string | undefined;
-      do {
-        const page = await directory.listDevicesPage({
-          query,
-          orgUnitPath: ou,
-          includeChildOrgunits: false,
-          pageToken: ouPageToken,
-          fields: syncFields,
-        });
-        await store(page);
-        ouPageToken = page.nextPageToken;
-      } while (ouPageToken && !stopped());
+      await listAndStore({ query, orgUnitPath: ou, includeChildOrgunits: false }, stopped);
       progress.ousDone += 1;
     });
   } else progress.ousDone = 1;

@@ -40,9 +40,8 @@ describe("the agent starting", () => {
   it("syncs an empty inventory at once, recorded as a start-up run", async () => {
     agent = await startAgent(testConfig({ PORT: "0", DATA_DIR: dataDir, JOBS_ENABLED: "true" }));
     const running = agent;
-    await expect
-      .poll(() => fullSyncRuns(running), { timeout: 30_000, interval: 200 })
-      .toEqual([{ trigger: "startup", status: "succeeded", error: null }]);
+    await running.startup;
+    expect(await fullSyncRuns(running)).toEqual([{ trigger: "startup", status: "succeeded", error: null }]);
     const devices = await running.store.db
       .selectFrom("devices")
       .select((eb) => eb.fn.countAll().as("n"))
@@ -80,9 +79,8 @@ describe("the agent starting", () => {
 
     agent = await startAgent(testConfig({ PORT: "0", DATA_DIR: dataDir, JOBS_ENABLED: "true" }));
     const running = agent;
-    await expect
-      .poll(() => fullSyncRuns(running), { timeout: 30_000, interval: 200 })
-      .toEqual([{ trigger: "startup", status: "succeeded", error: null }]);
+    await running.startup;
+    expect(await fullSyncRuns(running)).toEqual([{ trigger: "startup", status: "succeeded", error: null }]);
     // The same run carried on to its end, not a new one from the start.
     const finished = await readSyncState<SyncProgress>(running.store.db, "inventory.full");
     expect(finished?.runId).toBe(cut?.runId);
@@ -94,11 +92,11 @@ describe("the agent starting", () => {
   it("does not sync again at start when the inventory is synced and no run was left unfinished", async () => {
     agent = await startAgent(testConfig({ PORT: "0", DATA_DIR: dataDir, JOBS_ENABLED: "true" }));
     const first = agent;
-    await expect.poll(() => fullSyncRuns(first), { timeout: 30_000, interval: 200 }).toHaveLength(1);
-    await expect.poll(async () => (await fullSyncRuns(first))[0]?.status, { timeout: 30_000 }).toBe("succeeded");
+    await first.startup;
+    expect(await fullSyncRuns(first)).toEqual([{ trigger: "startup", status: "succeeded", error: null }]);
     await first.close();
     agent = await startAgent(testConfig({ PORT: "0", DATA_DIR: dataDir, JOBS_ENABLED: "true" }));
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await agent.startup;
     expect(await fullSyncRuns(agent)).toHaveLength(1);
   });
 });
