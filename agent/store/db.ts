@@ -48,16 +48,26 @@ export function sqliteHandle(db: Kysely<Database>): SQLite.Database | undefined 
   return adapter instanceof SqliteHandleAdapter ? adapter.database : undefined;
 }
 
+/** The page size a new SQLite store is created with. */
+export const newDatabasePageSize = 16_384;
+/** How much the WAL grows before it is checkpointed into the database file. */
+export const walCheckpointBytes = 40_960_000;
+
 function openSqlite(file: string): Kysely<Database> {
   if (file !== ":memory:") mkdirSync(path.dirname(file), { recursive: true });
   const database = new SQLite(file);
+  // A new database gets 16 KiB pages (an existing one keeps its own): a district's first load writes
+  // 100,000 devices keyed by random ids, each landing on its own page of the key's index, and with
+  // pages four times the default it wrote them about a quarter faster (0.9–1.0 s against 1.2–1.4 s).
+  database.pragma(`page_size = ${newDatabasePageSize}`);
   database.pragma("journal_mode = WAL");
   database.pragma("synchronous = FULL");
   database.pragma("foreign_keys = ON");
   database.pragma("busy_timeout = 5000");
   // Checkpoint the WAL every 40 MB rather than every 4: a full sync of a large district writes
   // ~100 MB, and each checkpoint costs a sync of the database file (the bench: 0.4 s of 3.9 s).
-  database.pragma("wal_autocheckpoint = 10000");
+  const pageSize = Number(database.pragma("page_size", { simple: true }));
+  database.pragma(`wal_autocheckpoint = ${Math.ceil(walCheckpointBytes / pageSize)}`);
   return new Kysely<Database>({
     dialect: new SqliteHandleDialect(database),
     plugins: [new CamelCasePlugin()],

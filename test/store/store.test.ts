@@ -1,10 +1,14 @@
 /** The storage suite: the same tests on SQLite and on a real PostgreSQL server. */
 import { randomUUID } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import SQLite from "better-sqlite3";
 import { sql } from "kysely";
 import { afterEach, beforeEach, describe, expect, inject, it } from "vitest";
 import { ApiError } from "../../agent/errors";
 import { fileReport } from "../../agent/services/tickets";
-import { openStore, type Store } from "../../agent/store/db";
+import { newDatabasePageSize, openStore, type Store } from "../../agent/store/db";
 import { findEnrollmentByCredentialHash, insertEnrollment } from "../../agent/store/enrollments";
 import { migrationProvider } from "../../agent/store/migrations";
 import type { DeviceEnrollment } from "../../agent/store/schema";
@@ -131,6 +135,37 @@ describe.each(backends)("store on $name", (backend) => {
       const sync = await sql<{ synchronous: number }>`pragma synchronous`.execute(store.db);
       expect(mode.rows[0]?.journalMode).toBe("wal");
       expect(sync.rows[0]?.synchronous).toBe(2);
+    });
+
+    it("creates a new database with 16 KiB pages and checkpoints its WAL every 40 MB", async () => {
+      const pageSize = await sql<{ pageSize: number }>`pragma page_size`.execute(store.db);
+      const checkpoint = await sql<{ walAutocheckpoint: number }>`pragma wal_autocheckpoint`.execute(store.db);
+      expect(pageSize.rows[0]?.pageSize).toBe(newDatabasePageSize);
+      expect(checkpoint.rows[0]?.walAutocheckpoint).toBe(2_500);
+    });
+
+    it("keeps the page size of a database created before, and its WAL checkpoint still every 40 MB", async () => {
+      const dir = mkdtempSync(path.join(tmpdir(), "techdesk-sqlite-4k-"));
+      const file = path.join(dir, "old.sqlite");
+      try {
+        const old = new SQLite(file);
+        old.pragma("page_size = 4096");
+        old.pragma("journal_mode = WAL");
+        old.exec("create table earlier (id integer primary key)");
+        old.close();
+        const reopened = await openStore({ sqliteFile: file });
+        const pageSize = await sql<{ pageSize: number }>`pragma page_size`.execute(reopened.db);
+        const checkpoint = await sql<{ walAutocheckpoint: number }>`pragma wal_autocheckpoint`.execute(reopened.db);
+        expect(pageSize.rows[0]?.pageSize).toBe(4096);
+        expect(checkpoint.rows[0]?.walAutocheckpoint).toBe(10_000);
+        // Migrated and in use as any store.
+        await insertEnrollment(reopened.db, device);
+        await fileReport(reopened.db, device, sampleReport());
+        expect(await reopened.db.selectFrom("tickets").selectAll().execute()).toHaveLength(1);
+        await reopened.close();
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
   }
 });
