@@ -5,6 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Kysely } from "kysely";
+import type { JobRun } from "../../shared";
 import type { Logger } from "../log";
 import { isUniqueViolation } from "../store/db";
 import type { Database } from "../store/schema";
@@ -64,7 +65,7 @@ export async function closeAbandonedRuns(db: Kysely<Database>, now: Date, job?: 
 }
 
 /** What started a run: its schedule, someone's Run now, or the agent starting (a first or unfinished sync). */
-export type JobTrigger = "schedule" | "manual" | "startup";
+export type JobTrigger = JobRun["trigger"];
 
 export type RunOutcome =
   | { ran: true; runId: number; status: "succeeded" | "failed"; error?: string }
