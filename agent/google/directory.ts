@@ -39,9 +39,10 @@ export function directoryAdapter(google: GoogleClient) {
       return { devices: data.chromeosdevices ?? [], nextPageToken: data.nextPageToken ?? undefined };
     },
 
-    getDevice: function getDevice(deviceId: string) {
+    /** One device, FULL; `fields` keeps only the fields named (Google's partial response). */
+    getDevice: function getDevice(deviceId: string, fields?: string) {
       return google.call("directory", "devices.get", () =>
-        devices.get({ customerId, deviceId, projection: "FULL" }, noGaxiosRetry),
+        devices.get({ customerId, deviceId, projection: "FULL", ...(fields && { fields }) }, noGaxiosRetry),
       );
     },
 

@@ -126,15 +126,44 @@ function quoted(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }
 
-/** Marks devices the finished run `runId` did not see (under the OUs it walked) as removed. */
-export async function tombstoneUnseen(db: Kysely<Database>, runId: string, at: string): Promise<number> {
-  const result = await db
-    .updateTable("devices")
-    .set({ removedAt: at })
+/** Up to `limit` devices the run `runId` did not see and that are not already tombstones. */
+export async function unseenDeviceIds(db: Kysely<Database>, runId: string, limit: number): Promise<string[]> {
+  const rows = await db
+    .selectFrom("devices")
+    .select("deviceId")
     .where("removedAt", "is", null)
     .where((eb) => eb.or([eb("seenInRun", "is", null), eb("seenInRun", "!=", runId)]))
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows);
+    .orderBy("deviceId")
+    .limit(limit)
+    .execute();
+  return rows.map((row) => row.deviceId);
+}
+
+/**
+ * Tombstones the devices the run `runId` did not see: all of them, or only those of `only`.
+ * Returns how many it marked.
+ */
+export async function tombstoneUnseen(
+  db: Kysely<Database>,
+  runId: string,
+  at: string,
+  only?: string[],
+): Promise<number> {
+  if (only && !only.length) return 0;
+  let removed = 0;
+  // PostgreSQL takes at most 65,535 parameters a statement.
+  for (let i = 0; i < (only?.length ?? 1); i += 10_000) {
+    const ids = only?.slice(i, i + 10_000);
+    const result = await db
+      .updateTable("devices")
+      .set({ removedAt: at })
+      .where("removedAt", "is", null)
+      .where((eb) => eb.or([eb("seenInRun", "is", null), eb("seenInRun", "!=", runId)]))
+      .$if(ids !== undefined, (qb) => qb.where("deviceId", "in", ids as string[]))
+      .executeTakeFirst();
+    removed += Number(result.numUpdatedRows);
+  }
+  return removed;
 }
 
 export async function readSyncState<T>(db: Kysely<Database>, name: string): Promise<T | undefined> {

@@ -398,6 +398,81 @@ describe.each(backends)("inventory sync on $name", (backend) => {
       expect(await count("devices")).toBe(700);
     });
 
+    it("keeps a device moved during the walk into an OU already walked, asking Google about it", async () => {
+      const directory = ownDirectory();
+      const listed: string[] = [];
+      const asked: string[] = [];
+      let movedId = "";
+      let movedTo = "";
+      const reorganizing = {
+        ...directory,
+        listDevicesPage: async (query: DevicePageQuery) => {
+          listed.push(query.orgUnitPath ?? "");
+          if (listed.length === 3) {
+            // A device leaves an OU not walked yet for one already walked: no listing shows it.
+            const district = own.context.district;
+            const walked = orgUnitByPath(district, listed[1] as string);
+            const later = district.orgUnits
+              .map((ou) => ou.orgUnitPath ?? "")
+              .find((ou) => !listed.includes(ou) && devicesInOu(district, ou).length);
+            const device = later ? devicesInOu(district, later)[0] : undefined;
+            if (!walked || !device?.deviceId) throw new Error("no device left to move");
+            moveDevice(district, device, walked);
+            movedId = device.deviceId;
+            movedTo = walked.orgUnitPath ?? "";
+          }
+          return directory.listDevicesPage(query);
+        },
+        getDevice: (deviceId: string, fields?: string) => {
+          asked.push(deviceId);
+          return directory.getDevice(deviceId, fields);
+        },
+      };
+      await fullSync(store.db, directory);
+      // The nightly run: a device moves behind the walk, and is asked about, not tombstoned.
+      const lines: string[] = [];
+      const log = createLogger("info", (line) => lines.push(line));
+      const nightly = await fullSync(store.db, reorganizing, { parallelOus: 1, log });
+      expect(nightly).toMatchObject({ devicesSeen: 700, removed: 0 });
+      expect(asked).toEqual([movedId]);
+      const row = await store.db
+        .selectFrom("devices")
+        .select(["orgUnitPath", "removedAt", "seenInRun"])
+        .where("deviceId", "=", movedId)
+        .executeTakeFirstOrThrow();
+      expect(row).toEqual({ orgUnitPath: movedTo, removedAt: null, seenInRun: nightly.runId });
+      expect(lines.some((line) => line.includes("devices moved during the walk are still in Google"))).toBe(true);
+    });
+
+    it("tombstones without asking when more devices are missing than it checks", async () => {
+      const directory = ownDirectory();
+      await fullSync(store.db, directory);
+      const district = own.context.district;
+      const gone = [...district.devices.keys()].slice(0, 3);
+      for (const id of gone) district.devices.delete(id);
+      let asked = 0;
+      const counting = {
+        ...directory,
+        getDevice: (deviceId: string, fields?: string) => {
+          asked += 1;
+          return directory.getDevice(deviceId, fields);
+        },
+      };
+      const lines: string[] = [];
+      const log = createLogger("info", (line) => lines.push(line));
+      const many = await fullSync(store.db, counting, { checkRemovalsUpTo: 2, log });
+      expect(many.removed).toBe(3);
+      expect(asked).toBe(0);
+      expect(lines.some((line) => line.includes("tombstoned without checking each"))).toBe(true);
+      const tombstones = await store.db
+        .selectFrom("devices")
+        .select("deviceId")
+        .where("removedAt", "is not", null)
+        .orderBy("deviceId")
+        .execute();
+      expect(tombstones.map((row) => row.deviceId)).toEqual([...gone].sort());
+    });
+
     it("lists an OU again from its start when Google refuses a resumed run's page token", async () => {
       const directory = ownDirectory();
       // Small pages, so the run stops in the middle of an OU with a page token saved.
@@ -420,15 +495,24 @@ describe.each(backends)("inventory sync on $name", (backend) => {
     });
   });
 
-  it("keeps devices Google no longer lists as tombstones", async () => {
+  it("keeps devices Google no longer has as tombstones, once Google answers 404 for each", async () => {
     await fullSync(store.db, directory());
     const district = sandbox.context.district;
     const [gone] = [...district.devices.keys()];
     const device = district.devices.get(gone as string);
     district.devices.delete(gone as string);
     try {
-      const result = await fullSync(store.db, directory());
+      const asked: string[] = [];
+      const counting = {
+        ...directory(),
+        getDevice: (deviceId: string, fields?: string) => {
+          asked.push(deviceId);
+          return directory().getDevice(deviceId, fields);
+        },
+      };
+      const result = await fullSync(store.db, counting);
       expect(result.removed).toBe(1);
+      expect(asked).toEqual([gone]);
       const row = await store.db
         .selectFrom("devices")
         .selectAll()
