@@ -133,7 +133,6 @@ export async function unseenDeviceIds(db: Kysely<Database>, runId: string, limit
     .select("deviceId")
     .where("removedAt", "is", null)
     .where((eb) => eb.or([eb("seenInRun", "is", null), eb("seenInRun", "!=", runId)]))
-    .orderBy("deviceId")
     .limit(limit)
     .execute();
   return rows.map((row) => row.deviceId);
