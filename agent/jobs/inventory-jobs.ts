@@ -18,7 +18,7 @@ export function inventoryJobs(
       name: "inventory-full-sync",
       title: "Inventory: full sync",
       description:
-        "Walks every OU's devices in Google, marks devices Google no longer lists as removed, and reads battery and disk telemetry.",
+        "Walks every OU's devices in Google, marks devices Google no longer has as removed, and reads battery and disk telemetry.",
       schedule: config.jobs.inventoryFullCron,
       timezone: config.jobs.timezone,
       leaseMs: inventoryLeaseMs,
@@ -26,7 +26,14 @@ export function inventoryJobs(
         const result = await fullSync(db, directory, {
           log,
           onProgress: (p) =>
-            void progress({ ousDone: p.ousDone, ousTotal: p.ousTotal, devicesSeen: p.devicesSeen }).catch(() => {}),
+            void progress({
+              ousDone: p.ousDone,
+              ousTotal: p.ousTotal,
+              devicesSeen: p.devicesSeen,
+              ...(p.removalChecks && {
+                unlistedDevicesChecked: `${p.removalChecks.done} of ${p.removalChecks.total}`,
+              }),
+            }).catch(() => {}),
         });
         const synced = { ousDone: result.ousDone, ousTotal: result.ousTotal, devicesSeen: result.devicesSeen };
         await progress({ ...synced, phase: "telemetry" });

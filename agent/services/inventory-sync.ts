@@ -35,6 +35,8 @@ export interface SyncProgress {
   ousDone: number;
   devicesSeen: number;
   removed?: number;
+  /** Once the walk ends: the devices it did not list, asked about one by one (how many of how many). */
+  removalChecks?: { done: number; total: number };
   /** Per OU still to finish: the page token to continue from ("" = from the start). */
   pending: Record<string, string>;
   /** Every OU the run walks, to tell an OU created since it began (absent from runs saved before). */
@@ -404,6 +406,9 @@ async function removeUnseen(
   });
   const found: DeviceRow[] = [];
   const gone: string[] = [];
+  const checks = { done: 0, total: unseen.length };
+  progress.removalChecks = checks;
+  options.onProgress?.(progress);
   await walkAll(unseen, options.parallelOus ?? defaultParallelOus, async (deviceId) => {
     const device = await directory.getDevice(deviceId, syncDeviceFields).catch((error: unknown) => {
       if (error instanceof GoogleCallError && error.failure.status === 404) return undefined;
@@ -411,6 +416,8 @@ async function removeUnseen(
     });
     if (device?.deviceId) found.push(toDeviceRow(device, runId, at));
     else gone.push(deviceId);
+    checks.done += 1;
+    options.onProgress?.(progress);
   });
   const removed = await db.transaction().execute(async (trx) => {
     await writeDevices(trx, found, at);

@@ -432,7 +432,14 @@ describe.each(backends)("inventory sync on $name", (backend) => {
       // The nightly run: a device moves behind the walk, and is asked about, not tombstoned.
       const lines: string[] = [];
       const log = createLogger("info", (line) => lines.push(line));
-      const nightly = await fullSync(store.db, reorganizing, { parallelOus: 1, log });
+      const checks: SyncProgress["removalChecks"][] = [];
+      const onProgress = (p: SyncProgress) => void (p.removalChecks && checks.push({ ...p.removalChecks }));
+      const nightly = await fullSync(store.db, reorganizing, { parallelOus: 1, log, onProgress });
+      expect(checks).toEqual([
+        { done: 0, total: 1 },
+        { done: 1, total: 1 },
+        { done: 1, total: 1 },
+      ]);
       expect(nightly).toMatchObject({ devicesSeen: 700, removed: 0 });
       expect(asked).toEqual([movedId]);
       const row = await store.db
