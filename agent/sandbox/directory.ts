@@ -137,7 +137,8 @@ function listDevices(c: Context, district: SandboxDistrict) {
     }[q.orderBy.toLowerCase()] as keyof DirectoryDevice | undefined;
     if (!field) return googleError(c, 400, "invalid", `Invalid value for orderBy: ${q.orderBy}`);
     const direction = q.sortOrder?.toUpperCase() === "DESCENDING" ? -1 : 1;
-    devices.sort((a, b) => String(a[field] ?? "").localeCompare(String(b[field] ?? "")) * direction);
+    // A copy: the OU's own list is shared, in the order every unordered listing pages through.
+    devices = [...devices].sort((a, b) => String(a[field] ?? "").localeCompare(String(b[field] ?? "")) * direction);
   }
   const print = fingerprint(q);
   let offset = 0;
@@ -199,9 +200,12 @@ export function registerDirectory(app: Hono, { district }: SandboxContext) {
   app.get(`${base}/orgunits`, (c) => {
     const from = c.req.query("orgUnitPath") ?? "/";
     const type = c.req.query("type") ?? "children";
+    if (!["all", "children", "allIncludingParent"].includes(type)) {
+      return googleError(c, 400, "invalid", `Invalid value for type: ${type}`);
+    }
     const units = district.orgUnits.filter((ou) => {
       const path = ou.orgUnitPath ?? "";
-      if (path === from) return false;
+      if (path === from) return type === "allIncludingParent";
       return type === "children" ? ou.parentOrgUnitPath === from : isWithin(path, from);
     });
     // Google names each OU's parent by id as well as by path.
@@ -275,7 +279,9 @@ async function batchChangeStatus(c: Context, district: SandboxDistrict) {
   if (ids instanceof Response) return ids;
   const action = statusActions[body.changeChromeOsDeviceStatusAction ?? ""];
   if (!action) return googleError(c, 400, "invalid", "Invalid value for changeChromeOsDeviceStatusAction.");
-  if (action.to === "DEPROVISIONED" && !body.deprovisionReason) {
+  // The enum's UNSPECIFIED value is no reason at all.
+  const noReason = !body.deprovisionReason || body.deprovisionReason === "DEPROVISION_REASON_UNSPECIFIED";
+  if (action.to === "DEPROVISIONED" && noReason) {
     return googleError(c, 400, "required", "A deprovisionReason is required to deprovision devices.");
   }
   if (body.deprovisionReason && !deprovisionReasons.includes(body.deprovisionReason)) {

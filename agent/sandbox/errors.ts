@@ -13,6 +13,11 @@ const statusNames: Record<number, string> = {
   503: "UNAVAILABLE",
 };
 
+/** Reasons whose status is not the one their HTTP code usually carries. */
+const reasonStatuses: Record<string, string> = {
+  failedPrecondition: "FAILED_PRECONDITION",
+};
+
 export function googleError(
   c: Context,
   code: ContentfulStatusCode,
@@ -21,7 +26,14 @@ export function googleError(
   domain = "global",
 ) {
   return c.json(
-    { error: { code, message, errors: [{ domain, reason, message }], status: statusNames[code] ?? "UNKNOWN" } },
+    {
+      error: {
+        code,
+        message,
+        errors: [{ domain, reason, message }],
+        status: reasonStatuses[reason] ?? statusNames[code] ?? "UNKNOWN",
+      },
+    },
     code,
   );
 }

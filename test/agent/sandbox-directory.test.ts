@@ -36,6 +36,21 @@ describe("sandbox Directory API", () => {
     }
   });
 
+  it("lists an OU's parent with allIncludingParent, and refuses a type Google does not have", async () => {
+    const school = `/Schools/${demoSchools[0]}`;
+    const paths = async (type: string) =>
+      ((await directory.orgunits.list({ customerId, orgUnitPath: school, type })).data.organizationUnits ?? []).map(
+        (ou) => ou.orgUnitPath,
+      );
+    const subs = ["Students", "Staff", "Loaners"].map((sub) => `${school}/${sub}`);
+    expect((await paths("all")).sort()).toEqual([...subs].sort());
+    expect((await paths("allIncludingParent")).sort()).toEqual([school, ...subs].sort());
+    expect(await reason(directory.orgunits.list({ customerId, type: "everything" }))).toEqual({
+      status: 400,
+      reason: "invalid",
+    });
+  });
+
   it("pages through every device with nextPageToken at up to 300 a page, none twice", async () => {
     const seen = new Set<string>();
     let pageToken: string | undefined;
@@ -77,6 +92,19 @@ describe("sandbox Directory API", () => {
     });
     expect((all.data.chromeosdevices ?? []).every((d) => d.orgUnitPath?.startsWith(`${school}/`))).toBe(true);
     expect(all.data.chromeosdevices?.length).toBeGreaterThan(100);
+  });
+
+  it("keeps an OU's listing in its own order while another lists the same OU sorted", async () => {
+    const ou = `/Schools/${demoSchools[1]}/Students`;
+    const page = (pageToken?: string, orderBy?: string) =>
+      directory.chromeosdevices.list({ customerId, orgUnitPath: ou, maxResults: 10, pageToken, orderBy });
+    const whole = await directory.chromeosdevices.list({ customerId, orgUnitPath: ou, maxResults: 20 });
+    const first = await page();
+    await page(undefined, "serialNumber");
+    const second = await page(first.data.nextPageToken ?? "");
+    const ids = (data: admin_directory_v1.Schema$ChromeOsDevices) =>
+      (data.chromeosdevices ?? []).map((d) => d.deviceId);
+    expect([...ids(first.data), ...ids(second.data)]).toEqual(ids(whole.data));
   });
 
   it("answers the query terms id:, status:, user:, asset_id:, location: and sync:", async () => {
@@ -220,6 +248,15 @@ describe("sandbox Directory API", () => {
       },
     });
     expect((await reason(noReason)).status).toBe(400);
+    const unspecified = directory.customer.devices.chromeos.batchChangeStatus({
+      customerId,
+      requestBody: {
+        deviceIds: [b as string],
+        changeChromeOsDeviceStatusAction: "CHANGE_CHROME_OS_DEVICE_STATUS_ACTION_DEPROVISION",
+        deprovisionReason: "DEPROVISION_REASON_UNSPECIFIED",
+      },
+    });
+    expect(await reason(unspecified)).toEqual({ status: 400, reason: "required" });
     const tooMany = directory.customer.devices.chromeos.batchChangeStatus({
       customerId,
       requestBody: {
@@ -250,6 +287,32 @@ describe("sandbox Directory API", () => {
       if (command.state === "EXECUTED_BY_CLIENT") break;
     }
     expect(states).toEqual(["PENDING", "SENT_TO_CLIENT", "ACKED_BY_CLIENT", "EXECUTED_BY_CLIENT"]);
+  });
+  it("refuses a command to a device that is not active as a failed precondition", async () => {
+    const { data } = await directory.chromeosdevices.list({ customerId, maxResults: 5, query: "status:active" });
+    const deviceId = data.chromeosdevices?.[4]?.deviceId as string;
+    const change = (action: string) =>
+      directory.customer.devices.chromeos.batchChangeStatus({
+        customerId,
+        requestBody: { deviceIds: [deviceId], changeChromeOsDeviceStatusAction: action },
+      });
+    await change("CHANGE_CHROME_OS_DEVICE_STATUS_ACTION_DISABLE");
+    try {
+      const refused = await directory.customer.devices.chromeos
+        .issueCommand({ customerId, deviceId, requestBody: { commandType: "REBOOT" } })
+        .then(
+          () => undefined,
+          (error: { response?: { data: { error: { code: number; status: string; errors: { reason: string }[] } } } }) =>
+            error.response?.data.error,
+        );
+      expect(refused).toMatchObject({
+        code: 400,
+        status: "FAILED_PRECONDITION",
+        errors: [{ reason: "failedPrecondition" }],
+      });
+    } finally {
+      await change("CHANGE_CHROME_OS_DEVICE_STATUS_ACTION_REENABLE");
+    }
   });
 });
 
