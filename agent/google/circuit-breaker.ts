@@ -33,8 +33,10 @@ export class CircuitBreaker {
 
   async run<T>(task: () => Promise<T>): Promise<T> {
     const state = this.state;
-    if (state === "open" || (state === "half-open" && this.#trialInFlight))
-      throw new CircuitOpenError(this.api, this.#openUntil);
+    if (state === "open") throw new CircuitOpenError(this.api, this.#openUntil);
+    // The trial call can take minutes of retries: work waiting on it comes back a cooldown from now.
+    if (state === "half-open" && this.#trialInFlight)
+      throw new CircuitOpenError(this.api, this.now() + this.cooldownMs);
     if (state === "half-open") this.#trialInFlight = true;
     try {
       const result = await task();

@@ -15,6 +15,7 @@ import {
   isRetryable,
   type RetryPolicy,
   retryDelayMs,
+  surelyNotActed,
 } from "./retry";
 
 export type GoogleApi = "directory" | "policy" | "telemetry";
@@ -52,6 +53,8 @@ export interface GoogleClientOptions {
   /** Calls in flight and per minute, per API (Admin SDK: 2,400/min/user; Policy reads 10/s). */
   limits?: Partial<Record<GoogleQuota, Quota>>;
   breaker?: { threshold: number; cooldownMs: number };
+  /** How long a deduplicated call's answer is given again for its key once it succeeded (10 min). */
+  dedupeKeptMs?: number;
   log?: Logger;
   sleep?: (ms: number) => Promise<void>;
 }
@@ -143,9 +146,7 @@ export function createGoogleClient(options: GoogleClientOptions = {}) {
       } catch (error) {
         const failure = describeGoogleError(error);
         // A non-idempotent POST is retried only when Google surely did not act: throttled or unavailable.
-        const safe =
-          idempotent ||
-          (!failure.network && (failure.status === 429 || failure.status === 403 || failure.status === 503));
+        const safe = idempotent || surelyNotActed(failure);
         if (!isRetryable(failure) || !safe || attempt + 1 >= retry.maxTries)
           throw new GoogleCallError(api, label, failure, attempt + 1);
         const wait = retryDelayMs(attempt, retry, failure);
@@ -182,10 +183,17 @@ export function createGoogleClient(options: GoogleClientOptions = {}) {
       const key = `${api}:${label}:${callOptions.dedupeKey}`;
       const earlier = deduped.get(key);
       if (earlier) return earlier as Promise<T>;
-      const pending = run().catch((error) => {
-        deduped.delete(key);
-        throw error;
-      });
+      const pending = run().then(
+        (result) => {
+          // Kept a while, for a caller that asks again in the same breath; the durable record is the caller's.
+          setTimeout(() => deduped.delete(key), options.dedupeKeptMs ?? 10 * 60_000).unref();
+          return result;
+        },
+        (error: unknown) => {
+          deduped.delete(key);
+          throw error;
+        },
+      );
       deduped.set(key, pending);
       return pending;
     },

@@ -50,7 +50,12 @@ export function describeGoogleError(error: unknown): GoogleFailure {
   const reason = e.response?.data?.error?.errors?.[0]?.reason ?? e.response?.data?.error?.status;
   const headers = e.response?.headers;
   const retryAfter = headers instanceof Headers ? headers.get("retry-after") : headers?.["retry-after"];
-  const seconds = retryAfter ? Number(retryAfter) : Number.NaN;
+  // Seconds, or an HTTP date (RFC 9110 allows both).
+  const seconds = retryAfter
+    ? /^\s*\d+\s*$/.test(retryAfter)
+      ? Number(retryAfter)
+      : Math.max(0, (Date.parse(retryAfter) - Date.now()) / 1000)
+    : Number.NaN;
   const code = typeof e.code === "string" ? e.code : undefined;
   return {
     status,
@@ -69,6 +74,16 @@ export function isRetryable(failure: GoogleFailure): boolean {
   if (failure.network) return true;
   if (failure.status === 429 || (failure.status !== undefined && failure.status >= 500)) return true;
   return failure.status === 403 && failure.reason !== undefined && retryableReasons.has(failure.reason);
+}
+
+/**
+ * Whether Google surely did not act on a request it failed: it throttled it (429, or 403 with a
+ * throttling reason) or was unavailable (503). A 500, 502 or 504, or a dropped connection, can come
+ * after Google acted, so a request that is not idempotent is not sent again after one.
+ */
+export function surelyNotActed(failure: GoogleFailure): boolean {
+  if (failure.network || !isRetryable(failure)) return false;
+  return failure.status === 429 || failure.status === 403 || failure.status === 503;
 }
 
 export interface RetryPolicy {

@@ -17,7 +17,7 @@ import type { Kysely } from "kysely";
 import { CircuitOpenError } from "../google/circuit-breaker";
 import { GoogleCallError } from "../google/client";
 import { chunk, type DirectoryAdapter, idsPerBatch, type StatusResult } from "../google/directory";
-import { isRetryable } from "../google/retry";
+import { isRetryable, surelyNotActed } from "../google/retry";
 import type { Logger } from "../log";
 import { appendAudit } from "../store/audit";
 import type { Database, DeviceActionRow } from "../store/schema";
@@ -238,18 +238,23 @@ export class ActionWorker {
         .where("id", "=", action.id)
         .execute();
     } catch (error) {
-      // Sent only when Google surely did not act (the client retries throttling, not dropped answers).
+      // Sent again only when Google surely did not act (throttled, unavailable, or never asked).
       const surelyNotSent =
-        error instanceof CircuitOpenError ||
-        (error instanceof GoogleCallError && !error.failure.network && isRetryable(error.failure));
-      if (surelyNotSent) await this.#failedCall([action], error);
-      else
-        await this.#finish(action, "failed", {
-          error:
-            error instanceof GoogleCallError && error.failure.network
-              ? `The connection to Google dropped while sending, so Google may or may not have received the command. Check the device, then send it again if needed. (${error.message})`
-              : String(error instanceof Error ? error.message : error),
-        });
+        error instanceof CircuitOpenError || (error instanceof GoogleCallError && surelyNotActed(error.failure));
+      if (surelyNotSent) {
+        await this.#failedCall([action], error);
+        return;
+      }
+      // A dropped connection, or a 500, 502 or 504: Google may have acted before it failed.
+      const uncertain = error instanceof GoogleCallError && isRetryable(error.failure) ? error : undefined;
+      const what = uncertain?.failure.network
+        ? "The connection to Google dropped while sending"
+        : `Google answered ${uncertain?.failure.status} while sending`;
+      await this.#finish(action, "failed", {
+        error: uncertain
+          ? `${what}, so Google may or may not have acted on the command. Check the device, then send it again if needed. (${uncertain.message})`
+          : String(error instanceof Error ? error.message : error),
+      });
     }
   }
 

@@ -195,6 +195,51 @@ describe("device actions under Google's failures", () => {
     expect(sandbox.context.district.commands.size).toBe(commandsBefore);
   });
 
+  it("fails, rather than repeats, a command Google answered with 500 or a dropped connection", async () => {
+    const devices = await activeDevices(3);
+    const faults: [string, Parameters<typeof sandbox.context.faults.inject>[0]["fault"], RegExp][] = [
+      [
+        "500",
+        { kind: "status", status: 500 },
+        /Google answered 500 while sending, so Google may or may not have acted/,
+      ],
+      ["drop", { kind: "drop" }, /The connection to Google dropped while sending, so Google may or may not have acted/],
+      // Throttled: Google surely did not act, so the command is sent (once) after the wait.
+      ["429", { kind: "status", status: 429 }, /^$/],
+    ];
+    for (const [i, [name, fault, message]] of faults.entries()) {
+      const device = devices[i];
+      if (!device) throw new Error("no device");
+      const [action] = await recordActions(
+        store.db,
+        lead,
+        [{ device, kind: "command", commandType: "REBOOT", reason: `Frozen (${name})` }],
+        { now: new Date() },
+      );
+      sandbox.context.faults.inject({ fault, times: 1, match: /:issueCommand$/ });
+      const commandsBefore = sandbox.context.district.commands.size;
+      const worker = new ActionWorker(
+        store.db,
+        directoryAdapter(createGoogleClient({ rootUrl: sandbox.url, retry: fast })),
+        log,
+      );
+      await worker.tick(); // claims the action and sends it
+      const ended = await store.db
+        .selectFrom("deviceActions")
+        .selectAll()
+        .where("id", "=", action?.id ?? "")
+        .executeTakeFirstOrThrow();
+      if (name === "429") {
+        expect(ended.state, name).toBe("sent");
+        expect(sandbox.context.district.commands.size, name).toBe(commandsBefore + 1);
+      } else {
+        expect(ended.state, name).toBe("failed");
+        expect(ended.error, name).toMatch(message);
+        expect(sandbox.context.district.commands.size, name).toBe(commandsBefore);
+      }
+    }
+  });
+
   it("lets two workers share the queue without sending anything twice", async () => {
     const { devices } = await requestDisables(80);
     let calls = 0;

@@ -4,7 +4,13 @@ import { CircuitBreaker, CircuitOpenError } from "../../agent/google/circuit-bre
 import { createGoogleClient, GoogleCallError } from "../../agent/google/client";
 import { directoryAdapter } from "../../agent/google/directory";
 import { CallLimiter } from "../../agent/google/limiter";
-import { describeGoogleError, googleRetryPolicy, isRetryable, retryDelayMs } from "../../agent/google/retry";
+import {
+  describeGoogleError,
+  googleRetryPolicy,
+  isRetryable,
+  retryDelayMs,
+  surelyNotActed,
+} from "../../agent/google/retry";
 import { seedDistrict } from "../../agent/sandbox/seed";
 import { type RunningSandbox, startSandbox } from "../../agent/sandbox/server";
 
@@ -35,6 +41,21 @@ describe("the retry rule", () => {
       expect(isRetryable(describeGoogleError(error)), JSON.stringify(error)).toBe(retryable);
   });
 
+  it("sends a request that is not idempotent again only after throttling or 503, when Google surely did not act", () => {
+    const cases: [object, boolean][] = [
+      [{ response: { status: 429, data: {} } }, true],
+      [{ response: { status: 403, data: { error: { errors: [{ reason: "rateLimitExceeded" }] } } } }, true],
+      [{ response: { status: 503, data: {} } }, true],
+      [{ response: { status: 500, data: { error: { errors: [{ reason: "backendError" }] } } } }, false],
+      [{ response: { status: 502, data: {} } }, false],
+      [{ response: { status: 504, data: {} } }, false],
+      [{ response: { status: 403, data: { error: { errors: [{ reason: "forbidden" }] } } } }, false],
+      [{ code: "ECONNRESET", message: "socket hang up" }, false],
+    ];
+    for (const [error, safe] of cases)
+      expect(surelyNotActed(describeGoogleError(error)), JSON.stringify(error)).toBe(safe);
+  });
+
   it("waits min(2^n, 60) s plus up to 1 s, or longer when Retry-After says so", () => {
     const failure = describeGoogleError({ response: { status: 429, data: {} } });
     expect([0, 1, 2, 5, 6, 9].map((n) => retryDelayMs(n, googleRetryPolicy, failure, () => 0))).toEqual([
@@ -43,6 +64,11 @@ describe("the retry rule", () => {
     expect(retryDelayMs(0, googleRetryPolicy, failure, () => 0.999)).toBeLessThan(2000);
     const later = describeGoogleError({ response: { status: 429, headers: { "retry-after": "120" }, data: {} } });
     expect(retryDelayMs(0, googleRetryPolicy, later, () => 0)).toBe(120_000);
+    // Retry-After may also be an HTTP date.
+    const date = new Date(Date.now() + 90_000).toUTCString();
+    const dated = describeGoogleError({ response: { status: 503, headers: { "retry-after": date }, data: {} } });
+    expect(dated.retryAfterMs).toBeGreaterThan(85_000);
+    expect(dated.retryAfterMs).toBeLessThanOrEqual(90_000);
   });
 });
 
@@ -118,6 +144,19 @@ describe("the Google client against the sandbox", () => {
     expect(issued).toHaveLength(1);
   });
 
+  it("forgets a deduplicated call's answer a while after it succeeded", async () => {
+    const adapter = directoryAdapter(client({ dedupeKeptMs: 20 }));
+    const { devices } = await adapter.listDevicesPage({ query: "status:active", maxResults: 2 });
+    const deviceId = devices[1]?.deviceId as string;
+    const count = () => [...sandbox.context.district.commands.values()].filter((c) => c.deviceId === deviceId).length;
+    const first = await adapter.issueCommand(deviceId, "REBOOT", "action-kept");
+    expect(await adapter.issueCommand(deviceId, "REBOOT", "action-kept")).toBe(first);
+    expect(count()).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(await adapter.issueCommand(deviceId, "REBOOT", "action-kept")).not.toBe(first);
+    expect(count()).toBe(2);
+  });
+
   it("opens its circuit while Google keeps failing, and closes it when Google is back", async () => {
     sandbox.context.faults.inject({ fault: { kind: "status", status: 500 }, times: 3 });
     const google = client({ retry: { ...fast, maxTries: 1 }, breaker: { threshold: 2, cooldownMs: 50 } });
@@ -182,6 +221,22 @@ describe("limiter and breaker", () => {
     now = 150;
     expect(breaker.state).toBe("half-open");
     expect(await breaker.run(async () => "ok")).toBe("ok");
+    expect(breaker.state).toBe("closed");
+  });
+
+  it("parks other work until a cooldown from now while the trial call is still running", async () => {
+    let now = 0;
+    const breaker = new CircuitBreaker("test", 1, 100, () => now);
+    await expect(breaker.run(() => Promise.reject(new Error("down")))).rejects.toThrow("down");
+    now = 150;
+    let endTrial: (value: string) => void = () => {};
+    const trial = breaker.run(() => new Promise<string>((resolve) => (endTrial = resolve)));
+    now = 400;
+    const parked = await breaker.run(async () => "not run").catch((error: unknown) => error);
+    expect(parked).toBeInstanceOf(CircuitOpenError);
+    expect((parked as CircuitOpenError).retryAtMs).toBe(500);
+    endTrial("ok");
+    expect(await trial).toBe("ok");
     expect(breaker.state).toBe("closed");
   });
 });
