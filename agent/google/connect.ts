@@ -7,8 +7,16 @@ import type { AgentConfig } from "../config";
 import type { Logger } from "../log";
 import { type RunningSandbox, startSandbox } from "../sandbox/server";
 import { describeMode, googleAuthClient } from "./auth";
-import { createGoogleClient, type GoogleAuthOption, type GoogleClient, type GoogleClientOptions } from "./client";
+import { CircuitOpenError } from "./circuit-breaker";
+import {
+  createGoogleClient,
+  type GoogleAuthOption,
+  GoogleCallError,
+  type GoogleClient,
+  type GoogleClientOptions,
+} from "./client";
 import { directoryAdapter } from "./directory";
+import { retryableReasons } from "./retry";
 
 export interface GoogleStatus {
   mode: string;
@@ -28,13 +36,19 @@ export interface GoogleConnection {
 }
 
 /** Turns what Google answered into a sentence an admin can act on. */
-function explain(error: unknown): string {
+export function explainGoogleError(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);
   if (/unauthorized_client/.test(text))
     return "Google refused the service account: grant it domain-wide delegation for TechDesk's scopes in the Admin console (Security → API controls).";
   if (/invalid_grant/.test(text))
     return "Google refused the credentials (invalid_grant): check the key, the admin subject, and the machine's clock.";
-  if (/403/.test(text))
+  if (error instanceof CircuitOpenError) return `Google has been failing for a while: ${text}`;
+  const failure = error instanceof GoogleCallError ? error.failure : undefined;
+  if (failure?.status === 403 && failure.reason && retryableReasons.has(failure.reason))
+    return `Google is throttling TechDesk's calls (${failure.reason}) and did not answer within the retries; the check runs again later. (${text})`;
+  if (failure?.reason === "accessNotConfigured")
+    return `The API is not enabled in the Google Cloud project of TechDesk's credentials: enable the Admin SDK API, Chrome Policy API and Chrome Management API there (APIs & Services). (${text})`;
+  if (failure?.status === 403 || (!failure && /403/.test(text)))
     return `Google answered 403: the acting account lacks an admin role with ChromeOS device rights. (${text})`;
   return `Google could not be reached or refused the call: ${text}`;
 }
@@ -80,7 +94,7 @@ export async function connectGoogle(
           checkedAt: new Date().toISOString(),
         });
       } catch (error) {
-        Object.assign(status, { ok: false, message: explain(error), checkedAt: new Date().toISOString() });
+        Object.assign(status, { ok: false, message: explainGoogleError(error), checkedAt: new Date().toISOString() });
         log.warn("google check failed", { message: status.message });
       }
       return status;

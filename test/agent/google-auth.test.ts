@@ -5,6 +5,9 @@ import path from "node:path";
 import { JWT } from "google-auth-library";
 import { afterAll, describe, expect, it } from "vitest";
 import { describeMode, googleAuthClient, googleAuthMode, googleScopes } from "../../agent/google/auth";
+import { CircuitOpenError } from "../../agent/google/circuit-breaker";
+import { GoogleCallError } from "../../agent/google/client";
+import { explainGoogleError } from "../../agent/google/connect";
 
 const dir = mkdtempSync(path.join(tmpdir(), "techdesk-keys-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -60,5 +63,16 @@ describe("Google auth modes", () => {
     [{ GOOGLE_AUTH: "sandbox", GOOGLE_CREDENTIALS: keyFile }, /choose a mode/],
   ])("says in words what is wrong with %o", (env, message) => {
     expect(() => googleAuthMode(env)).toThrow(message);
+  });
+
+  it("explains Google's refusals by their reason, so the admin is sent to the right fix", () => {
+    const refused = (status: number, reason: string) =>
+      new GoogleCallError("directory", "orgunits.list", { status, reason, message: "refused", network: false }, 1);
+    expect(explainGoogleError(refused(403, "forbidden"))).toMatch(/lacks an admin role/);
+    expect(explainGoogleError(refused(403, "userRateLimitExceeded"))).toMatch(/throttling TechDesk's calls/);
+    expect(explainGoogleError(refused(403, "accessNotConfigured"))).toMatch(/not enabled in the Google Cloud project/);
+    expect(explainGoogleError(new CircuitOpenError("directory", Date.now()))).toMatch(/failing for a while/);
+    expect(explainGoogleError(new Error("invalid_grant: account not found"))).toMatch(/machine's clock/);
+    expect(explainGoogleError(refused(404, "notFound"))).toMatch(/could not be reached or refused/);
   });
 });
