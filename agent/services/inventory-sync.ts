@@ -154,25 +154,34 @@ class GroupCommit<T> {
   }
 }
 
-/** A page of devices, and what storing it advances (the run's progress). */
+/** A page of devices, and what storing it advances in a run's progress (resume point, counts). */
 interface DevicePage {
   rows: DeviceRow[];
-  done: () => void;
+  advance: (progress: SyncProgress) => void;
+  /** Once the page is stored and the run's progress advanced. */
+  stored: () => void;
 }
 
 /**
  * The full sync's pages are written with the run's resume point in one transaction, so a crash
- * never records a page as done before its devices are stored.
+ * never records a page as done before its devices are stored. The run's own progress moves on only
+ * once the pages are stored: after a failed write, the pages other walkers still commit must not
+ * save a resume point past the pages that were lost.
  */
 function pageCommitter(db: Kysely<Database>, progress: SyncProgress, now: () => Date): GroupCommit<DevicePage> {
   return new GroupCommit(async (pages) => {
     const at = now().toISOString();
+    const saved = structuredClone(progress);
+    for (const page of pages) page.advance(saved);
     await db.transaction().execute(async (trx) => {
       const rows = pages.flatMap((page) => page.rows);
       for (let i = 0; i < rows.length; i += 500) await writeDevices(trx, rows.slice(i, i + 500), at);
-      for (const page of pages) page.done();
-      await writeSyncState(trx, fullSyncState, progress, at);
+      await writeSyncState(trx, fullSyncState, saved, at);
     });
+    for (const page of pages) {
+      page.advance(progress);
+      page.stored();
+    }
   });
 }
 
@@ -217,22 +226,24 @@ async function walkOu(
       committed = committer
         .add({
           rows,
-          done: () => {
-            progress.devicesSeen += listed;
-            if (next) progress.pending[ou] = next;
+          advance: (p) => {
+            p.devicesSeen += listed;
+            if (next) p.pending[ou] = next;
             else {
-              delete progress.pending[ou];
-              progress.ousDone += 1;
-              // The log shows progress too: a line at every tenth of the OUs.
-              const step = Math.max(1, Math.ceil(progress.ousTotal / 10));
-              if (progress.ousDone % step === 0 || progress.ousDone === progress.ousTotal) {
-                options.log?.info("inventory full sync progress", {
-                  runId: progress.runId,
-                  ousDone: progress.ousDone,
-                  ousTotal: progress.ousTotal,
-                  devicesSeen: progress.devicesSeen,
-                });
-              }
+              delete p.pending[ou];
+              p.ousDone += 1;
+            }
+          },
+          stored: () => {
+            // The log shows progress too: a line at every tenth of the OUs.
+            const step = Math.max(1, Math.ceil(progress.ousTotal / 10));
+            if (!next && (progress.ousDone % step === 0 || progress.ousDone === progress.ousTotal)) {
+              options.log?.info("inventory full sync progress", {
+                runId: progress.runId,
+                ousDone: progress.ousDone,
+                ousTotal: progress.ousTotal,
+                devicesSeen: progress.devicesSeen,
+              });
             }
           },
         })

@@ -231,6 +231,39 @@ describe.each(backends)("inventory sync on $name", (backend) => {
     expect(failedCalls).toBeLessThan(sandbox.context.faults.calls - callsAtFailure);
   });
 
+  it("saves no resume point past a page whose write failed while other walkers went on storing", async () => {
+    const listing = directory();
+    const ous = ["/", ...(await listing.listOrgUnits()).map((ou) => ou.orgUnitPath as string).filter((p) => p !== "/")];
+    const first = ous.find((ou) => devicesInOu(sandbox.context.district, ou).length > 40) as string;
+    // The first page committed is `first`'s (the other OUs' pages arrive later), and saving its
+    // resume point fails, as a lost connection would fail it; the pages after it are stored.
+    let stateWrites = 0;
+    const failing = store.db.withPlugin({
+      transformQuery: ({ node }) => {
+        const table = node.kind === "InsertQueryNode" ? node.into?.table.identifier.name : undefined;
+        if (table === "sync_state" && ++stateWrites === 2) throw new Error("the connection was lost");
+        return node;
+      },
+      transformResult: async ({ result }) => result,
+    });
+    const staggered = {
+      ...listing,
+      listDevicesPage: async (query: DevicePageQuery) => {
+        if (query.orgUnitPath !== first) await new Promise((resolve) => setTimeout(resolve, 80));
+        return listing.listDevicesPage({ ...query, maxResults: 40 });
+      },
+    };
+    await expect(fullSync(failing, staggered, { parallelOus: 8 })).rejects.toThrow(/the connection was lost/);
+    const saved = await readSyncState<SyncProgress>(store.db, "inventory.full");
+    expect(saved?.pending[first]).toBe(""); // its first page was not stored: the OU starts over
+    expect(await count("devices")).toBeGreaterThan(0); // other walkers' pages were stored after it
+
+    // Resumed, every device is listed again: none is missing, so none is taken for removed.
+    const resumed = await fullSync(store.db, listing, { checkRemovalsUpTo: 0 });
+    expect(resumed).toMatchObject({ removed: 0, devicesSeen: 700 });
+    expect(await count("devices")).toBe(700);
+  });
+
   describe("the first load into an empty inventory", () => {
     /** The devices table's secondary indexes, by name, as the database defines them. */
     const indexes = async (): Promise<Record<string, string>> => {
