@@ -8,6 +8,13 @@ import type { JobDefinition } from "./runner";
 /** How long a sync's lease lasts unrenewed: how soon another agent may take over after a crash. */
 export const inventoryLeaseMs = 2 * 60_000;
 
+/**
+ * The two syncs write the same devices, so they run one at a time across every replica: the
+ * nightly full sync waits for an incremental one to end (they take seconds to minutes); an
+ * incremental tick during the full sync stands down, as the full sync takes in every device.
+ */
+const inventoryGroup = "inventory";
+
 export function inventoryJobs(
   config: AgentConfig,
   directory: DirectoryAdapter,
@@ -18,10 +25,11 @@ export function inventoryJobs(
       name: "inventory-full-sync",
       title: "Inventory: full sync",
       description:
-        "Walks every OU's devices in Google, marks devices Google no longer has as removed, and reads battery and disk telemetry.",
+        "Walks every OU's devices in Google, marks devices Google no longer has as removed, and reads battery and disk telemetry. Waits for a running incremental sync to end first.",
       schedule: config.jobs.inventoryFullCron,
       timezone: config.jobs.timezone,
       leaseMs: inventoryLeaseMs,
+      exclusive: { group: inventoryGroup, waitMs: 30 * 60_000 },
       async run({ db, log, progress }) {
         const result = await fullSync(db, directory, {
           log,
@@ -58,10 +66,12 @@ export function inventoryJobs(
     {
       name: "inventory-incremental-sync",
       title: "Inventory: changes since last sync",
-      description: "Asks Google for devices that synced since the last run (sync: query) and updates them.",
+      description:
+        "Asks Google for devices that synced since the last run (sync: query) and updates them. Stands down while the full sync runs, which takes in every device.",
       schedule: config.jobs.inventoryIncrementalCron,
       timezone: config.jobs.timezone,
       leaseMs: inventoryLeaseMs,
+      exclusive: { group: inventoryGroup, waitMs: 0 },
       async run({ db, log, progress }) {
         const result = await incrementalSync(db, directory, {
           log,

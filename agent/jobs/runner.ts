@@ -29,8 +29,18 @@ export interface JobDefinition {
   timezone?: string;
   /** How long a lease lasts before it must be renewed; a crashed holder loses it after this. */
   leaseMs?: number;
+  /**
+   * Jobs that write the same data run one at a time across every replica: each run also holds its
+   * group's lease. A run that finds another job of the group running waits for it up to `waitMs`
+   * (0: it stands down, and the next tick tries again).
+   */
+  exclusive?: { group: string; waitMs: number };
   run(context: JobContext): Promise<Record<string, unknown> | undefined>;
 }
+
+/** What a run whose lease was taken from it while it ran records, besides how it ended. */
+export const leaseLostNote =
+  "Its lease ran out while it ran (the database was out of reach, or the agent paused for longer than the lease): another agent may have run this job at the same time.";
 
 /** What a run left unfinished says, once it is known its agent stopped. */
 export const abandonedRunError = "Did not finish: the agent running it stopped (restarted or crashed) while it ran.";
@@ -69,13 +79,13 @@ export type JobTrigger = JobRun["trigger"];
 
 export type RunOutcome =
   | { ran: true; runId: number; status: "succeeded" | "failed"; error?: string }
-  | { ran: false; reason: "overlap" | "held-elsewhere" | "slot-taken" | "unknown-job" };
+  | { ran: false; reason: "overlap" | "held-elsewhere" | "slot-taken" | "unknown-job" | "group-busy" };
 
 export class JobRunner {
   readonly holder: string;
   readonly #running = new Set<string>();
   /** The run record of each job running here, once it has one. */
-  readonly #runs = new Map<string, { runId: number; startedAt: Date }>();
+  readonly #runs = new Map<string, { runId: number; startedAt: Date; abandoned?: boolean }>();
   readonly #jobs: Map<string, JobDefinition>;
 
   constructor(
@@ -84,6 +94,8 @@ export class JobRunner {
     readonly log: Logger,
     holder?: string,
     readonly now: () => Date = () => new Date(),
+    /** How often a run waiting for its group's lease asks again. */
+    readonly groupPollMs = 1000,
   ) {
     this.holder = holder ?? `agent-${process.pid}-${randomUUID().slice(0, 8)}`;
     this.#jobs = new Map(jobs.map((j) => [j.name, j]));
@@ -95,6 +107,20 @@ export class JobRunner {
 
   isRunningHere(name: string): boolean {
     return this.#running.has(name);
+  }
+
+  /** The title of the job of `name`'s group that runs now, here or on another replica, if any. */
+  async groupBusy(name: string): Promise<string | undefined> {
+    const group = this.#jobs.get(name)?.exclusive?.group;
+    if (!group) return undefined;
+    const lease = await this.db
+      .selectFrom("jobLeases")
+      .select(["holder", "expiresAt"])
+      .where("job", "=", groupLease(group))
+      .executeTakeFirst();
+    if (!lease || new Date(lease.expiresAt) <= this.now()) return undefined;
+    const other = lease.holder.slice(lease.holder.lastIndexOf("/") + 1);
+    return this.#jobs.get(other)?.title ?? other;
   }
 
   /** Resolves once no job is running in this process (or after `timeoutMs`): for a clean shutdown. */
@@ -113,6 +139,7 @@ export class JobRunner {
     const at = this.now();
     let closed = 0;
     for (const [name, run] of this.#runs) {
+      run.abandoned = true;
       const result = await this.db
         .updateTable("jobRuns")
         .set({
@@ -126,6 +153,8 @@ export class JobRunner {
         .executeTakeFirst();
       closed += Number(result.numUpdatedRows);
       await releaseLease(this.db, name, this.holder);
+      const group = this.#jobs.get(name)?.exclusive?.group;
+      if (group) await releaseLease(this.db, groupLease(group), this.#groupHolder(name));
       this.log.warn("job stopped unfinished by the agent's shutdown", { job: name, runId: run.runId });
     }
     return closed;
@@ -137,9 +166,46 @@ export class JobRunner {
     if (this.#running.has(name)) return { ran: false, reason: "overlap" };
     this.#running.add(name);
     const leaseMs = job.leaseMs ?? 5 * 60_000;
+    const group = job.exclusive?.group;
+    let heartbeat: ReturnType<typeof setInterval> | undefined;
+    let leaseLost = false;
     try {
       if (!(await acquireLease(this.db, name, this.holder, leaseMs, this.now())))
         return { ran: false, reason: "held-elsewhere" };
+      // Renews the job's lease (and its group's, once held) for as long as the run lasts.
+      let holdsGroup = false;
+      heartbeat = setInterval(
+        () =>
+          void (async () => {
+            const at = this.now();
+            const renewed =
+              (await renewLease(this.db, name, this.holder, leaseMs, at)) &&
+              (!holdsGroup ||
+                !group ||
+                (await renewLease(this.db, groupLease(group), this.#groupHolder(name), leaseMs, at)));
+            if (!renewed && !leaseLost && !this.#runs.get(name)?.abandoned) {
+              leaseLost = true;
+              this.log.error("job lost its lease while running", { job: name });
+            }
+          })().catch(() => {}),
+        Math.max(1000, leaseMs / 3),
+      );
+      heartbeat.unref?.();
+      if (group && job.exclusive) {
+        const until = this.now().getTime() + job.exclusive.waitMs;
+        while (!(await acquireLease(this.db, groupLease(group), this.#groupHolder(name), leaseMs, this.now()))) {
+          if (this.now().getTime() >= until) {
+            await releaseLease(this.db, name, this.holder);
+            this.log.info("job stood down: another job of its group is running", {
+              job: name,
+              running: await this.groupBusy(name),
+            });
+            return { ran: false, reason: "group-busy" };
+          }
+          await new Promise((resolve) => setTimeout(resolve, this.groupPollMs));
+        }
+        holdsGroup = true;
+      }
       // Holding the lease, no other run of this job can be alive: one still recorded as running was cut off.
       const abandoned = await closeAbandonedRuns(this.db, this.now(), name);
       if (abandoned) this.log.warn("job runs left unfinished by a stopped agent closed", { job: name, abandoned });
@@ -164,15 +230,10 @@ export class JobRunner {
         runId = row.id;
         this.#runs.set(name, { runId, startedAt });
       } catch (error) {
-        await releaseLease(this.db, name, this.holder);
+        await this.#release(name);
         if (isUniqueViolation(error)) return { ran: false, reason: "slot-taken" };
         throw error;
       }
-      const heartbeat = setInterval(
-        () => void renewLease(this.db, name, this.holder, leaseMs, this.now()).catch(() => {}),
-        Math.max(1000, leaseMs / 3),
-      );
-      heartbeat.unref?.();
       const context: JobContext = {
         db: this.db,
         slot,
@@ -199,6 +260,7 @@ export class JobRunner {
         clearInterval(heartbeat);
       }
       const finishedAt = this.now();
+      if (leaseLost) error = error ? `${error} ${leaseLostNote}` : leaseLostNote;
       await this.db
         .updateTable("jobRuns")
         .set({
@@ -210,12 +272,30 @@ export class JobRunner {
         })
         .where("id", "=", runId)
         .execute();
-      await releaseLease(this.db, name, this.holder);
+      await this.#release(name);
       this.log.info("job finished", { job: name, runId, status, ms: finishedAt.getTime() - startedAt.getTime() });
       return { ran: true, runId, status, error };
     } finally {
+      clearInterval(heartbeat);
       this.#running.delete(name);
       this.#runs.delete(name);
     }
   }
+
+  /** Who holds a group's lease for a run of `name` here. */
+  #groupHolder(name: string): string {
+    return `${this.holder}/${name}`;
+  }
+
+  /** Lets go of the job's lease and its group's. */
+  async #release(name: string): Promise<void> {
+    await releaseLease(this.db, name, this.holder);
+    const group = this.#jobs.get(name)?.exclusive?.group;
+    if (group) await releaseLease(this.db, groupLease(group), this.#groupHolder(name));
+  }
+}
+
+/** The lease row a group of exclusive jobs shares. */
+function groupLease(group: string): string {
+  return `group:${group}`;
 }

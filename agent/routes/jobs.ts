@@ -65,6 +65,15 @@ export function jobRoutes(deps: AgentDeps) {
       if (jobs.isRunningHere(name) || (lease && new Date(lease.expiresAt) > deps.now())) {
         throw new ApiError(409, "conflict", "That job is running now; its progress shows on this page.");
       }
+      // A job that stands down while another of its group runs would not start: say so now.
+      const busy = jobs.jobs.find((j) => j.name === name)?.exclusive?.waitMs === 0 && (await jobs.groupBusy(name));
+      if (busy) {
+        throw new ApiError(
+          409,
+          "conflict",
+          `${busy} is running now, and this job waits for it: try again once it ends.`,
+        );
+      }
       void jobs
         .run(name, "manual")
         .catch((error) => deps.log.error("job run failed to start", { job: name, error: String(error) }));

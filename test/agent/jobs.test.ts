@@ -22,7 +22,10 @@ describe("/api/jobs", () => {
     expect(before).toMatchObject({
       canRun: true,
       scheduledHere: false,
-      jobs: [{ name: "noop", schedule: "0 3 * * *", runs: [] }],
+      jobs: [
+        { name: "noop", schedule: "0 3 * * *", runs: [] },
+        { name: "noop-follower", schedule: "15 3 * * *", runs: [] },
+      ],
     });
     // This agent does not schedule the jobs, so it names no next run.
     expect(before.jobs[0]?.nextRunAt).toBeUndefined();
@@ -67,6 +70,22 @@ describe("/api/jobs", () => {
       .execute();
     expect((await admin.request("/api/jobs/noop/run", { method: "POST", body: {} })).status).toBe(409);
     expect((await admin.request("/api/jobs/nothing/run", { method: "POST", body: {} })).status).toBe(404);
+  });
+
+  it("refuses to start a job that stands down while another of its group runs, and says which", async () => {
+    await agent.store.db
+      .insertInto("jobLeases")
+      .values({
+        job: "group:noop",
+        holder: "other-replica/noop",
+        expiresAt: new Date(Date.now() + 60_000).toISOString(),
+      })
+      .execute();
+    const refused = await admin.request("/api/jobs/noop-follower/run", { method: "POST", body: {} });
+    expect(refused.status).toBe(409);
+    expect(((await refused.json()) as { error: { message: string } }).error.message).toMatch(
+      /No-op is running now, and this job waits for it/,
+    );
   });
 
   it("shows an IT lead the jobs but not the button", async () => {

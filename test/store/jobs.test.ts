@@ -5,7 +5,13 @@ import { promisify } from "node:util";
 import { sql } from "kysely";
 import { afterEach, beforeEach, describe, expect, inject, it } from "vitest";
 import { acquireLease } from "../../agent/jobs/lease";
-import { abandonedRunError, closeAbandonedRuns, type JobDefinition, JobRunner } from "../../agent/jobs/runner";
+import {
+  abandonedRunError,
+  closeAbandonedRuns,
+  type JobDefinition,
+  JobRunner,
+  leaseLostNote,
+} from "../../agent/jobs/runner";
 import { createLogger } from "../../agent/log";
 import { openStore, type Store } from "../../agent/store/db";
 import { type Backend, postgresBackend, sqliteBackend } from "../support/databases";
@@ -142,6 +148,67 @@ describe.each(backends)("jobs on $name", (backend) => {
       { status: "succeeded", error: null },
     ]);
     expect(await stopping.abandonRunning("Stopped unfinished: shut down.")).toBe(0);
+  });
+
+  it("runs the jobs of an exclusive group one at a time across replicas, waiting or standing down", async () => {
+    const {
+      job: full,
+      started: fullRunning,
+      release: endFull,
+    } = gatedJob(job({ name: "full", title: "Full sync", exclusive: { group: "sync", waitMs: 0 } }));
+    let nightlyRan = false;
+    const jobs = [
+      full,
+      job({ name: "incremental", exclusive: { group: "sync", waitMs: 0 } }),
+      job({
+        name: "nightly",
+        exclusive: { group: "sync", waitMs: 60_000 },
+        run: async () => {
+          nightlyRan = true;
+          return {};
+        },
+      }),
+    ];
+    const here = new JobRunner(store.db, jobs, log, "replica-a", undefined, 10);
+    const elsewhere = new JobRunner(store.db, jobs, log, "replica-b", undefined, 10);
+    const running = here.run("full", "schedule", "tick:1");
+    await fullRunning;
+    // Another job of the group stands down, on this replica and on another.
+    expect(await here.run("incremental", "schedule", "tick:1")).toEqual({ ran: false, reason: "group-busy" });
+    expect(await elsewhere.run("incremental", "schedule", "tick:2")).toEqual({ ran: false, reason: "group-busy" });
+    expect(await elsewhere.groupBusy("incremental")).toBe("Full sync");
+    // One that waits starts once the running one ends.
+    const waiting = elsewhere.run("nightly", "schedule", "tick:1");
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(nightlyRan).toBe(false);
+    endFull({});
+    expect(await running).toMatchObject({ ran: true, status: "succeeded" });
+    expect(await waiting).toMatchObject({ ran: true, status: "succeeded" });
+    expect(nightlyRan).toBe(true);
+    expect(await here.groupBusy("incremental")).toBeUndefined();
+    expect(await here.run("incremental", "schedule", "tick:3")).toMatchObject({ ran: true });
+    expect(await store.db.selectFrom("jobLeases").selectAll().execute()).toEqual([]);
+    const runs = await store.db.selectFrom("jobRuns").select(["job", "slot"]).orderBy("id").execute();
+    expect(runs).toEqual([
+      { job: "full", slot: "tick:1" },
+      { job: "nightly", slot: "tick:1" },
+      { job: "incremental", slot: "tick:3" },
+    ]);
+  });
+
+  it("records that a run lost its lease while it ran, with how it ended", async () => {
+    const { job: slow, started, release } = gatedJob(job({ leaseMs: 1_000 }));
+    const runner = new JobRunner(store.db, [slow], log, "replica-a");
+    const run = runner.run("demo", "schedule", "tick:1");
+    await started;
+    // Its lease runs out and another replica takes it (the database was out of reach, say).
+    await store.db.updateTable("jobLeases").set({ holder: "replica-b" }).where("job", "=", "demo").execute();
+    await new Promise((resolve) => setTimeout(resolve, 1_200)); // the next renewal finds it gone
+    release({ done: true });
+    expect(await run).toMatchObject({ ran: true, status: "succeeded" });
+    expect(await store.db.selectFrom("jobRuns").select(["status", "error"]).execute()).toEqual([
+      { status: "succeeded", error: leaseLostNote },
+    ]);
   });
 
   it("lets another replica take over a lease its holder let expire", async () => {

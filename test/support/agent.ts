@@ -57,6 +57,17 @@ export const noopJob = {
   title: "No-op",
   description: "Does nothing.",
   schedule: "0 3 * * *",
+  exclusive: { group: "noop", waitMs: 60_000 },
+  run: async () => ({ ok: true }),
+};
+
+/** A job that stands down while `noop` runs (they share a group). */
+export const noopFollowerJob = {
+  name: "noop-follower",
+  title: "No-op follower",
+  description: "Does nothing, never while No-op runs.",
+  schedule: "15 3 * * *",
+  exclusive: { group: "noop", waitMs: 0 },
   run: async () => ({ ok: true }),
 };
 
@@ -88,7 +99,11 @@ export async function createTestAgent(
     : undefined;
   const jobs = new JobRunner(
     store.db,
-    [noopJob, ...(filterGoogle && remediations ? filterJobs(config, filterGoogle, remediations, now) : [])],
+    [
+      noopJob,
+      noopFollowerJob,
+      ...(filterGoogle && remediations ? filterJobs(config, filterGoogle, remediations, now) : []),
+    ],
     log,
   );
   // The jobs on their node-cron schedules, as `JOBS_ENABLED` puts them in a running agent.
