@@ -4,6 +4,7 @@
  * follow these rules, on either database.
  */
 import type { Kysely } from "kysely";
+import { sqliteHandle } from "./db";
 import type { Database } from "./schema";
 
 export interface OpenAssignment {
@@ -27,12 +28,17 @@ export function nextAssignment(
   return { since: current ? at : null, ...(ended ? { ended } : {}) };
 }
 
-/** Ends the device's open assignment at `at` (a device marked missing), recording it as ended. */
+/**
+ * Ends the device's open assignment at `at` (a device marked missing), recording it as ended. Inside
+ * the caller's transaction; on PostgreSQL the device's row stays locked until it ends, so a sync
+ * writing the device meanwhile waits and then sees the assignment ended (SQLite has one writer).
+ */
 export async function endAssignment(db: Kysely<Database>, deviceId: string, at: string): Promise<void> {
   const open = await db
     .selectFrom("devices")
     .select(["annotatedUser", "assignedSince"])
     .where("deviceId", "=", deviceId)
+    .$if(!sqliteHandle(db), (qb) => qb.forUpdate())
     .executeTakeFirst();
   if (!open?.annotatedUser || !open.assignedSince) return;
   await db

@@ -54,12 +54,16 @@ async function writeRun(trx: Kysely<Database>, run: DeviceRow[], at: string): Pr
   let rows = run;
   if (run[0] && "annotatedUser" in run[0]) {
     const ids = run.map((r) => r.deviceId);
+    // Locked until the transaction ends (in id order, so two writers cannot deadlock): a writer
+    // ending the same assignment meanwhile (a device marked missing) waits, and then reads what it wrote.
     const before = new Map(
       (
         await trx
           .selectFrom("devices")
           .select(["deviceId", "annotatedUser as user", "assignedSince as since"])
           .where("deviceId", "in", ids)
+          .orderBy("deviceId")
+          .$if(!sqliteHandle(trx), (qb) => qb.forUpdate())
           .execute()
       ).map((r) => [r.deviceId, r]),
     );

@@ -17,6 +17,7 @@ import {
   syncTelemetry,
   type TelemetryProgress,
 } from "../../agent/services/inventory-sync";
+import { endAssignment } from "../../agent/store/assignments";
 import { migrate, openStore, type Store } from "../../agent/store/db";
 import { type DeviceRow, readSyncState, upsertDevices, writeDevices, writeSyncState } from "../../agent/store/devices";
 import { migrationProvider } from "../../agent/store/migrations";
@@ -820,6 +821,38 @@ describe.each(backends)("inventory sync on $name", (backend) => {
     annotatedUser: null,
     syncedAt: "2026-01-01T00:00:00.000Z",
     ...changes,
+  });
+
+  it("ends an assignment once when a device is marked missing while a sync reassigns it", async () => {
+    await upsertDevices(store.db, [row("a", { annotatedUser: "ann@example.org" })], "t1");
+    // Marking it missing holds its transaction open; a sync page reassigning the device arrives meanwhile.
+    let finishMarking: () => void = () => {};
+    const marked = new Promise<void>((resolve) => {
+      finishMarking = resolve;
+    });
+    let markingStarted: () => void = () => {};
+    const started = new Promise<void>((resolve) => {
+      markingStarted = resolve;
+    });
+    const marking = store.db.transaction().execute(async (trx) => {
+      await endAssignment(trx, "a", "t2");
+      markingStarted();
+      await marked;
+    });
+    await started;
+    const syncing = upsertDevices(store.db, [row("a", { annotatedUser: "bob@example.org" })], "t3");
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    finishMarking();
+    await Promise.all([marking, syncing]);
+    const history = await store.db.selectFrom("deviceAssignments").selectAll().orderBy("id").execute();
+    expect(history.map((h) => [h.userEmail, h.startedAt, h.endedAt])).toEqual([["ann@example.org", "t1", "t2"]]);
+    expect(
+      await store.db
+        .selectFrom("devices")
+        .select(["annotatedUser", "assignedSince"])
+        .where("deviceId", "=", "a")
+        .executeTakeFirstOrThrow(),
+    ).toEqual({ annotatedUser: "bob@example.org", assignedSince: "t3" });
   });
 
   it("writes a page inside the caller's transaction: a rollback leaves nothing behind", async () => {
