@@ -384,6 +384,31 @@ describe.each(backends)("inventory sync on $name", (backend) => {
     };
     const devicesIn = async (ou: string) =>
       store.db.selectFrom("devices").select(["deviceId", "removedAt"]).where("orgUnitPath", "=", ou).execute();
+    /**
+     * `directory`, with `reorganize` run on the district (as an admin would, in Google) as its third
+     * listing starts; `later` is an OU with devices that no listing has reached yet.
+     */
+    const reorganizingAtThirdListing = (
+      directory: DirectoryAdapter,
+      reorganize: (district: SandboxDistrict, later: string, listed: string[]) => void,
+    ): DirectoryAdapter => {
+      const listed: string[] = [];
+      return {
+        ...directory,
+        listDevicesPage: async (query: DevicePageQuery) => {
+          listed.push(query.orgUnitPath ?? "");
+          if (listed.length === 3) {
+            const district = own.context.district;
+            const later = district.orgUnits
+              .map((ou) => ou.orgUnitPath ?? "")
+              .find((ou) => !listed.includes(ou) && devicesInOu(district, ou).length);
+            if (!later) throw new Error("no OU with devices left to walk");
+            reorganize(district, later, listed);
+          }
+          return directory.listDevicesPage(query);
+        },
+      };
+    };
 
     it("resumes after an OU still to walk was deleted and its devices moved to a new one", async () => {
       const directory = ownDirectory();
@@ -404,27 +429,13 @@ describe.each(backends)("inventory sync on $name", (backend) => {
     });
 
     it("walks an OU created during the walk, so the devices moved into it are not missed", async () => {
-      const directory = ownDirectory();
-      const listed: string[] = [];
       let moved = 0;
       let annexed = "";
-      const reorganizing = {
-        ...directory,
-        listDevicesPage: async (query: DevicePageQuery) => {
-          listed.push(query.orgUnitPath ?? "");
-          if (listed.length === 3) {
-            // An OU not walked yet loses its devices to a new OU, which the run did not start with.
-            const district = own.context.district;
-            const later = district.orgUnits
-              .map((ou) => ou.orgUnitPath ?? "")
-              .find((ou) => !listed.includes(ou) && devicesInOu(district, ou).length);
-            if (!later) throw new Error("no OU with devices left to walk");
-            annexed = `${later} Annex`;
-            moved = moveOu(district, later, annexed, false);
-          }
-          return directory.listDevicesPage(query);
-        },
-      };
+      // An OU not walked yet loses its devices to a new OU, which the run did not start with.
+      const reorganizing = reorganizingAtThirdListing(ownDirectory(), (district, later) => {
+        annexed = `${later} Annex`;
+        moved = moveOu(district, later, annexed, false);
+      });
       const result = await fullSync(store.db, reorganizing, { parallelOus: 1 });
       expect(moved).toBeGreaterThan(0);
       expect(result).toMatchObject({ devicesSeen: 700, removed: 0, ousDone: result.ousTotal });
@@ -434,29 +445,19 @@ describe.each(backends)("inventory sync on $name", (backend) => {
 
     it("keeps a device moved during the walk into an OU already walked, asking Google about it", async () => {
       const directory = ownDirectory();
-      const listed: string[] = [];
       const asked: string[] = [];
       let movedId = "";
       let movedTo = "";
+      // A device leaves an OU not walked yet for one already walked: no listing shows it.
       const reorganizing = {
-        ...directory,
-        listDevicesPage: async (query: DevicePageQuery) => {
-          listed.push(query.orgUnitPath ?? "");
-          if (listed.length === 3) {
-            // A device leaves an OU not walked yet for one already walked: no listing shows it.
-            const district = own.context.district;
-            const walked = orgUnitByPath(district, listed[1] as string);
-            const later = district.orgUnits
-              .map((ou) => ou.orgUnitPath ?? "")
-              .find((ou) => !listed.includes(ou) && devicesInOu(district, ou).length);
-            const device = later ? devicesInOu(district, later)[0] : undefined;
-            if (!walked || !device?.deviceId) throw new Error("no device left to move");
-            moveDevice(district, device, walked);
-            movedId = device.deviceId;
-            movedTo = walked.orgUnitPath ?? "";
-          }
-          return directory.listDevicesPage(query);
-        },
+        ...reorganizingAtThirdListing(directory, (district, later, listed) => {
+          const walked = orgUnitByPath(district, listed[1] as string);
+          const device = devicesInOu(district, later)[0];
+          if (!walked || !device?.deviceId) throw new Error("no device left to move");
+          moveDevice(district, device, walked);
+          movedId = device.deviceId;
+          movedTo = walked.orgUnitPath ?? "";
+        }),
         getDevice: (deviceId: string, fields?: string) => {
           asked.push(deviceId);
           return directory.getDevice(deviceId, fields);
