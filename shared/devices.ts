@@ -37,7 +37,9 @@ export const deviceAssignment = z.object({
 
 export const deviceDetail = inventoryDevice.extend({
   assignments: z.array(deviceAssignment),
+  /** The latest tickets (50 at most): `olderTickets` says more exist. */
   tickets: z.array(consoleTicket),
+  olderTickets: z.boolean().optional(),
 });
 export type DeviceDetail = z.infer<typeof deviceDetail>;
 

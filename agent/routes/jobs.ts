@@ -20,12 +20,20 @@ export function jobRoutes(deps: AgentDeps) {
       const jobs = runner().jobs;
       // A run its agent left unfinished (restart, crash) is shown as failed, not as running for good.
       await closeAbandonedRuns(deps.db, deps.now());
-      const runs = await deps.db
-        .selectFrom("jobRuns")
-        .selectAll()
-        .orderBy("id", "desc")
-        .limit(50 * jobs.length)
-        .execute();
+      // Each job's own ten latest runs: a daily job's are not crowded out by a job that runs every 15 minutes.
+      const runs = (
+        await Promise.all(
+          jobs.map((job) =>
+            deps.db
+              .selectFrom("jobRuns")
+              .selectAll()
+              .where("job", "=", job.name)
+              .orderBy("id", "desc")
+              .limit(10)
+              .execute(),
+          ),
+        )
+      ).flat();
       const page: JobsPage = {
         canRun: holdsAnywhere(c.get("staff").grants, "job.run") && c.get("staff").grants.some((g) => g.school === "*"),
         scheduledHere: deps.schedule !== undefined,

@@ -1,5 +1,5 @@
 /** The Devices page and ticket enrichment: what the inventory knows of a device, within the person's schools. */
-import type { Kysely, Selectable } from "kysely";
+import { type Kysely, type Selectable, sql } from "kysely";
 import { type DeviceDetail, type InventoryDevice, isAllowed } from "../../shared";
 import { ApiError } from "../errors";
 import type { Database, DeviceTable } from "../store/schema";
@@ -49,7 +49,7 @@ export async function searchDevices(
       eb.or([
         eb(eb.fn("upper", ["serialNumber"]), "=", text.toUpperCase()),
         eb(eb.fn("upper", ["annotatedAssetId"]), "=", text.toUpperCase()),
-        eb(eb.fn("lower", ["annotatedUser"]), "like", pattern),
+        sql<boolean>`lower(annotated_user) like ${pattern} escape '\\'`,
       ]),
     );
   }
@@ -64,6 +64,9 @@ export async function searchDevices(
     nextCursor: rows.length > query.limit ? page.at(-1)?.deviceId : undefined,
   };
 }
+
+/** How many of a device's tickets its page lists, newest first. */
+export const deviceTicketsShown = 50;
 
 export async function deviceDetailFor(
   db: Kysely<Database>,
@@ -82,11 +85,11 @@ export async function deviceDetailFor(
       .where((eb) =>
         eb.or([
           eb("directoryDeviceId", "=", deviceId),
-          ...(row.serialNumber ? [eb("serialNumber", "=", row.serialNumber)] : []),
+          ...(row.serialNumber ? [eb(eb.fn("upper", ["serialNumber"]), "=", row.serialNumber.toUpperCase())] : []),
         ]),
       )
       .orderBy("number", "desc")
-      .limit(50)
+      .limit(deviceTicketsShown + 1)
       .execute(),
   ]);
   return {
@@ -98,7 +101,11 @@ export async function deviceDetailFor(
         : []),
       ...assignments.map((a) => ({ userEmail: a.userEmail, startedAt: a.startedAt, endedAt: orUndefined(a.endedAt) })),
     ],
-    tickets: tickets.filter((t) => isAllowed(staff.grants, "ticket.read", t.school)).map((t) => toConsoleTicket(t)),
+    tickets: tickets
+      .slice(0, deviceTicketsShown)
+      .filter((t) => isAllowed(staff.grants, "ticket.read", t.school))
+      .map((t) => toConsoleTicket(t)),
+    ...(tickets.length > deviceTicketsShown && { olderTickets: true }),
   };
 }
 

@@ -29,8 +29,10 @@ export function withinSchools<T extends keyof typeof schoolColumns>(
     const ref = sql.ref(column);
     return eb.or(
       scope.schools.flatMap((school) => {
-        const prefix = `${school.replace(/\/$/, "")}/`;
-        return [sql<boolean>`${ref} = ${school}`, sql<boolean>`substr(${ref}, 1, ${prefix.length}) = ${prefix}`];
+        // `/Schools/Lincoln/` names the same OU as `/Schools/Lincoln` (the root stays `/`).
+        const path = school.replace(/(.)\/+$/, "$1");
+        const prefix = `${path.replace(/\/$/, "")}/`;
+        return [sql<boolean>`${ref} = ${path}`, sql<boolean>`substr(${ref}, 1, ${prefix.length}) = ${prefix}`];
       }),
     );
   };

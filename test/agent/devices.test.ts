@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { deviceTicketsShown } from "../../agent/services/devices";
+import { upsertDevices } from "../../agent/store/devices";
 import { consoleTicketDetail, deviceDetail, devicePage } from "../../shared";
-import { createTestAgent, lincolnToken, type TestAgent } from "../support/agent";
+import { createTestAgent, lincolnToken, sampleDiagnostics, type TestAgent } from "../support/agent";
 import { type District, seedDistrict } from "../support/district";
 import { type SignedIn, signIn } from "../support/staff";
 
@@ -27,6 +29,38 @@ describe("/api/devices", () => {
     expect(all.devices.map((d) => d.deviceId)).toEqual([district.inventory.lincoln]);
   });
 
+  it("matches _ and % in a student's address literally, and takes an OU typed with a trailing slash", async () => {
+    const at = new Date().toISOString();
+    const ou = "/Schools/Lincoln High/Students";
+    await upsertDevices(
+      agent.store.db,
+      [
+        {
+          deviceId: "dev-underscore",
+          serialNumber: "LHS0000001",
+          orgUnitPath: ou,
+          annotatedUser: "jane_doe@example.org",
+          syncedAt: at,
+        },
+        {
+          deviceId: "dev-lookalike",
+          serialNumber: "LHS0000002",
+          orgUnitPath: ou,
+          annotatedUser: "janexdoe@example.org",
+          syncedAt: at,
+        },
+      ],
+      at,
+    );
+    const search = async (query: string) =>
+      devicePage.parse(await (await lead.request(`/api/devices?${query}`)).json()).devices.map((d) => d.deviceId);
+    expect(await search("q=jane_doe")).toEqual(["dev-underscore"]);
+    expect(await search("q=%25doe")).toEqual([]);
+    const inOu = await search(`ou=${encodeURIComponent(ou)}`);
+    expect(inOu).toContain("dev-underscore");
+    expect(await search(`ou=${encodeURIComponent(`${ou}/`)}`)).toEqual(inOu);
+  });
+
   it("shows a device with its tickets and assignment history", async () => {
     const ticket = await district.file("lincoln");
     const detail = deviceDetail.parse(await (await lead.request(`/api/devices/${district.inventory.lincoln}`)).json());
@@ -34,6 +68,19 @@ describe("/api/devices", () => {
     expect(detail).toMatchObject({ batteryHealth: "BATTERY_REPLACE_SOON", telemetryAt: "2026-11-30T06:00:00.000Z" });
     expect(detail.assignments).toEqual([expect.objectContaining({ userEmail: "student@example.org" })]);
     expect((await lead.request(`/api/devices/${district.inventory.washington}`)).status).toBe(404);
+  });
+
+  it("lists a device's tickets whatever the serial's case, and says when older ones are left off", async () => {
+    const lower = await district.file("lincoln", {
+      diagnostics: sampleDiagnostics({ deviceAttributes: { serialNumber: "lhs1234567" } }),
+    });
+    const detail = deviceDetail.parse(await (await lead.request(`/api/devices/${district.inventory.lincoln}`)).json());
+    expect(detail.tickets.map((t) => t.number)).toContain(lower);
+    expect(detail.olderTickets).toBeUndefined();
+    for (let i = 0; i < deviceTicketsShown; i++) await district.file("lincoln");
+    const busy = deviceDetail.parse(await (await lead.request(`/api/devices/${district.inventory.lincoln}`)).json());
+    expect(busy.tickets).toHaveLength(deviceTicketsShown);
+    expect(busy.olderTickets).toBe(true);
   });
 
   it("puts the inventory's facts on the ticket: model, AUE, battery health, assigned student", async () => {

@@ -37,6 +37,21 @@ describe("/api/jobs", () => {
     expect(after.jobs[0]?.runs[0]).toMatchObject({ trigger: "manual", status: "succeeded", detail: { ok: true } });
   });
 
+  it("shows each job's own latest runs, however often another job runs", async () => {
+    const run = (job: string, slot: string) => ({
+      ...runningRun({ job, holder: "replica", slot }),
+      status: "succeeded" as const,
+      finishedAt: new Date().toISOString(),
+      durationMs: 10,
+    });
+    await agent.store.db.insertInto("jobRuns").values(run("noop", "daily")).execute();
+    const frequent = Array.from({ length: 300 }, (_, i) => run("noop-follower", `tick:${i}`));
+    await agent.store.db.insertInto("jobRuns").values(frequent).execute();
+    const page = jobsPage.parse(await (await admin.request("/api/jobs")).json());
+    expect(page.jobs.find((j) => j.name === "noop")?.runs).toHaveLength(1);
+    expect(page.jobs.find((j) => j.name === "noop-follower")?.runs).toHaveLength(10);
+  });
+
   it("says when an agent that schedules the jobs next runs each one", async () => {
     const scheduling = await createTestAgent(undefined, {}, undefined, { schedule: true });
     try {

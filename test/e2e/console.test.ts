@@ -277,6 +277,9 @@ describe("the staff console", () => {
     expect(facts).toContain(sandboxDevice?.model);
     expect(facts).toContain(sandboxDevice?.annotatedUser);
     expect(facts).toContain("Battery and disk read");
+    // Google's AUE month (its first day at UTC midnight), not the month before in Chicago.
+    const aue = new Date(sandboxDevice?.autoUpdateThrough ?? "");
+    expect(facts).toContain(aue.toLocaleDateString("en-US", { year: "numeric", month: "long", timeZone: "UTC" }));
     expect(await lead.locator("ol.timeline").textContent()).toContain(sandboxDevice?.annotatedUser);
     await lead.close();
     await page.close();

@@ -10,7 +10,8 @@ export async function signedInPage(
   email: string,
   password = consolePassword,
 ): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
+  // A US district's clock: dates Google gives at UTC midnight must not slip to the day before.
+  const page = await browser.newPage({ viewport: { width: 1366, height: 900 }, timezoneId: "America/Chicago" });
   await page.goto(`${agentUrl}/`);
   await page.getByLabel("Email").fill(email);
   await page.getByLabel("Password").fill(password);

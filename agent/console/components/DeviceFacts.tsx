@@ -33,7 +33,8 @@ export function DeviceFacts({ device, title = "From Google" }: { device: DeviceF
     [
       "Auto-update expiration",
       aue
-        ? `${aue.toLocaleDateString(undefined, { year: "numeric", month: "long" })}${aue < new Date() ? " (expired: no more updates)" : ""}`
+        ? // Google gives the month's first day at UTC midnight: read in UTC, or west of Greenwich it is the month before.
+          `${aue.toLocaleDateString(undefined, { year: "numeric", month: "long", timeZone: "UTC" })}${aue < new Date() ? " (expired: no more updates)" : ""}`
         : undefined,
     ],
     [

@@ -14,8 +14,15 @@ export function DevicePage({ deviceId, ticket }: { deviceId: string; ticket?: nu
   const [error, setError] = useState<string>();
   const load = () =>
     api<DeviceDetail & DeviceControls>(`/api/devices/${encodeURIComponent(deviceId)}`)
-      .then(setDevice)
+      .then((loaded) => {
+        setDevice(loaded);
+        setError(undefined);
+      })
       .catch((failure: Error) => setError(failure.message));
+  useEffect(() => {
+    setDevice(undefined);
+    setError(undefined);
+  }, [deviceId]);
   useEffect(() => {
     load();
   }, [deviceId]);
@@ -26,15 +33,22 @@ export function DevicePage({ deviceId, ticket }: { deviceId: string; ticket?: nu
     const timer = setInterval(load, 1500);
     return () => clearInterval(timer);
   }, [open, deviceId]);
-  if (error)
-    return (
+  // Without the device, the error is the page; with it (a poll failed), the error shows above it.
+  if (!device)
+    return error ? (
       <p class="error" role="alert">
         {error}
       </p>
+    ) : (
+      <p class="loading">Loading…</p>
     );
-  if (!device) return <p class="loading">Loading…</p>;
   return (
     <article aria-labelledby="device-heading">
+      {error && (
+        <p class="error" role="alert">
+          Could not refresh this device: {error}
+        </p>
+      )}
       <p>{ticket ? <a href={`#/tickets/${ticket}`}>← Ticket #{ticket}</a> : <a href="#/devices">← All devices</a>}</p>
       <h1 id="device-heading">
         {device.serialNumber ?? device.deviceId}
@@ -67,6 +81,12 @@ export function DevicePage({ deviceId, ticket }: { deviceId: string; ticket?: nu
             ))}
           </ul>
           {device.tickets.length === 0 && <p class="muted">No tickets for this device.</p>}
+          {device.olderTickets && (
+            <p class="muted">
+              These are its latest {device.tickets.length} tickets; find older ones on{" "}
+              <a href={`#/tickets?q=${encodeURIComponent(device.serialNumber ?? "")}`}>Tickets</a> by its serial.
+            </p>
+          )}
         </div>
       </div>
     </article>

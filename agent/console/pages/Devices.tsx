@@ -16,9 +16,18 @@ export function Devices({ query }: { query: string }) {
   useEffect(() => {
     const request = new URLSearchParams(query);
     if (cursor) request.set("cursor", cursor);
+    // Only the latest request's answer counts: an earlier one arriving late is dropped.
+    let current = true;
     api<Page>(`/api/devices?${request}`)
-      .then(setPage)
-      .catch((failure: Error) => setError(failure.message));
+      .then((loaded) => {
+        if (!current) return;
+        setPage(loaded);
+        setError(undefined);
+      })
+      .catch((failure: Error) => current && setError(failure.message));
+    return () => {
+      current = false;
+    };
   }, [query, cursor]);
 
   return (

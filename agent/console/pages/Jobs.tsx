@@ -17,9 +17,14 @@ export function Jobs() {
   const [data, setData] = useState<JobsPage>();
   const [error, setError] = useState<string>();
   const [notice, setNotice] = useState<string>();
+  /** Jobs asked to run whose run the page has not shown yet: their button stays disabled. */
+  const [starting, setStarting] = useState<string[]>([]);
   const load = () =>
     api<JobsPage>("/api/jobs")
-      .then(setData)
+      .then((loaded) => {
+        setData(loaded);
+        setError(undefined);
+      })
       .catch((failure: Error) => setError(failure.message));
   useEffect(() => {
     load();
@@ -30,12 +35,18 @@ export function Jobs() {
 
   async function runNow(job: ScheduledJob) {
     setError(undefined);
+    setNotice(undefined);
+    setStarting((names) => [...names, job.name]);
     try {
       await api(`/api/jobs/${job.name}/run`, { method: "POST", body: {} });
       setNotice(`${job.title} started.`);
-      setTimeout(load, 300);
+      setTimeout(() => {
+        load();
+        setStarting((names) => names.filter((name) => name !== job.name));
+      }, 1000);
     } catch (failure) {
       setError((failure as Error).message);
+      setStarting((names) => names.filter((name) => name !== job.name));
     }
   }
 
@@ -58,7 +69,7 @@ export function Jobs() {
         const last = job.runs[0];
         return (
           <section class="facts job" key={job.name} aria-label={job.title}>
-            <h2>{job.title}</h2>
+            <h2 id={`job-${job.name}-title`}>{job.title}</h2>
             <p class="muted">
               {job.description} Schedule: <code>{job.schedule}</code>
               {job.timezone ? ` (${job.timezone})` : ""}.
@@ -89,7 +100,13 @@ export function Jobs() {
               </details>
             )}
             {data.canRun && (
-              <button type="button" class="secondary" onClick={() => runNow(job)} disabled={last?.status === "running"}>
+              <button
+                type="button"
+                class="secondary"
+                onClick={() => runNow(job)}
+                disabled={last?.status === "running" || starting.includes(job.name)}
+                aria-describedby={`job-${job.name}-title`}
+              >
                 Run now
               </button>
             )}
