@@ -20,7 +20,7 @@ import { findStaffUser, grantsOf } from "../store/staff";
 import type { SchoolScope } from "../store/ticket-desk";
 import * as tickets from "../store/tickets";
 import { orUndefined } from "../store/values";
-import { deviceForTicket } from "./devices";
+import { deviceForTicket, inventoryMatch } from "./devices";
 import type { StaffPrincipal } from "./staff-accounts";
 import { toTicket } from "./tickets";
 
@@ -71,8 +71,21 @@ export async function ticketDetailFor(
     tickets.listTicketEvents(db, number),
     row.assigneeId ? findStaffUser(db, row.assigneeId) : undefined,
     deviceForTicket(db, row.directoryDeviceId, row.serialNumber),
-    db.selectFrom("deviceEnrollments").select("inventoryMatch").where("id", "=", row.enrollmentId).executeTakeFirst(),
+    db
+      .selectFrom("deviceEnrollments")
+      .select(["directoryDeviceId", "serialNumber"])
+      .where("id", "=", row.enrollmentId)
+      .executeTakeFirst(),
   ]);
+  // Checked now, not when the device enrolled: it may have enrolled before the first sync, or mid-way.
+  const match =
+    enrollment &&
+    (await inventoryMatch(db, {
+      directoryDeviceId: enrollment.directoryDeviceId ?? undefined,
+      serialNumber: enrollment.serialNumber ?? undefined,
+    }));
+  // The device's facts only for someone who may read that device (it can sit in another school's OU).
+  const shown = device && isAllowed(staff.grants, "device.read", device.orgUnitPath) ? device : undefined;
   if (!withReport) throw new ApiError(404, "not_found", `There is no ticket #${number}.`);
   const can = (p: Permission) => isAllowed(staff.grants, p, row.school);
   return {
@@ -90,22 +103,22 @@ export async function ticketDetailFor(
         detail: JSON.parse(e.detail) as Record<string, unknown>,
       }),
     ),
-    device: device && {
-      deviceId: device.deviceId,
-      orgUnitPath: device.orgUnitPath ?? undefined,
-      model: device.model ?? undefined,
-      aueDate: device.aueDate ?? undefined,
-      status: device.status ?? undefined,
-      batteryHealth: device.batteryHealth ?? undefined,
-      batteryCycleCount: device.batteryCycleCount ?? undefined,
-      diskTotalBytes: device.diskTotalBytes ?? undefined,
-      diskFreeBytes: device.diskFreeBytes ?? undefined,
-      telemetryAt: device.telemetryAt ?? undefined,
-      annotatedUser: device.annotatedUser ?? undefined,
-      recentUsers: JSON.parse(device.recentUsers) as string[],
-      lastSync: device.lastSync ?? undefined,
+    device: shown && {
+      deviceId: shown.deviceId,
+      orgUnitPath: shown.orgUnitPath ?? undefined,
+      model: shown.model ?? undefined,
+      aueDate: shown.aueDate ?? undefined,
+      status: shown.status ?? undefined,
+      batteryHealth: shown.batteryHealth ?? undefined,
+      batteryCycleCount: shown.batteryCycleCount ?? undefined,
+      diskTotalBytes: shown.diskTotalBytes ?? undefined,
+      diskFreeBytes: shown.diskFreeBytes ?? undefined,
+      telemetryAt: shown.telemetryAt ?? undefined,
+      annotatedUser: shown.annotatedUser ?? undefined,
+      recentUsers: JSON.parse(shown.recentUsers) as string[],
+      lastSync: shown.lastSync ?? undefined,
     },
-    inventoryMatch: enrollment?.inventoryMatch ?? undefined,
+    inventoryMatch: match ?? undefined,
     can: {
       comment: can("ticket.comment"),
       assign: can("ticket.assign"),

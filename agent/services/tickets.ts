@@ -61,6 +61,16 @@ async function replay(
   return { ticket: toTicket(row), replayed: true };
 }
 
+/** The inventory's device an enrollment is, by Google's device id and (when both have one) its serial. */
+async function verifiedDevice(db: Kysely<Database>, enrollment: DeviceEnrollment) {
+  if (!enrollment.directoryDeviceId) return undefined;
+  const device = await deviceForTicket(db, enrollment.directoryDeviceId, null);
+  const serial = enrollment.serialNumber?.toUpperCase();
+  if (!device || device.removedAt || (serial && device.serialNumber && device.serialNumber.toUpperCase() !== serial))
+    return undefined;
+  return device;
+}
+
 export async function fileReport(
   db: Kysely<Database>,
   enrollment: DeviceEnrollment,
@@ -95,8 +105,10 @@ export async function fileReport(
         tier: placement.tier,
         category: report.category,
         note: report.note || null,
-        serialNumber: attributes?.serialNumber ?? enrollment.serialNumber,
-        directoryDeviceId: attributes?.directoryDeviceId ?? enrollment.directoryDeviceId,
+        // The device is the one that enrolled: a report's own attributes only fill in what its
+        // enrollment lacks, so a report cannot name another device.
+        serialNumber: enrollment.serialNumber ?? attributes?.serialNumber ?? null,
+        directoryDeviceId: enrollment.directoryDeviceId ?? attributes?.directoryDeviceId ?? null,
         userEmail: report.diagnostics.user?.email ?? null,
         school: enrollment.school,
         assetId: attributes?.assetId ?? enrollment.assetId,
@@ -113,8 +125,10 @@ export async function fileReport(
         createdAt: at,
       });
       if (report.category === "lost_stolen") {
-        // A lost or stolen report marks the device missing, for the IT lead and the overnight lockdown.
-        const device = await deviceForTicket(trx, ticket.directoryDeviceId, ticket.serialNumber);
+        // A lost or stolen report marks the device missing, for the IT lead and the overnight lockdown,
+        // when its enrollment is the inventory's device by Google's device id (which, unlike the serial
+        // printed on the case, only the device itself can read). Otherwise the IT lead marks it.
+        const device = await verifiedDevice(trx, enrollment);
         if (device)
           await markMissing(
             trx,

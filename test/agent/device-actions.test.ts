@@ -337,6 +337,43 @@ describe("missing devices", () => {
     expect(elsewhere.devices.some((d) => missingDevice.parse(d).ticketNumber === number)).toBe(false);
   });
 
+  it("takes a report's device from its enrollment, and marks only a device verified by Google's id missing", async () => {
+    const mine = await g.takeDevice();
+    const classmate = await g.takeDevice();
+    const missingNow = async () =>
+      ((await (await lead.request("/api/missing-devices")).json()) as { devices: unknown[] }).devices
+        .map((d) => missingDevice.parse(d))
+        .map((m) => m.device.serialNumber);
+    // A report naming another device in its attributes stays this device's; nothing is marked missing
+    // for the classmate's Chromebook.
+    const enrolled = await g.agent.enroll(
+      { serialNumber: mine.serialNumber, directoryDeviceId: mine.deviceId },
+      lincolnToken,
+    );
+    const spoofed = await g.agent.file(enrolled, {
+      category: "lost_stolen",
+      diagnostics: sampleDiagnostics({
+        deviceAttributes: { serialNumber: classmate.serialNumber, directoryDeviceId: classmate.deviceId },
+      }),
+    });
+    const ticket = (await (await lead.request(`/api/tickets/${spoofed.number}`)).json()) as {
+      serialNumber?: string;
+      device?: { deviceId: string };
+    };
+    expect(ticket).toMatchObject({ serialNumber: mine.serialNumber, device: { deviceId: mine.deviceId } });
+    expect(await missingNow()).not.toContain(classmate.serialNumber);
+    expect(await missingNow()).toContain(mine.serialNumber);
+    // Enrolled with a serial alone (printed on every case), a lost report is filed but marks nothing.
+    const other = await g.takeDevice();
+    const serialOnly = await g.agent.enroll({ serialNumber: other.serialNumber }, lincolnToken);
+    const unverified = await g.agent.file(serialOnly, {
+      category: "lost_stolen",
+      diagnostics: sampleDiagnostics({ deviceAttributes: { serialNumber: other.serialNumber } }),
+    });
+    expect(unverified.number).toBeGreaterThan(spoofed.number);
+    expect(await missingNow()).not.toContain(other.serialNumber);
+  });
+
   it("matches pasted serials and asset tags exactly, and says which matched none or several", async () => {
     const a = await g.takeDevice();
     const b = await g.takeDevice();

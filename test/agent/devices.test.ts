@@ -96,6 +96,21 @@ describe("/api/devices", () => {
     });
   });
 
+  it("shows a ticket's device facts only to someone who may read that device, and its match as of now", async () => {
+    // Enrolled at Lincoln, this device sits in Washington's OU in Google.
+    const moved = await agent.enroll(
+      { serialNumber: "WMS7654321", directoryDeviceId: district.inventory.washington },
+      lincolnToken,
+    );
+    const { number } = await agent.file(moved);
+    const seen = consoleTicketDetail.parse(await (await lead.request(`/api/tickets/${number}`)).json());
+    expect(seen.device).toBeUndefined();
+    expect(seen.inventoryMatch).toBe("known");
+    const admin = await signIn(agent, district.districtAdminEmail);
+    const all = consoleTicketDetail.parse(await (await admin.request(`/api/tickets/${number}`)).json());
+    expect(all.device?.deviceId).toBe(district.inventory.washington);
+  });
+
   it("checks an enrolling device against the inventory", async () => {
     await agent.enroll({ serialNumber: "LHS1234567", directoryDeviceId: district.inventory.lincoln }, lincolnToken);
     await agent.enroll({ serialNumber: "NOTINGOOGLE1" }, lincolnToken);
