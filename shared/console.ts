@@ -92,6 +92,8 @@ export const consoleTicketDetail = consoleTicket.extend({
       annotatedUser: z.string().optional(),
       recentUsers: z.array(z.string()),
       lastSync: z.string().optional(),
+      /** When Google stopped listing the device: these facts are its last known ones. */
+      removedAt: z.string().optional(),
     })
     .optional(),
   /** How the reporting device's enrollment compared with the inventory: known, unknown or mismatch. */

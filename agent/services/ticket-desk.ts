@@ -117,6 +117,7 @@ export async function ticketDetailFor(
       annotatedUser: shown.annotatedUser ?? undefined,
       recentUsers: JSON.parse(shown.recentUsers) as string[],
       lastSync: shown.lastSync ?? undefined,
+      removedAt: shown.removedAt ?? undefined,
     },
     inventoryMatch: match ?? undefined,
     can: {

@@ -109,6 +109,15 @@ describe("/api/devices", () => {
     const admin = await signIn(agent, district.districtAdminEmail);
     const all = consoleTicketDetail.parse(await (await admin.request(`/api/tickets/${number}`)).json());
     expect(all.device?.deviceId).toBe(district.inventory.washington);
+    expect(all.device?.removedAt).toBeUndefined();
+    // Once Google no longer lists it, its facts say they are the last known ones.
+    await agent.store.db
+      .updateTable("devices")
+      .set({ removedAt: "2026-12-01T03:00:00.000Z" })
+      .where("deviceId", "=", district.inventory.washington)
+      .execute();
+    const removed = consoleTicketDetail.parse(await (await admin.request(`/api/tickets/${number}`)).json());
+    expect(removed.device?.removedAt).toBe("2026-12-01T03:00:00.000Z");
   });
 
   it("checks an enrolling device against the inventory", async () => {

@@ -70,8 +70,9 @@ beforeAll(async () => {
   const categories = ["screen", "battery_charging", "how_to", "slow", "wifi_internet"] as const;
   for (let i = 0; i < 60; i++) {
     const serial = `LHS${String(i).padStart(7, "0")}`;
+    // Each from its own device: a ticket's device is the one that enrolled.
     await fileTicket(
-      lincolnDevice,
+      i === 1 ? lincolnDevice : await enroll(lincolnToken, serial),
       sampleReport({
         category: categories[i % categories.length],
         diagnostics: sampleDiagnostics({
@@ -84,7 +85,7 @@ beforeAll(async () => {
   await fileTicket(washingtonDevice, sampleReport({ note: `Washington only ${randomUUID()}` }));
   const serial = "5CD9999ZZZ";
   const number = await fileTicket(
-    lincolnDevice,
+    await enroll(lincolnToken, serial),
     sampleReport({
       category: "broken_damaged",
       note: "Dropped it on the stairs; the hinge cracked.",

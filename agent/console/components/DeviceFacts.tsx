@@ -14,6 +14,7 @@ export interface DeviceFactsInput {
   annotatedUser?: string;
   recentUsers: string[];
   lastSync?: string;
+  removedAt?: string;
 }
 
 const batteryWords: Record<string, string> = {
@@ -53,6 +54,12 @@ export function DeviceFacts({ device, title = "From Google" }: { device: DeviceF
     ["Assigned to", device.annotatedUser],
     ["Recent users", device.recentUsers.length ? device.recentUsers.join(", ") : undefined],
     ["Last sync", device.lastSync ? when(device.lastSync) : undefined],
+    [
+      "Removed",
+      device.removedAt
+        ? `Google no longer lists it (since ${when(device.removedAt)}): these are its last known facts`
+        : undefined,
+    ],
   ];
   return (
     <section class="facts" aria-label={title}>

@@ -58,7 +58,7 @@ export function DevicePage({ deviceId, ticket }: { deviceId: string; ticket?: nu
       <div class="columns">
         <div>
           <DeviceActions device={device} ticket={ticket} onChanged={load} />
-          <DeviceFacts device={device} />
+          <DeviceFacts device={{ ...device, removedAt: undefined }} />
           <h2>Assignment history</h2>
           <ol class="timeline">
             {device.assignments.map((a) => (
