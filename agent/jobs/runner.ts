@@ -152,9 +152,7 @@ export class JobRunner {
         .where("status", "=", "running")
         .executeTakeFirst();
       closed += Number(result.numUpdatedRows);
-      await releaseLease(this.db, name, this.holder);
-      const group = this.#jobs.get(name)?.exclusive?.group;
-      if (group) await releaseLease(this.db, groupLease(group), this.#groupHolder(name));
+      await this.#release(name);
       this.log.warn("job stopped unfinished by the agent's shutdown", { job: name, runId: run.runId });
     }
     return closed;

@@ -196,6 +196,17 @@ describe.each(backends)("jobs on $name", (backend) => {
     ]);
   });
 
+  it("lets go of a group's lease too when the agent shuts down mid-run", async () => {
+    const { job: slow, started, release } = gatedJob(job({ exclusive: { group: "sync", waitMs: 0 } }));
+    const stopping = new JobRunner(store.db, [slow], log, "stopping-agent");
+    const run = stopping.run("demo", "schedule", "tick:1");
+    await started;
+    expect(await stopping.abandonRunning("Stopped unfinished: shut down.")).toBe(1);
+    expect(await store.db.selectFrom("jobLeases").selectAll().execute()).toEqual([]);
+    release({});
+    await run;
+  });
+
   it("records that a run lost its lease while it ran, with how it ended", async () => {
     const { job: slow, started, release } = gatedJob(job({ leaseMs: 1_000 }));
     const runner = new JobRunner(store.db, [slow], log, "replica-a");
