@@ -68,6 +68,25 @@ export const ticketActions = z.object({
 });
 export type TicketActions = z.infer<typeof ticketActions>;
 
+/** A ticket's device as Google's inventory knows it: the facts that matter on a ticket. */
+export const ticketDevice = z.object({
+  deviceId: z.string(),
+  orgUnitPath: z.string().optional(),
+  model: z.string().optional(),
+  aueDate: z.string().optional(),
+  status: z.string().optional(),
+  batteryHealth: z.string().optional(),
+  batteryCycleCount: z.number().int().optional(),
+  diskTotalBytes: z.string().optional(),
+  diskFreeBytes: z.string().optional(),
+  telemetryAt: z.string().optional(),
+  annotatedUser: z.string().optional(),
+  recentUsers: z.array(z.string()),
+  lastSync: z.string().optional(),
+  /** When Google stopped listing the device: these facts are its last known ones. */
+  removedAt: z.string().optional(),
+});
+
 export const consoleTicketDetail = consoleTicket.extend({
   clientTime: z.iso.datetime({ offset: true }),
   receivedAt: z.iso.datetime(),
@@ -77,25 +96,7 @@ export const consoleTicketDetail = consoleTicket.extend({
   /** What the signed-in person may do to this ticket; the server checks again on every call. */
   can: ticketActions,
   /** The device as Google's inventory knows it, when it can be matched. */
-  device: z
-    .object({
-      deviceId: z.string(),
-      orgUnitPath: z.string().optional(),
-      model: z.string().optional(),
-      aueDate: z.string().optional(),
-      status: z.string().optional(),
-      batteryHealth: z.string().optional(),
-      batteryCycleCount: z.number().int().optional(),
-      diskTotalBytes: z.string().optional(),
-      diskFreeBytes: z.string().optional(),
-      telemetryAt: z.string().optional(),
-      annotatedUser: z.string().optional(),
-      recentUsers: z.array(z.string()),
-      lastSync: z.string().optional(),
-      /** When Google stopped listing the device: these facts are its last known ones. */
-      removedAt: z.string().optional(),
-    })
-    .optional(),
+  device: ticketDevice.optional(),
   /** How the reporting device's enrollment compared with the inventory: known, unknown or mismatch. */
   inventoryMatch: z.string().optional(),
 });

@@ -164,23 +164,20 @@ export class JobRunner {
     if (this.#running.has(name)) return { ran: false, reason: "overlap" };
     this.#running.add(name);
     const leaseMs = job.leaseMs ?? 5 * 60_000;
-    const group = job.exclusive?.group;
     let heartbeat: ReturnType<typeof setInterval> | undefined;
     let leaseLost = false;
     try {
       if (!(await acquireLease(this.db, name, this.holder, leaseMs, this.now())))
         return { ran: false, reason: "held-elsewhere" };
       // Renews the job's lease (and its group's, once held) for as long as the run lasts.
-      let holdsGroup = false;
+      let heldGroup: string | undefined;
       heartbeat = setInterval(
         () =>
           void (async () => {
             const at = this.now();
             const renewed =
               (await renewLease(this.db, name, this.holder, leaseMs, at)) &&
-              (!holdsGroup ||
-                !group ||
-                (await renewLease(this.db, groupLease(group), this.#groupHolder(name), leaseMs, at)));
+              (!heldGroup || (await renewLease(this.db, groupLease(heldGroup), this.#groupHolder(name), leaseMs, at)));
             if (!renewed && !leaseLost && !this.#runs.get(name)?.abandoned) {
               leaseLost = true;
               this.log.error("job lost its lease while running", { job: name });
@@ -189,9 +186,12 @@ export class JobRunner {
         Math.max(1000, leaseMs / 3),
       );
       heartbeat.unref?.();
-      if (group && job.exclusive) {
-        const until = this.now().getTime() + job.exclusive.waitMs;
-        while (!(await acquireLease(this.db, groupLease(group), this.#groupHolder(name), leaseMs, this.now()))) {
+      const exclusive = job.exclusive;
+      if (exclusive) {
+        const until = this.now().getTime() + exclusive.waitMs;
+        while (
+          !(await acquireLease(this.db, groupLease(exclusive.group), this.#groupHolder(name), leaseMs, this.now()))
+        ) {
           if (this.now().getTime() >= until) {
             await releaseLease(this.db, name, this.holder);
             this.log.info("job stood down: another job of its group is running", {
@@ -202,7 +202,7 @@ export class JobRunner {
           }
           await new Promise((resolve) => setTimeout(resolve, this.groupPollMs));
         }
-        holdsGroup = true;
+        heldGroup = exclusive.group;
       }
       // Holding the lease, no other run of this job can be alive: one still recorded as running was cut off.
       const abandoned = await closeAbandonedRuns(this.db, this.now(), name);

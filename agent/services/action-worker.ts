@@ -245,16 +245,7 @@ export class ActionWorker {
         await this.#failedCall([action], error);
         return;
       }
-      // A dropped connection, or a 500, 502 or 504: Google may have acted before it failed.
-      const uncertain = error instanceof GoogleCallError && isRetryable(error.failure) ? error : undefined;
-      const what = uncertain?.failure.network
-        ? "The connection to Google dropped while sending"
-        : `Google answered ${uncertain?.failure.status} while sending`;
-      await this.#finish(action, "failed", {
-        error: uncertain
-          ? `${what}, so Google may or may not have acted on the command. Check the device, then send it again if needed. (${uncertain.message})`
-          : String(error instanceof Error ? error.message : error),
-      });
+      await this.#finish(action, "failed", { error: sendFailure(error) });
     }
   }
 
@@ -438,4 +429,14 @@ export class ActionWorker {
         });
     });
   }
+}
+
+/** Why a command was not sent again: Google may have acted on it (a dropped connection, a 500, 502 or 504), or refused it. */
+function sendFailure(error: unknown): string {
+  if (!(error instanceof GoogleCallError && isRetryable(error.failure)))
+    return String(error instanceof Error ? error.message : error);
+  const what = error.failure.network
+    ? "The connection to Google dropped while sending"
+    : `Google answered ${error.failure.status} while sending`;
+  return `${what}, so Google may or may not have acted on the command. Check the device, then send it again if needed. (${error.message})`;
 }

@@ -141,8 +141,15 @@ export async function inventoryMatch(
   if (!any) return undefined;
   const row = await deviceForTicket(db, device.directoryDeviceId ?? null, device.serialNumber ?? null);
   if (!row) return "unknown";
+  return sameDevice(row, device) ? "known" : "mismatch";
+}
+
+/** Whether the inventory's `row` is the device that says it has this id and serial (each when given). */
+export function sameDevice(
+  row: { deviceId: string; serialNumber: string | null },
+  device: { directoryDeviceId?: string | null; serialNumber?: string | null },
+): boolean {
   if (device.serialNumber && row.serialNumber && row.serialNumber.toUpperCase() !== device.serialNumber.toUpperCase())
-    return "mismatch";
-  if (device.directoryDeviceId && row.deviceId !== device.directoryDeviceId) return "mismatch";
-  return "known";
+    return false;
+  return !device.directoryDeviceId || row.deviceId === device.directoryDeviceId;
 }

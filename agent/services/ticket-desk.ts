@@ -13,6 +13,7 @@ import {
   rolePermissions,
   type TicketEvent,
   type TicketQueue,
+  ticketDevice,
 } from "../../shared";
 import { ApiError } from "../errors";
 import type { Database, TicketRow } from "../store/schema";
@@ -20,7 +21,7 @@ import { findStaffUser, grantsOf } from "../store/staff";
 import type { SchoolScope } from "../store/ticket-desk";
 import * as tickets from "../store/tickets";
 import { orUndefined } from "../store/values";
-import { deviceForTicket, inventoryMatch } from "./devices";
+import { deviceForTicket, inventoryMatch, toInventoryDevice } from "./devices";
 import type { StaffPrincipal } from "./staff-accounts";
 import { toTicket } from "./tickets";
 
@@ -103,22 +104,8 @@ export async function ticketDetailFor(
         detail: JSON.parse(e.detail) as Record<string, unknown>,
       }),
     ),
-    device: shown && {
-      deviceId: shown.deviceId,
-      orgUnitPath: shown.orgUnitPath ?? undefined,
-      model: shown.model ?? undefined,
-      aueDate: shown.aueDate ?? undefined,
-      status: shown.status ?? undefined,
-      batteryHealth: shown.batteryHealth ?? undefined,
-      batteryCycleCount: shown.batteryCycleCount ?? undefined,
-      diskTotalBytes: shown.diskTotalBytes ?? undefined,
-      diskFreeBytes: shown.diskFreeBytes ?? undefined,
-      telemetryAt: shown.telemetryAt ?? undefined,
-      annotatedUser: shown.annotatedUser ?? undefined,
-      recentUsers: JSON.parse(shown.recentUsers) as string[],
-      lastSync: shown.lastSync ?? undefined,
-      removedAt: shown.removedAt ?? undefined,
-    },
+    // The inventory's view of the device, kept to the facts a ticket shows.
+    device: shown && ticketDevice.parse(toInventoryDevice(shown)),
     inventoryMatch: match ?? undefined,
     can: {
       comment: can("ticket.comment"),

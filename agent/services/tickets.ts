@@ -11,7 +11,7 @@ import type { Database, DeviceEnrollment, TicketRow } from "../store/schema";
 import * as tickets from "../store/tickets";
 import { orUndefined } from "../store/values";
 import { markMissing } from "./device-actions";
-import { deviceForTicket } from "./devices";
+import { deviceForTicket, sameDevice } from "./devices";
 import { placeNewTicket } from "./routing";
 
 export interface FiledReport {
@@ -65,10 +65,7 @@ async function replay(
 async function verifiedDevice(db: Kysely<Database>, enrollment: DeviceEnrollment) {
   if (!enrollment.directoryDeviceId) return undefined;
   const device = await deviceForTicket(db, enrollment.directoryDeviceId, null);
-  const serial = enrollment.serialNumber?.toUpperCase();
-  if (!device || device.removedAt || (serial && device.serialNumber && device.serialNumber.toUpperCase() !== serial))
-    return undefined;
-  return device;
+  return device && !device.removedAt && sameDevice(device, enrollment) ? device : undefined;
 }
 
 export async function fileReport(

@@ -143,8 +143,8 @@ export async function unseenDeviceIds(db: Kysely<Database>, runId: string, limit
 }
 
 /**
- * Tombstones the devices the run `runId` did not see: all of them, or only those of `only`.
- * Returns how many it marked.
+ * Tombstones the devices the run `runId` did not see: all of them, or only those of `only` (the
+ * ones Google answered 404 for: a thousand at most, one parameter each). Returns how many it marked.
  */
 export async function tombstoneUnseen(
   db: Kysely<Database>,
@@ -153,20 +153,14 @@ export async function tombstoneUnseen(
   only?: string[],
 ): Promise<number> {
   if (only && !only.length) return 0;
-  let removed = 0;
-  // PostgreSQL takes at most 65,535 parameters a statement.
-  for (let i = 0; i < (only?.length ?? 1); i += 10_000) {
-    const ids = only?.slice(i, i + 10_000);
-    const result = await db
-      .updateTable("devices")
-      .set({ removedAt: at })
-      .where("removedAt", "is", null)
-      .where((eb) => eb.or([eb("seenInRun", "is", null), eb("seenInRun", "!=", runId)]))
-      .$if(ids !== undefined, (qb) => qb.where("deviceId", "in", ids as string[]))
-      .executeTakeFirst();
-    removed += Number(result.numUpdatedRows);
-  }
-  return removed;
+  const result = await db
+    .updateTable("devices")
+    .set({ removedAt: at })
+    .where("removedAt", "is", null)
+    .where((eb) => eb.or([eb("seenInRun", "is", null), eb("seenInRun", "!=", runId)]))
+    .$if(only !== undefined, (qb) => qb.where("deviceId", "in", only as string[]))
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
 }
 
 export async function readSyncState<T>(db: Kysely<Database>, name: string): Promise<T | undefined> {

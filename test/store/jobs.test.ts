@@ -209,12 +209,19 @@ describe.each(backends)("jobs on $name", (backend) => {
 
   it("records that a run lost its lease while it ran, with how it ended", async () => {
     const { job: slow, started, release } = gatedJob(job({ leaseMs: 1_000 }));
-    const runner = new JobRunner(store.db, [slow], log, "replica-a");
+    const lines: string[] = [];
+    const runner = new JobRunner(
+      store.db,
+      [slow],
+      createLogger("info", (line) => lines.push(line)),
+      "replica-a",
+    );
     const run = runner.run("demo", "schedule", "tick:1");
     await started;
     // Its lease runs out and another replica takes it (the database was out of reach, say).
     await store.db.updateTable("jobLeases").set({ holder: "replica-b" }).where("job", "=", "demo").execute();
-    await new Promise((resolve) => setTimeout(resolve, 1_200)); // the next renewal finds it gone
+    // The next renewal finds it gone.
+    await expect.poll(() => lines.some((line) => line.includes("job lost its lease while running"))).toBe(true);
     release({ done: true });
     expect(await run).toMatchObject({ ran: true, status: "succeeded" });
     expect(await store.db.selectFrom("jobRuns").select(["status", "error"]).execute()).toEqual([
