@@ -5,7 +5,15 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import SQLite from "better-sqlite3";
-import { CamelCasePlugin, Kysely, Migrator, PostgresDialect, SqliteAdapter, SqliteDialect } from "kysely";
+import {
+  CamelCasePlugin,
+  Kysely,
+  type MigrationProvider,
+  Migrator,
+  PostgresDialect,
+  SqliteAdapter,
+  SqliteDialect,
+} from "kysely";
 import pg from "pg";
 import { migrationProvider } from "./migrations";
 import type { Database } from "./schema";
@@ -20,10 +28,19 @@ export interface Store {
 
 export type StoreLocation = { databaseUrl: string } | { sqliteFile: string };
 
-/** Kysely's SQLite adapter, carrying the better-sqlite3 handle for `sqliteHandle`. */
+/**
+ * Kysely's SQLite adapter, carrying the better-sqlite3 handle for `sqliteHandle`. SQLite's DDL is
+ * transactional, but Kysely's adapter says otherwise, so its migrator would run each migration
+ * without a transaction: one stopped half-way (a backfill after an added column) would leave the
+ * column in place unrecorded, and every later start would fail on "duplicate column".
+ */
 class SqliteHandleAdapter extends SqliteAdapter {
   constructor(readonly database: SQLite.Database) {
     super();
+  }
+
+  override get supportsTransactionalDdl(): boolean {
+    return true;
   }
 }
 
@@ -87,8 +104,13 @@ function openPostgres(connectionString: string): Kysely<Database> {
   });
 }
 
-export async function migrate(db: Kysely<Database>, dialect: SqlDialect): Promise<void> {
-  const migrator = new Migrator({ db, provider: migrationProvider(dialect) });
+/** Brings the schema up to date; all pending migrations commit together or not at all. */
+export async function migrate(
+  db: Kysely<Database>,
+  dialect: SqlDialect,
+  provider: MigrationProvider = migrationProvider(dialect),
+): Promise<void> {
+  const migrator = new Migrator({ db, provider });
   const { error, results } = await migrator.migrateToLatest();
   const failed = results?.find((r) => r.status === "Error");
   if (error || failed) {

@@ -4,11 +4,11 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import SQLite from "better-sqlite3";
-import { sql } from "kysely";
+import { type Kysely, sql } from "kysely";
 import { afterEach, beforeEach, describe, expect, inject, it } from "vitest";
 import { ApiError } from "../../agent/errors";
 import { fileReport } from "../../agent/services/tickets";
-import { newDatabasePageSize, openStore, type Store } from "../../agent/store/db";
+import { migrate, newDatabasePageSize, openStore, type Store } from "../../agent/store/db";
 import { findEnrollmentByCredentialHash, insertEnrollment } from "../../agent/store/enrollments";
 import { migrationProvider } from "../../agent/store/migrations";
 import type { DeviceEnrollment } from "../../agent/store/schema";
@@ -56,6 +56,32 @@ describe.each(backends)("store on $name", (backend) => {
     const known = Object.keys(await migrationProvider(store.dialect).getMigrations());
     expect(Number(migrations.rows[0]?.n)).toBe(known.length);
     expect(await store.db.selectFrom("tickets").selectAll().execute()).toHaveLength(1);
+  });
+
+  it("runs a failing migration not at all: what it did before failing is rolled back and it stays pending", async () => {
+    const known = await migrationProvider(store.dialect).getMigrations();
+    const failing = {
+      async getMigrations() {
+        return {
+          ...known,
+          "9999-half-done": {
+            async up(db: Kysely<unknown>) {
+              await db.schema.createTable("half_done").addColumn("id", "integer").execute();
+              await db.schema.alterTable("tickets").addColumn("half_done_note", "text").execute();
+              throw new Error("stopped half-way");
+            },
+          },
+        };
+      },
+    };
+    await expect(migrate(store.db, store.dialect, failing)).rejects.toThrow(/9999-half-done failed: stopped half-way/);
+    const tables = await store.db.introspection.getTables();
+    expect(tables.map((t) => t.name)).not.toContain("half_done");
+    const tickets = tables.find((t) => t.name === "tickets");
+    expect(tickets?.columns.map((c) => c.name)).not.toContain("half_done_note");
+    // Nothing was recorded, so the next start runs the migrations again, from a clean schema.
+    const recorded = await sql<{ n: number }>`select count(*) as n from kysely_migration`.execute(store.db);
+    expect(Number(recorded.rows[0]?.n)).toBe(Object.keys(known).length);
   });
 
   it("finds an enrollment by its credential hash", async () => {
