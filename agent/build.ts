@@ -6,7 +6,7 @@
  */
 import path from "node:path";
 import { build } from "esbuild";
-import { projectRoot } from "./root";
+import { isMainModule, projectRoot } from "./root";
 
 export const agentOutDir = path.join(projectRoot, ".output", "agent");
 
@@ -34,4 +34,4 @@ export function buildAgent(): Promise<void> {
   return compile({ main: "agent/main.ts", start: "agent/cli/start.ts" }, agentOutDir);
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) await buildAgent();
+if (isMainModule(import.meta.url)) await buildAgent();

@@ -36,6 +36,15 @@ const enrollmentTokenEntry = z.string().transform((item, ctx): EnrollmentTokenCo
   return school ? { token, school } : { token };
 });
 
+function knownTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: zone });
+    return true;
+  } catch {
+    return false; // RangeError: node-cron would throw it later, at start-up, without naming the variable
+  }
+}
+
 const cronExpression = z
   .string()
   .refine((value) => cron.validate(value), "must be a cron expression such as 30 1 * * *");
@@ -87,7 +96,10 @@ const environment = z.object({
     .default("my_customer"),
   SANDBOX_LATENCY_MS: z.coerce.number().int().min(0).max(10_000).default(0),
   JOBS_ENABLED: z.enum(["true", "false"]).default("true"),
-  JOBS_TIMEZONE: z.string().min(1).default(Intl.DateTimeFormat().resolvedOptions().timeZone),
+  JOBS_TIMEZONE: z
+    .string()
+    .refine(knownTimeZone, "must be an IANA time zone such as America/New_York")
+    .default(Intl.DateTimeFormat().resolvedOptions().timeZone),
   JOB_INVENTORY_FULL_CRON: cronExpression.default("30 1 * * *"),
   JOB_INVENTORY_INCREMENTAL_CRON: cronExpression.default("*/15 * * * *"),
   /** Evenings by default: devices still missing, and loaners overdue, are disabled before morning. */
@@ -147,6 +159,21 @@ export interface GeneratedSecrets {
   staffApiToken: string;
 }
 
+/**
+ * `npm start`'s environment: demo mode (sign-ins with every right, their passwords printed) unless
+ * TECHDESK_MODE says otherwise, but only on the sandbox. With Google credentials configured it runs
+ * in production mode against the real district.
+ */
+export function startEnvironment(env: Record<string, string | undefined>): Record<string, string | undefined> {
+  let sandboxed = true;
+  try {
+    sandboxed = googleAuthMode(env).kind === "sandbox";
+  } catch {
+    // a wrong Google setting: loadConfig explains it
+  }
+  return { ...env, TECHDESK_MODE: env.TECHDESK_MODE || (sandboxed ? "demo" : "production") };
+}
+
 export function loadConfig(env: Record<string, string | undefined>, demoSecrets?: () => GeneratedSecrets): AgentConfig {
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
   const parsed = environment.safeParse(cleaned);
@@ -171,10 +198,16 @@ export function loadConfig(env: Record<string, string | undefined>, demoSecrets?
   const dataDir = path.resolve(e.DATA_DIR);
   let mode: GoogleAuthMode;
   try {
-    mode = googleAuthMode(env);
+    mode = googleAuthMode(cleaned);
   } catch (error) {
     if (error instanceof GoogleAuthConfigError) throw new ConfigError(error.message);
     throw error;
+  }
+  // Demo mode makes sign-ins with every right and prints their passwords: never against a real district.
+  if (e.TECHDESK_MODE === "demo" && mode.kind !== "sandbox") {
+    throw new ConfigError(
+      "TECHDESK_MODE is demo, which runs only on the built-in Google sandbox, but Google credentials are configured: set TECHDESK_MODE=production (with ENROLLMENT_TOKENS and STAFF_API_TOKEN) to work with the real district.",
+    );
   }
   return {
     google: { mode, customerId: e.GOOGLE_CUSTOMER_ID, sandboxLatencyMs: e.SANDBOX_LATENCY_MS },

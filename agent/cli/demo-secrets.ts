@@ -5,7 +5,7 @@ import path from "node:path";
 import type { StaffRole } from "../../shared";
 import type { GeneratedSecrets } from "../config";
 
-export interface DemoSecrets extends GeneratedSecrets {
+export interface DemoSecrets extends Partial<GeneratedSecrets> {
   /** Demo account passwords by role, kept so a restart prints the same ones. */
   accounts?: Partial<Record<StaffRole, string>>;
 }
@@ -13,7 +13,9 @@ export interface DemoSecrets extends GeneratedSecrets {
 const secretsFile = (dataDir: string) => path.join(path.resolve(dataDir), "demo-secrets.json");
 
 export function saveDemoSecrets(dataDir: string, secrets: DemoSecrets): void {
-  writeFileSync(secretsFile(dataDir), `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
+  const file = secretsFile(dataDir);
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
 }
 
 export function readDemoSecrets(dataDir: string): DemoSecrets | undefined {
@@ -21,18 +23,17 @@ export function readDemoSecrets(dataDir: string): DemoSecrets | undefined {
   return existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as DemoSecrets) : undefined;
 }
 
+/** The demo's tokens, generated on first use and saved beside any passwords already kept. */
 export function demoSecrets(dataDir: string): () => GeneratedSecrets {
   return function loadOrCreate() {
-    const file = secretsFile(dataDir);
-    if (existsSync(file)) return JSON.parse(readFileSync(file, "utf8")) as GeneratedSecrets;
+    const saved = readDemoSecrets(dataDir);
+    if (saved?.enrollmentToken && saved.staffApiToken)
+      return { enrollmentToken: saved.enrollmentToken, staffApiToken: saved.staffApiToken };
     const secrets: GeneratedSecrets = {
       enrollmentToken: `enroll-${randomBytes(12).toString("base64url")}`,
       staffApiToken: `staff-${randomBytes(24).toString("base64url")}`,
     };
-    mkdirSync(path.dirname(file), { recursive: true });
-    writeFileSync(file, `${JSON.stringify(secrets, null, 2)}\n`, {
-      mode: 0o600,
-    });
+    saveDemoSecrets(dataDir, { ...saved, ...secrets });
     return secrets;
   };
 }

@@ -7,26 +7,30 @@
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { ConfigError, loadConfig } from "../config";
+import { ConfigError, loadConfig, startEnvironment } from "../config";
 import { projectRoot } from "../root";
 import { startAgent } from "../server";
-import { ensureDemoAccounts } from "./demo-accounts";
+import { type DemoAccount, ensureDemoAccounts } from "./demo-accounts";
 import { demoSecrets, readDemoSecrets, saveDemoSecrets } from "./demo-secrets";
 
-const env: Record<string, string | undefined> = {
-  TECHDESK_MODE: "demo",
-  ...process.env,
-};
+const env = startEnvironment(process.env);
 
 async function main() {
-  const dataDir = env.DATA_DIR ?? "./data";
+  const dataDir = env.DATA_DIR || "./data";
   const config = loadConfig(env, demoSecrets(dataDir));
   const agent = await startAgent(config);
   const enrollmentToken = config.enrollmentTokens[0]?.token ?? "";
-  const secrets = readDemoSecrets(dataDir);
-  const accounts = await ensureDemoAccounts(agent.store.db, config, secrets?.accounts ?? {});
-  if (secrets)
-    saveDemoSecrets(dataDir, { ...secrets, accounts: Object.fromEntries(accounts.map((a) => [a.role, a.password])) });
+  let accounts: DemoAccount[] = [];
+  if (config.mode === "demo") {
+    const saved = readDemoSecrets(dataDir);
+    accounts = await ensureDemoAccounts(agent.store.db, config, saved?.accounts ?? {});
+    saveDemoSecrets(dataDir, { ...saved, accounts: Object.fromEntries(accounts.map((a) => [a.role, a.password])) });
+  }
+  const signIns =
+    config.mode === "demo"
+      ? `Demo sign-ins (demo mode only; passwords kept in ${dataDir}/demo-secrets.json):
+${accounts.map((a) => `  ${a.label.padEnd(20)} ${a.email.padEnd(40)} ${a.password}`).join("\n")}`
+      : "Production mode: staff sign in with the accounts a district admin gives them (no demo sign-ins).";
 
   console.log(`Agent listening on ${agent.url}; building the extension and the console…`);
   await Promise.all([
@@ -48,8 +52,7 @@ TechDesk is running (${config.mode} mode, ${agent.store.dialect}).
   Unpacked extension:  ${extensionDir}
   Google:              ${agent.google.status.description}
 
-Demo sign-ins (demo mode only; passwords kept in ${dataDir}/demo-secrets.json):
-${accounts.map((a) => `  ${a.label.padEnd(20)} ${a.email.padEnd(40)} ${a.password}`).join("\n")}
+${signIns}
 
 Load the extension: open chrome://extensions, turn on Developer mode, "Load unpacked", and pick
 the folder above. It is built pointing at this agent, so clicking it files a ticket here.

@@ -1,5 +1,6 @@
 /** Builds the console with Vite (used by `npm start`, `npm run build` and the browser tests). */
 import { build } from "vite";
+import { isMainModule } from "../root";
 import { consoleOutDir } from "./paths";
 import config from "./vite.config";
 
@@ -8,7 +9,7 @@ export async function buildConsole(): Promise<string> {
   return consoleOutDir;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (isMainModule(import.meta.url)) {
   await buildConsole();
   console.log(`Console built into ${consoleOutDir}`);
 }
