@@ -30,6 +30,27 @@ export interface RunningAgent {
   close(): Promise<void>;
 }
 
+/** How long a shutdown lets requests in flight finish before it cuts their connections. */
+const drainMs = 10_000;
+
+/**
+ * Refuses new connections, lets requests in flight finish (for up to `drainMs`) and settles once
+ * every connection is closed. A keep-alive connection is closed as soon as it falls idle, not when
+ * its keep-alive timeout runs out.
+ */
+function stopListening(server: ServerType): Promise<void> {
+  const http = server as { closeIdleConnections?: () => void; closeAllConnections?: () => void };
+  return new Promise((resolve) => {
+    const idle = setInterval(() => http.closeIdleConnections?.(), 50);
+    const cut = setTimeout(() => http.closeAllConnections?.(), drainMs);
+    server.close(() => {
+      clearInterval(idle);
+      clearTimeout(cut);
+      resolve();
+    });
+  });
+}
+
 export async function startAgent(
   config: AgentConfig,
   log: Logger = createLogger(config.logLevel),
@@ -113,14 +134,15 @@ export async function startAgent(
     remediations,
     async close() {
       clearTimeout(retry);
+      // New requests are refused from now on (a load balancer sends them to another replica), while
+      // those already in flight finish — for up to `drainMs`, then their connections are cut. Only
+      // then do the workers, Google and the store they use go away.
+      const drained = stopListening(server);
       await scheduler?.stop();
       await jobs.idle();
       await actions.stop();
       await remediations.stop();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        (server as { closeAllConnections?: () => void }).closeAllConnections?.();
-      });
+      await drained;
       // A run still going is recorded as stopped and its lease let go, so the next start resumes it.
       await jobs.abandonRunning("Stopped unfinished: the agent was shut down while it ran.");
       await google.close();
