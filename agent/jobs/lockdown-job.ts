@@ -6,6 +6,7 @@ import type { Kysely } from "kysely";
 import type { AgentConfig } from "../config";
 import type { ActionWorker } from "../services/action-worker";
 import { type NewAction, notify, recordActions, systemActor } from "../services/device-actions";
+import { overdueLoanerReason } from "../services/loans";
 import type { Database } from "../store/schema";
 import type { JobDefinition } from "./runner";
 
@@ -19,7 +20,11 @@ export interface LockdownResult {
   devices: { serialNumber?: string; why: string; state: string; error?: string }[];
 }
 
-/** Who the lockdown would disable now: missing devices and overdue loaners not yet disabled. */
+/**
+ * Who the lockdown would disable now: missing devices and overdue loaners not yet disabled, each
+ * device once. A device with two open loans (possible before migration 0011) was listed twice, its
+ * disable asked for twice in one batch, and that failed the whole night's lockdown.
+ */
 export async function lockdownCandidates(db: Kysely<Database>, now: Date, graceHours: number) {
   const missing = await db
     .selectFrom("missingDevices")
@@ -30,7 +35,7 @@ export async function lockdownCandidates(db: Kysely<Database>, now: Date, graceH
     .where("devices.status", "=", "ACTIVE")
     .execute();
   const overdueBefore = new Date(now.getTime() - graceHours * 3_600_000).toISOString();
-  const overdue = await db
+  const overdueLoans = await db
     .selectFrom("loans")
     .innerJoin("devices", "devices.deviceId", "loans.deviceId")
     .selectAll("devices")
@@ -39,7 +44,12 @@ export async function lockdownCandidates(db: Kysely<Database>, now: Date, graceH
     .where("loans.dueAt", "<", overdueBefore)
     .where("devices.removedAt", "is", null)
     .where("devices.status", "=", "ACTIVE")
+    .orderBy("loans.dueAt")
+    .orderBy("loans.id")
     .execute();
+  // The loan most overdue speaks for its device.
+  const seen = new Set<string>();
+  const overdue = overdueLoans.filter((d) => !seen.has(d.deviceId) && seen.add(d.deviceId));
   return { missing, overdue };
 }
 
@@ -61,7 +71,7 @@ export async function runLockdown(
       .map((d) => ({
         device: d,
         kind: "disable" as const,
-        reason: `Loaner overdue: lent to ${d.borrower}, due ${d.dueAt}`,
+        reason: overdueLoanerReason(d.borrower, d.dueAt),
       })),
   ];
   const recorded = actions.length ? await recordActions(db, systemActor, actions, { now: options.now() }) : [];

@@ -3,8 +3,31 @@ import type { Kysely } from "kysely";
 import { isAllowed } from "../../shared";
 import { ApiError } from "../errors";
 import { appendAudit } from "../store/audit";
+import { isUniqueViolation } from "../store/db";
 import type { Database } from "../store/schema";
+import { actionName, systemActor } from "./device-actions";
 import type { StaffPrincipal } from "./staff-accounts";
+
+/** How the overnight lockdown words an overdue loaner's disable: a return finds the disable by it. */
+const overdueLoaner = "Loaner overdue";
+
+export function overdueLoanerReason(borrower: string, dueAt: string): string {
+  return `${overdueLoaner}: lent to ${borrower}, due ${dueAt}`;
+}
+
+/** The device's open loan, if it is out: there is at most one (the `loans_one_open` index). */
+function openLoanOf(db: Kysely<Database>, deviceId: string) {
+  return db
+    .selectFrom("loans")
+    .selectAll()
+    .where("deviceId", "=", deviceId)
+    .where("returnedAt", "is", null)
+    .executeTakeFirst();
+}
+
+function alreadyLent(userEmail: string): ApiError {
+  return new ApiError(409, "conflict", `This Chromebook is already lent to ${userEmail}.`);
+}
 
 async function loanableDevice(db: Kysely<Database>, staff: StaffPrincipal, deviceId: string) {
   const device = await db.selectFrom("devices").selectAll().where("deviceId", "=", deviceId).executeTakeFirst();
@@ -32,41 +55,42 @@ export async function lendDevice(
       "conflict",
       `Only an active device can be lent; this one is ${device.status ?? "unknown"}.`,
     );
-  return db.transaction().execute(async (trx) => {
-    const open = await trx
-      .selectFrom("loans")
-      .select("userEmail")
-      .where("deviceId", "=", deviceId)
-      .where("returnedAt", "is", null)
-      .executeTakeFirst();
-    if (open) throw new ApiError(409, "conflict", `This device is already lent to ${open.userEmail}.`);
-    const loan = await trx
-      .insertInto("loans")
-      .values({
+  try {
+    return await db.transaction().execute(async (trx) => {
+      const open = await openLoanOf(trx, deviceId);
+      if (open) throw alreadyLent(open.userEmail);
+      const loan = await trx
+        .insertInto("loans")
+        .values({
+          deviceId,
+          userEmail: input.userEmail.toLowerCase(),
+          lentAt: at,
+          dueAt,
+          returnedAt: null,
+          lentByName: staff.user.displayName,
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      await appendAudit(trx, {
+        at,
+        actorId: staff.user.id,
+        actorName: staff.user.displayName,
+        action: "device.loan",
         deviceId,
-        userEmail: input.userEmail.toLowerCase(),
-        lentAt: at,
-        dueAt,
-        returnedAt: null,
-        lentByName: staff.user.displayName,
-      })
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    await appendAudit(trx, {
-      at,
-      actorId: staff.user.id,
-      actorName: staff.user.displayName,
-      action: "device.loan",
-      deviceId,
-      serialNumber: device.serialNumber,
-      school: device.orgUnitPath,
-      reason: `Lent to ${loan.userEmail} until ${dueAt}`,
-      requestId: context.requestId,
-      before: { loan: null },
-      after: { userEmail: loan.userEmail, dueAt },
+        serialNumber: device.serialNumber,
+        school: device.orgUnitPath,
+        reason: `Lent to ${loan.userEmail} until ${dueAt}`,
+        requestId: context.requestId,
+        before: { loan: null },
+        after: { userEmail: loan.userEmail, dueAt },
+      });
+      return { userEmail: loan.userEmail, lentAt: loan.lentAt, dueAt: loan.dueAt };
     });
-    return { userEmail: loan.userEmail, lentAt: loan.lentAt, dueAt: loan.dueAt };
-  });
+  } catch (error) {
+    // Another lend committed between our check and our insert, and the one-open-loan index refused ours.
+    if (!isUniqueViolation(error)) throw error;
+    throw alreadyLent((await openLoanOf(db, deviceId))?.userEmail ?? "someone else");
+  }
 }
 
 export async function returnLoan(
@@ -78,12 +102,7 @@ export async function returnLoan(
   const device = await loanableDevice(db, staff, deviceId);
   const at = context.now.toISOString();
   await db.transaction().execute(async (trx) => {
-    const open = await trx
-      .selectFrom("loans")
-      .selectAll()
-      .where("deviceId", "=", deviceId)
-      .where("returnedAt", "is", null)
-      .executeTakeFirst();
+    const open = await openLoanOf(trx, deviceId);
     if (!open) throw new ApiError(409, "conflict", "This device is not out on loan.");
     await trx.updateTable("loans").set({ returnedAt: at }).where("id", "=", open.id).execute();
     await appendAudit(trx, {
@@ -99,5 +118,58 @@ export async function returnLoan(
       before: { userEmail: open.userEmail, dueAt: open.dueAt },
       after: { loan: null },
     });
+    await cancelOverdueDisables(trx, staff, deviceId, { at, requestId: context.requestId });
   });
+}
+
+/**
+ * A loaner that is back must not be disabled by the lockdown's overdue disable still waiting to go
+ * out (or parked while Google failed): it ends cancelled, as a found device's waiting disable does.
+ * One already sent is left to finish. The lockdown's disables carry no ticket, so there is no timeline note.
+ */
+async function cancelOverdueDisables(
+  trx: Kysely<Database>,
+  staff: StaffPrincipal,
+  deviceId: string,
+  context: { at: string; requestId?: string },
+): Promise<void> {
+  const why = "the loaner was returned";
+  const waiting = await trx
+    .selectFrom("deviceActions")
+    .selectAll()
+    .where("deviceId", "=", deviceId)
+    .where("kind", "=", "disable")
+    .where("state", "=", "requested")
+    .where("requestedById", "is", null)
+    .where("requestedByName", "=", systemActor.name)
+    .where("reason", "like", `${overdueLoaner}:%`)
+    .execute();
+  for (const action of waiting) {
+    const cancelled = await trx
+      .updateTable("deviceActions")
+      .set({
+        state: "failed",
+        error: `Cancelled before it was sent: ${why}.`,
+        finishedAt: context.at,
+        updatedAt: context.at,
+      })
+      .where("id", "=", action.id)
+      .where("state", "=", "requested")
+      .executeTakeFirst();
+    // The worker claimed it meanwhile: it is on its way to Google.
+    if (!Number(cancelled.numUpdatedRows)) continue;
+    await appendAudit(trx, {
+      at: context.at,
+      actorId: staff.user.id,
+      actorName: staff.user.displayName,
+      action: `${actionName(action)}.cancelled`,
+      deviceId,
+      serialNumber: action.serialNumber,
+      school: action.school,
+      reason: why,
+      requestId: context.requestId,
+      before: { actionId: action.id, state: "requested" },
+      after: { actionId: action.id, state: "failed" },
+    });
+  }
 }

@@ -11,6 +11,7 @@ import { filterMigration } from "./0007-filter";
 import { deviceIndexesMigration } from "./0008-device-indexes";
 import { currentAssignmentMigration } from "./0009-current-assignment";
 import { runningJobsMigration } from "./0010-running-jobs";
+import { oneOpenLoanMigration } from "./0011-one-open-loan";
 
 export function migrationProvider(dialect: SqlDialect): MigrationProvider {
   return {
@@ -25,6 +26,7 @@ export function migrationProvider(dialect: SqlDialect): MigrationProvider {
       "0008-device-indexes": deviceIndexesMigration,
       "0009-current-assignment": currentAssignmentMigration,
       "0010-running-jobs": runningJobsMigration,
+      "0011-one-open-loan": oneOpenLoanMigration,
     }),
   };
 }
