@@ -1,22 +1,28 @@
 /**
  * Carries requested device actions to Google and records how each ended, so that every action is
  * applied exactly once even across restarts, several agent replicas and Google outages:
- * - a worker claims due actions with a conditional update (one replica wins each), marks them
- *   `sent`, and calls Google; a claim that lapses (the worker died) is picked up again;
+ * - a worker claims what it sends next (one batch, or one command) with a conditional update (one
+ *   replica wins each), marks it `sent`, and renews the claim while it waits on Google; a claim
+ *   that lapses (the worker died) is picked up again, and an outcome is written only over a claim
+ *   still held, so a worker that lost its claim changes nothing;
+ * - actions on one device go out in the order they were asked for: a re-enable waits until the
+ *   disable before it has ended, or Google could see them the other way round;
+ * - one process runs one pass at a time (timer, kick or drain alike);
  * - status changes go out through `batchChangeStatus`, 50 devices a call, and every per-device
  *   result is recorded; a device already in the wanted state (an earlier attempt that Google applied
  *   but we did not hear back from) is confirmed, not changed twice;
  * - while Google is failing (retries spent, or the circuit breaker open) actions go back to
  *   `requested` with a later attempt time: parked work is applied when Google answers again;
  * - commands are issued once (deduplicated by the action's id) and their state is polled until it
- *   ends; a support packet's files are attached to the action's ticket.
+ *   ends, or until Google no longer knows it or its state cannot be read after `commandTries`;
+ *   a support packet's files are attached to the action's ticket.
  * Every ending is written with its audit entry and ticket timeline entry in one transaction.
  */
 import { randomUUID } from "node:crypto";
 import type { Kysely } from "kysely";
 import { CircuitOpenError } from "../google/circuit-breaker";
 import { GoogleCallError } from "../google/client";
-import { chunk, type DirectoryAdapter, idsPerBatch, type StatusResult } from "../google/directory";
+import { type DirectoryAdapter, idsPerBatch, type StatusResult } from "../google/directory";
 import { isRetryable, surelyNotActed } from "../google/retry";
 import type { Logger } from "../log";
 import { appendAudit } from "../store/audit";
@@ -28,6 +34,14 @@ import { Kicker } from "./kicker";
 const statusAfter: Record<string, string> = { disable: "DISABLED", reenable: "ACTIVE", deprovision: "DEPROVISIONED" };
 const googleAction = { disable: "DISABLE", reenable: "REENABLE", deprovision: "DEPROVISION" } as const;
 const endedCommandStates = new Set(["EXECUTED_BY_CLIENT", "EXPIRED", "CANCELLED"]);
+/** The most actions one pass claims, so that a pass ends even while work keeps arriving. */
+const actionsPerPass = 500;
+
+/**
+ * What an outcome may be written over: the claim a worker holds (`claimedUntil` too when taking
+ * over a lapsed one, so a renewal in between wins), or a command already issued and followed.
+ */
+type Hold = { claimedBy: string | null; claimedUntil?: string | null } | { commandId: string };
 
 export interface ActionWorkerOptions {
   holder?: string;
@@ -38,6 +52,11 @@ export interface ActionWorkerOptions {
   claimMs?: number;
   /** How often a command's state is asked for. */
   commandPollMs?: number;
+  /**
+   * Tries at Google for one command (sending it, then each read of its state that fails) before
+   * TechDesk stops following it: about four and a half hours with the default backoff.
+   */
+  commandTries?: number;
   /** First wait after Google failed; doubles per attempt up to `maxBackoffMs`. */
   backoffMs?: number;
   maxBackoffMs?: number;
@@ -48,6 +67,8 @@ export class ActionWorker {
   readonly #now: () => Date;
   readonly #options: Required<Omit<ActionWorkerOptions, "holder" | "now">>;
   readonly #kicker: Kicker;
+  #pass: Promise<number> | undefined;
+  #nextPass: Promise<number> | undefined;
 
   constructor(
     readonly db: Kysely<Database>,
@@ -61,6 +82,7 @@ export class ActionWorker {
       pollMs: options.pollMs ?? 2000,
       claimMs: options.claimMs ?? 5 * 60_000,
       commandPollMs: options.commandPollMs ?? 3000,
+      commandTries: options.commandTries ?? 24,
       backoffMs: options.backoffMs ?? 15_000,
       maxBackoffMs: options.maxBackoffMs ?? 15 * 60_000,
     };
@@ -97,24 +119,67 @@ export class ActionWorker {
     return false;
   }
 
-  /** One pass over due work; answers how many actions moved. */
-  async tick(): Promise<number> {
-    const now = this.#now();
-    await this.#recoverLapsedClaims(now);
-    const claimed = await this.#claim(now);
-    let moved = claimed.length;
-    const statusActions = claimed.filter((a) => a.kind !== "command");
-    const commands = claimed.filter((a) => a.kind === "command");
-    const groups = new Map<string, DeviceActionRow[]>();
-    for (const action of statusActions) {
-      const key = `${action.kind}:${action.deprovisionReason ?? ""}`;
-      groups.set(key, [...(groups.get(key) ?? []), action]);
+  /**
+   * One pass over due work; answers how many actions moved. A call during a pass runs one more
+   * pass after it (calls meanwhile share that one): two passes beside each other in one process
+   * would each take the other's work for a lapsed claim.
+   */
+  tick(): Promise<number> {
+    if (this.#nextPass) return this.#nextPass;
+    if (!this.#pass) return this.#startPass();
+    const next = this.#pass
+      .catch(() => 0)
+      .then(() => {
+        this.#nextPass = undefined;
+        return this.#startPass();
+      });
+    this.#nextPass = next;
+    return next;
+  }
+
+  #startPass(): Promise<number> {
+    const pass = this.#runPass().finally(() => {
+      if (this.#pass === pass) this.#pass = undefined;
+    });
+    this.#pass = pass;
+    return pass;
+  }
+
+  async #runPass(): Promise<number> {
+    await this.#recoverLapsedClaims(this.#now());
+    let moved = 0;
+    for (let looked = 0; looked < actionsPerPass; ) {
+      const { due, claimed } = await this.#claimNext(this.#now());
+      if (!due) break;
+      looked += due;
+      moved += claimed.length;
+      const [first] = claimed;
+      if (!first) continue; // Another replica won these.
+      await this.#holding(first.claimedBy as string, () =>
+        first.kind === "command" ? this.#sendCommand(first) : this.#sendStatusChange(claimed),
+      );
     }
-    for (const group of groups.values())
-      for (const part of chunk(group, idsPerBatch)) await this.#sendStatusChange(part);
-    for (const command of commands) await this.#sendCommand(command);
     moved += await this.#followCommands();
     return moved;
+  }
+
+  /** Renews the claim `token` every third of `claimMs` while `work` runs: Google's retries can outlast one claim. */
+  async #holding(token: string, work: () => Promise<void>): Promise<void> {
+    const renew = () =>
+      this.db
+        .updateTable("deviceActions")
+        .set({ claimedUntil: new Date(this.#now().getTime() + this.#options.claimMs).toISOString() })
+        .where("claimedBy", "=", token)
+        .where("state", "=", "sent")
+        .execute()
+        .catch((error) => this.log.warn("device action claim not renewed", { holder: token, error: String(error) }));
+    const timer = setInterval(renew, Math.max(10, Math.floor(this.#options.claimMs / 3)));
+    timer.unref?.();
+    try {
+      await work();
+    } finally {
+      clearInterval(timer);
+    }
   }
 
   async #recoverLapsedClaims(now: Date): Promise<void> {
@@ -129,7 +194,7 @@ export class ActionWorker {
     for (const action of lapsed) {
       if (action.kind === "command") {
         // Not idempotent: we cannot know whether Google received it, so say so rather than send twice.
-        await this.#finish(action, "failed", {
+        await this.#finish(action, { claimedBy: action.claimedBy, claimedUntil: action.claimedUntil }, "failed", {
           error:
             "TechDesk stopped while sending this command, so Google may or may not have received it. Check the device, then send it again if needed.",
         });
@@ -147,17 +212,47 @@ export class ActionWorker {
     }
   }
 
-  async #claim(now: Date): Promise<DeviceActionRow[]> {
+  /**
+   * Claims what goes out next: up to one batch of the oldest due status change's kind, or one
+   * command. An action waits while an earlier one on its device is open and not yet at Google (an
+   * issued command is, and does not hold a lost device's disable back).
+   */
+  async #claimNext(now: Date): Promise<{ due: number; claimed: DeviceActionRow[] }> {
     const at = now.toISOString();
     const due = await this.db
-      .selectFrom("deviceActions")
-      .select("id")
-      .where("state", "=", "requested")
-      .where("nextAttemptAt", "<=", at)
-      .orderBy("createdAt")
-      .limit(500)
+      .selectFrom("deviceActions as a")
+      .select(["a.id", "a.kind", "a.deprovisionReason"])
+      .where("a.state", "=", "requested")
+      .where("a.nextAttemptAt", "<=", at)
+      .where(({ exists, not, selectFrom }) =>
+        not(
+          exists(
+            selectFrom("deviceActions as e")
+              .select("e.id")
+              .whereRef("e.deviceId", "=", "a.deviceId")
+              .where("e.state", "in", ["requested", "sent"])
+              .where("e.commandId", "is", null)
+              .where((e) =>
+                e.or([
+                  e("e.createdAt", "<", e.ref("a.createdAt")),
+                  e.and([e("e.createdAt", "=", e.ref("a.createdAt")), e("e.id", "<", e.ref("a.id"))]),
+                ]),
+              ),
+          ),
+        ),
+      )
+      .orderBy("a.createdAt")
+      .orderBy("a.id")
+      .limit(idsPerBatch * 4)
       .execute();
-    if (!due.length) return [];
+    const [first] = due;
+    if (!first) return { due: 0, claimed: [] };
+    const next =
+      first.kind === "command"
+        ? [first]
+        : due
+            .filter((d) => d.kind === first.kind && d.deprovisionReason === first.deprovisionReason)
+            .slice(0, idsPerBatch);
     const token = `${this.holder}:${randomUUID()}`;
     await this.db
       .updateTable("deviceActions")
@@ -171,16 +266,17 @@ export class ActionWorker {
       .where(
         "id",
         "in",
-        due.map((d) => d.id),
+        next.map((d) => d.id),
       )
       .where("state", "=", "requested")
       .execute();
-    return this.db
+    const claimed = await this.db
       .selectFrom("deviceActions")
       .selectAll()
       .where("claimedBy", "=", token)
       .orderBy("createdAt")
       .execute();
+    return { due: next.length, claimed };
   }
 
   async #sendStatusChange(actions: DeviceActionRow[]): Promise<void> {
@@ -198,20 +294,31 @@ export class ActionWorker {
       return;
     }
     for (const action of actions) {
+      const held = { claimedBy: action.claimedBy };
       const result = results.find((r) => r.deviceId === action.deviceId);
       if (result && !result.error) {
-        await this.#finish(action, "confirmed", { google: result });
+        await this.#finish(action, held, "confirmed", { google: result });
         continue;
       }
       // Refused for this device: if it is already in the wanted state (an earlier attempt went
       // through, or someone changed it in the Admin console), the action's effect holds: confirm it.
-      const current = await this.directory.getDevice(action.deviceId).catch(() => undefined);
+      let current: Awaited<ReturnType<DirectoryAdapter["getDevice"]>> | undefined;
+      try {
+        current = await this.directory.getDevice(action.deviceId);
+      } catch (error) {
+        // Google did not answer the read (throttled, failing, breaker open): the device may well be
+        // in the wanted state already, so ask again later rather than call the action failed.
+        if (isTransient(error)) {
+          await this.#failedCall([action], error);
+          continue;
+        }
+      }
       if (current && current.status === statusAfter[kind]) {
-        await this.#finish(action, "confirmed", {
+        await this.#finish(action, held, "confirmed", {
           google: { ...result, alreadyApplied: true, status: current.status },
         });
       } else {
-        await this.#finish(action, "failed", {
+        await this.#finish(action, held, "failed", {
           google: result ?? { deviceId: action.deviceId, error: { message: "Google gave no result for this device." } },
           error: result?.error?.message ?? "Google gave no result for this device.",
         });
@@ -232,11 +339,22 @@ export class ActionWorker {
         payload,
       );
       const at = this.#now().toISOString();
-      await this.db
+      const recorded = await this.db
         .updateTable("deviceActions")
         .set({ commandId, commandState: "PENDING", nextAttemptAt: at, updatedAt: at })
         .where("id", "=", action.id)
-        .execute();
+        .where("state", "=", "sent")
+        .where("claimedBy", "=", action.claimedBy)
+        .executeTakeFirst();
+      if (!Number(recorded.numUpdatedRows))
+        this.log.error(
+          "command issued, but its action is no longer held by this worker; its record was left as it is",
+          {
+            actionId: action.id,
+            commandId,
+            holder: action.claimedBy,
+          },
+        );
     } catch (error) {
       // Sent again only when Google surely did not act (throttled, unavailable, or never asked).
       const surelyNotSent =
@@ -245,7 +363,7 @@ export class ActionWorker {
         await this.#failedCall([action], error);
         return;
       }
-      await this.#finish(action, "failed", { error: sendFailure(error) });
+      await this.#finish(action, { claimedBy: action.claimedBy }, "failed", { error: sendFailure(error) });
     }
   }
 
@@ -261,16 +379,12 @@ export class ActionWorker {
       .execute();
     let moved = 0;
     for (const action of due) {
+      const held = { commandId: action.commandId as string };
       let command: Awaited<ReturnType<DirectoryAdapter["getCommand"]>>;
       try {
         command = await this.directory.getCommand(action.deviceId, action.commandId as string);
       } catch (error) {
-        this.log.warn("command state not read; trying later", { actionId: action.id, error: String(error) });
-        await this.db
-          .updateTable("deviceActions")
-          .set({ nextAttemptAt: this.#later(action.attempts), error: String(error) })
-          .where("id", "=", action.id)
-          .execute();
+        if (await this.#unreadCommand(action, error)) moved += 1;
         continue;
       }
       const state = command.state ?? "PENDING";
@@ -284,6 +398,8 @@ export class ActionWorker {
             updatedAt: at.toISOString(),
           })
           .where("id", "=", action.id)
+          .where("state", "=", "sent")
+          .where("commandId", "=", held.commandId)
           .execute();
         continue;
       }
@@ -296,7 +412,7 @@ export class ActionWorker {
           (f) => !command.issueTime || !f.createTime || f.createTime >= command.issueTime,
         );
       }
-      await this.#finish(action, succeeded ? "confirmed" : "failed", {
+      await this.#finish(action, held, succeeded ? "confirmed" : "failed", {
         google: command,
         commandState: state,
         files,
@@ -309,6 +425,35 @@ export class ActionWorker {
     return moved;
   }
 
+  /**
+   * A command whose state Google did not give: read again later, or give up with the reason when
+   * Google no longer has it (404: the device was removed) or after `commandTries`. Answers whether it ended.
+   */
+  async #unreadCommand(action: DeviceActionRow, error: unknown): Promise<boolean> {
+    const held = { commandId: action.commandId as string };
+    const message = error instanceof Error ? error.message : String(error);
+    const tries = action.attempts + 1;
+    const gone = error instanceof GoogleCallError && error.failure.status === 404;
+    if (gone || tries >= this.#options.commandTries) {
+      await this.#finish(action, held, "failed", {
+        commandState: action.commandState ?? undefined,
+        error: gone
+          ? `Google no longer has this command (the device may have been removed or deprovisioned), so TechDesk cannot tell whether it ran. Check the device in the Google Admin console. (${message})`
+          : `TechDesk could not read this command's state from Google after ${tries} tries, so it stopped following it. Google may have run it: check the device in the Google Admin console, then send it again if needed. (${message})`,
+      });
+      return true;
+    }
+    this.log.warn("command state not read; trying later", { actionId: action.id, error: message });
+    await this.db
+      .updateTable("deviceActions")
+      .set({ attempts: tries, nextAttemptAt: this.#later(tries), error: message })
+      .where("id", "=", action.id)
+      .where("state", "=", "sent")
+      .where("commandId", "=", held.commandId)
+      .execute();
+    return false;
+  }
+
   #later(attempts: number): string {
     const wait = Math.min(this.#options.maxBackoffMs, this.#options.backoffMs * 2 ** Math.max(0, attempts - 1));
     return new Date(this.#now().getTime() + wait).toISOString();
@@ -316,11 +461,10 @@ export class ActionWorker {
 
   /** Google did not answer (outage, breaker open) or refused outright: park or fail the lot. */
   async #failedCall(actions: DeviceActionRow[], error: unknown): Promise<void> {
-    const transient =
-      error instanceof CircuitOpenError || (error instanceof GoogleCallError && isRetryable(error.failure));
     const message = error instanceof Error ? error.message : String(error);
-    if (!transient) {
-      for (const action of actions) await this.#finish(action, "failed", { error: message });
+    if (!isTransient(error)) {
+      for (const action of actions)
+        await this.#finish(action, { claimedBy: action.claimedBy }, "failed", { error: message });
       return;
     }
     const at = this.#now().toISOString();
@@ -341,21 +485,27 @@ export class ActionWorker {
         })
         .where("id", "=", action.id)
         .where("state", "=", "sent")
+        .where("claimedBy", "=", action.claimedBy)
         .execute();
     }
     this.log.warn("Google is failing; device actions parked", { actions: actions.length, error: message });
   }
 
-  /** The action's end, its device's new status, the audit entry and the ticket's entry: one transaction. */
+  /**
+   * The action's end, its device's new status, the audit entry and the ticket's entry: one
+   * transaction, written only while the row is still as `hold` says (otherwise another worker took
+   * it over or ended it, and this outcome is only logged).
+   */
   async #finish(
     action: DeviceActionRow,
+    hold: Hold,
     state: "confirmed" | "failed",
     outcome: { google?: unknown; error?: string; commandState?: string; files?: unknown[] },
   ): Promise<void> {
     const at = this.#now().toISOString();
     const name = actionName(action);
-    await this.db.transaction().execute(async (trx) => {
-      const updated = await trx
+    const ended = await this.db.transaction().execute(async (trx) => {
+      let update = trx
         .updateTable("deviceActions")
         .set({
           state,
@@ -371,9 +521,15 @@ export class ActionWorker {
           claimedUntil: null,
         })
         .where("id", "=", action.id)
-        .where("state", "in", ["requested", "sent"])
-        .executeTakeFirst();
-      if (!Number(updated.numUpdatedRows)) return; // Another worker ended it first.
+        .where("state", "=", "sent");
+      if ("commandId" in hold) update = update.where("commandId", "=", hold.commandId);
+      else {
+        update = update.where("claimedBy", hold.claimedBy === null ? "is" : "=", hold.claimedBy);
+        if (hold.claimedUntil !== undefined)
+          update = update.where("claimedUntil", hold.claimedUntil === null ? "is" : "=", hold.claimedUntil);
+      }
+      const updated = await update.executeTakeFirst();
+      if (!Number(updated.numUpdatedRows)) return false;
       const device = await trx
         .selectFrom("devices")
         .select(["status"])
@@ -427,8 +583,20 @@ export class ActionWorker {
           link: `#/devices/${encodeURIComponent(action.deviceId)}`,
           at,
         });
+      return true;
     });
+    if (!ended)
+      this.log.warn("device action no longer held by this worker; its outcome was not recorded", {
+        actionId: action.id,
+        outcome: state,
+        error: outcome.error,
+      });
   }
+}
+
+/** Google did not answer (throttled, failing, unreachable) or was not asked (breaker open): worth asking again. */
+function isTransient(error: unknown): boolean {
+  return error instanceof CircuitOpenError || (error instanceof GoogleCallError && isRetryable(error.failure));
 }
 
 /** Why a command was not sent again: Google may have acted on it (a dropped connection, a 500, 502 or 504), or refused it. */

@@ -476,7 +476,10 @@ export async function markFound(
       );
     });
   }
-  // A disable that has not gone out yet is no longer wanted.
+  // A disable that has not gone out yet is no longer wanted. Only someone who may disable the
+  // device calls off one a person asked for; anyone who may mark it found calls off TechDesk's own
+  // (the overnight lockdown's, asked for because the device was missing).
+  const mayDisable = isAllowed(staff.grants, "device.disable", device.orgUnitPath);
   const waiting = await db
     .selectFrom("deviceActions")
     .selectAll()
@@ -484,16 +487,31 @@ export async function markFound(
     .where("kind", "=", "disable")
     .where("state", "=", "requested")
     .execute();
-  for (const action of waiting) await cancelAction(db, action, actor, "the device was found", context);
+  const kept = waiting.filter((action) => !mayDisable && action.requestedById !== null);
+  for (const action of waiting)
+    if (!kept.includes(action)) await cancelAction(db, action, actor, "the device was found", context);
+  if (kept.length)
+    await notify(db, {
+      permission: "device.disable",
+      school: device.orgUnitPath,
+      title: `Chromebook ${device.serialNumber ?? device.deviceId} marked found`,
+      body: `${actor.name} marked it found, but the disable ${kept.map((a) => a.requestedByName).join(" and ")} asked for has not gone out yet and still will. If the device should stay in use, re-enable it once the disable has gone through.`,
+      link: `#/devices/${encodeURIComponent(deviceId)}`,
+      at,
+    });
+  if (!input.reenable) return {};
+  // Ended between these reads or not, a disable shows in one of them: the worker writes the
+  // device's status in the same transaction as the disable's end.
   const inFlight = await db
     .selectFrom("deviceActions")
     .select("id")
     .where("deviceId", "=", deviceId)
     .where("kind", "=", "disable")
-    .where("state", "=", "sent")
+    .where("state", "in", ["requested", "sent"])
     .executeTakeFirst();
-  if (!input.reenable) return {};
-  if (device.status !== "DISABLED" && !inFlight) return {};
+  const current = await db.selectFrom("devices").select("status").where("deviceId", "=", deviceId).executeTakeFirst();
+  // Recorded after the disable it follows: the worker sends a device's actions in that order.
+  if (current?.status !== "DISABLED" && !inFlight) return {};
   const [reenable] = await recordActions(
     db,
     actor,

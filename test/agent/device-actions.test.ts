@@ -1,5 +1,8 @@
 /** Lost and stolen devices and MDM actions through the console API, against the sandbox. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type DirectoryAdapter, directoryAdapter } from "../../agent/google/directory";
+import { createLogger } from "../../agent/log";
+import { ActionWorker } from "../../agent/services/action-worker";
 import { markMissing, recordActions, systemActor } from "../../agent/services/device-actions";
 import { deviceAction, deviceControls, matchLine, missingDevice } from "../../shared";
 import { lincolnToken, sampleDiagnostics } from "../support/agent";
@@ -217,6 +220,108 @@ describe("disable and re-enable", () => {
     });
     expect(g.googleStatus(device.deviceId)).toBe("ACTIVE");
     expect((await auditFor(device.deviceId)).map((a) => a.action)).toContain("device.disable.cancelled");
+  });
+
+  it("leaves a disable an IT lead asked for alone when the tech team marks the device found", async () => {
+    const device = await g.takeDevice();
+    const row = await g.agent.store.db
+      .selectFrom("devices")
+      .selectAll()
+      .where("deviceId", "=", device.deviceId)
+      .executeTakeFirstOrThrow();
+    await markMissing(g.agent.store.db, systemActor, row, { reason: "Missing" }, { now: new Date() });
+    // Asked for by a person (not yet sent): only someone who may disable this device may call it off.
+    const [asked] = await recordActions(
+      g.agent.store.db,
+      { id: "lead-elsewhere", name: "Pat Lead" },
+      [{ device: row, kind: "disable", reason: "Seen on a resale site" }],
+      { now: new Date() },
+    );
+    const found = await techTeam.request(`/api/devices/${device.deviceId}/found`, {
+      method: "POST",
+      body: { note: "It was in the library", reenable: false },
+    });
+    expect(found.status).toBe(200);
+    const still = await g.agent.store.db
+      .selectFrom("deviceActions")
+      .selectAll()
+      .where("id", "=", asked?.id ?? "")
+      .executeTakeFirstOrThrow();
+    expect(still.state).not.toBe("failed");
+    expect((await auditFor(device.deviceId)).map((a) => a.action)).not.toContain("device.disable.cancelled");
+    const notes = (await (await lead.request("/api/notifications")).json()) as {
+      notifications: { title: string; body: string }[];
+    };
+    expect(notes.notifications.find((n) => n.title.includes(`${device.serialNumber} marked found`))?.body).toMatch(
+      /disable .* still/i,
+    );
+    await drained();
+    expect(g.googleStatus(device.deviceId)).toBe("DISABLED");
+  });
+
+  it("sends a re-enable only after a disable still in flight has landed, so the device ends active", async () => {
+    const device = await g.takeDevice();
+    const row = await g.agent.store.db
+      .selectFrom("devices")
+      .selectAll()
+      .where("deviceId", "=", device.deviceId)
+      .executeTakeFirstOrThrow();
+    await markMissing(g.agent.store.db, systemActor, row, { reason: "Missing" }, { now: new Date() });
+    await recordActions(g.agent.store.db, systemActor, [{ device: row, kind: "disable", reason: "Lockdown" }], {
+      now: new Date(),
+    });
+    const client = g.agent.google?.client;
+    if (!client || !g.agent.actions) throw new Error("no Google");
+    const real = directoryAdapter(client);
+    let open = () => {};
+    const opened = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    let arrive = () => {};
+    const arrived = new Promise<void>((resolve) => {
+      arrive = resolve;
+    });
+    // This replica's disable is on its way to Google (slow) when the device is found.
+    const slow: DirectoryAdapter = {
+      ...real,
+      async changeStatus(ids, action, ...rest) {
+        if (action === "DISABLE") {
+          arrive();
+          await opened;
+        }
+        return real.changeStatus(ids, action, ...rest);
+      },
+    };
+    const replica = new ActionWorker(g.agent.store.db, slow, createLogger("silent"), { holder: "replica" });
+    const first = replica.tick();
+    await arrived;
+    const found = await lead.request(`/api/devices/${device.deviceId}/found`, {
+      method: "POST",
+      body: { note: "Bus driver returned it", reenable: true },
+    });
+    expect(found.status).toBe(200);
+    await g.agent.actions.tick();
+    open();
+    await first;
+    await drained();
+    expect(g.googleStatus(device.deviceId)).toBe("ACTIVE");
+    const actions = await g.agent.store.db
+      .selectFrom("deviceActions")
+      .selectAll()
+      .where("deviceId", "=", device.deviceId)
+      .orderBy("createdAt")
+      .execute();
+    expect(actions.map((a) => [a.kind, a.state])).toEqual([
+      ["disable", "confirmed"],
+      ["reenable", "confirmed"],
+    ]);
+    expect(JSON.parse(actions[1]?.result ?? "{}").alreadyApplied).toBeUndefined();
+    const stored = await g.agent.store.db
+      .selectFrom("devices")
+      .select("status")
+      .where("deviceId", "=", device.deviceId)
+      .executeTakeFirstOrThrow();
+    expect(stored.status).toBe("ACTIVE");
   });
 
   it("deprovisions only with Google's reason and the typed second confirmation", async () => {
