@@ -36,14 +36,18 @@ export function clearSessionCookie(c: Context, deps: AgentDeps) {
   else deleteCookie(c, cookieName, { path: "/" });
 }
 
-function sessionToken(c: Context): string | undefined {
-  return getCookie(c, cookieName, "host") ?? getCookie(c, cookieName);
+/**
+ * Read as `setSessionCookie` writes it. Over HTTPS only the `__Host-` cookie counts: a plain one
+ * could have been planted by a sibling subdomain (session fixation), which is what the prefix stops.
+ */
+function sessionToken(c: Context, deps: AgentDeps): string | undefined {
+  return isHttps(c, deps) ? getCookie(c, cookieName, "host") : getCookie(c, cookieName);
 }
 
 /** Requires a live session and sets `staff` on the context. */
 export function requireSession(deps: AgentDeps): MiddlewareHandler<AgentEnv> {
   return async function staffSession(c, next) {
-    const token = sessionToken(c);
+    const token = sessionToken(c, deps);
     const principal = token ? await resolveSession(deps.db, deps.config.sessions, token, deps.now()) : undefined;
     if (!principal)
       throw new ApiError(401, "unauthenticated", "Sign in to continue (your session may have timed out).");

@@ -28,7 +28,7 @@ export function sessionRoutes(deps: AgentDeps, throttle = new SignInThrottle()) 
       const body = await parseBody(c, signInBody);
       const address = clientAddress(c);
       const now = deps.now();
-      const wait = throttle.waitMinutes(address, now.getTime());
+      const wait = throttle.reserve(address, now.getTime());
       if (wait) {
         throw new ApiError(
           429,
@@ -45,9 +45,11 @@ export function sessionRoutes(deps: AgentDeps, throttle = new SignInThrottle()) 
           now,
         ));
       } catch (error) {
-        if (error instanceof ApiError && error.status === 401) throttle.recordFailure(address, now.getTime());
+        // Only a refused email and password counts against the address; anything else is handed back.
+        if (!(error instanceof ApiError && error.status === 401)) throttle.forgive(address, now.getTime());
         throw error;
       }
+      throttle.forgive(address, now.getTime());
       setSessionCookie(c, deps, token);
       return c.json({ signedIn: true }, 201);
     })

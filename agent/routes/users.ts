@@ -19,12 +19,14 @@ export function userRoutes(deps: AgentDeps) {
     .post("/api/users", session, requireJson, async (c) => {
       authorize(c, "user.manage");
       const body = await parseBody(c, newStaffMember);
-      return c.json({ id: await addStaff(deps.db, body, deps.now()) }, 201);
+      const context = { requestId: c.get("requestId"), now: deps.now() };
+      return c.json({ id: await addStaff(deps.db, c.get("staff"), body, context) }, 201);
     })
     .patch("/api/users/:id", session, requireJson, async (c) => {
       authorize(c, "user.manage");
       const body = await parseBody(c, staffMemberChange);
-      await changeStaff(deps.db, c.get("staff").user.id, c.req.param("id"), body);
+      const context = { requestId: c.get("requestId"), now: deps.now() };
+      await changeStaff(deps.db, c.get("staff"), c.req.param("id"), body, context);
       return c.body(null, 204);
     })
     .get("/api/assignees", session, async (c) => {

@@ -3,7 +3,7 @@
  * with idle and absolute timeouts, and sign-out everywhere.
  */
 import { randomBytes, randomUUID } from "node:crypto";
-import type { Kysely } from "kysely";
+import type { Kysely, Transaction } from "kysely";
 import type { RoleGrant } from "../../shared";
 import { decoyHash, hashPassword, verifyPassword } from "../auth/passwords";
 import { ApiError } from "../errors";
@@ -24,30 +24,41 @@ export interface StaffPrincipal {
   sessionHash: string;
 }
 
+/**
+ * Adds an account. `alongside` runs in the same transaction once the row is written: where an
+ * admin adds someone, it writes the audit entry, so the account and its record land together.
+ */
 export async function createStaffUser(
   db: Kysely<Database>,
   input: { email: string; displayName: string; password?: string; grants: RoleGrant[] },
   now = new Date(),
+  alongside?: (trx: Transaction<Database>, account: { userId: string; email: string }) => Promise<unknown>,
 ): Promise<string> {
   const id = randomUUID();
-  await db.transaction().execute(async (trx) =>
-    staff.insertStaffUser(
+  const email = input.email.trim().toLowerCase();
+  // Hashed before the transaction: SQLite's one connection is not held through scrypt.
+  const passwordHash = input.password ? await hashPassword(input.password) : null;
+  await db.transaction().execute(async (trx) => {
+    await staff.insertStaffUser(
       trx,
-      {
-        id,
-        email: input.email.trim().toLowerCase(),
-        displayName: input.displayName,
-        passwordHash: input.password ? await hashPassword(input.password) : null,
-        createdAt: now.toISOString(),
-        lockedUntil: null,
-      },
+      { id, email, displayName: input.displayName, passwordHash, createdAt: now.toISOString(), lockedUntil: null },
       input.grants,
-    ),
-  );
+    );
+    await alongside?.(trx, { userId: id, email });
+  });
   return id;
 }
 
 const minutes = (n: number) => n * 60_000;
+
+function accountLocked(lockedUntil: string, now: Date): ApiError {
+  const wait = Math.max(1, Math.ceil((new Date(lockedUntil).getTime() - now.getTime()) / 60_000));
+  return new ApiError(
+    429,
+    "rate_limited",
+    `Too many failed sign-ins. This account is locked; try again in ${wait} minute${wait === 1 ? "" : "s"}, or ask a district admin.`,
+  );
+}
 
 /** Checks the password and opens a session; the answer is the session token for the cookie. */
 export async function signIn(
@@ -62,22 +73,17 @@ export async function signIn(
     await verifyPassword(input.password, decoyHash);
     throw refused;
   }
-  if (user.lockedUntil && new Date(user.lockedUntil) > now) {
-    const wait = Math.ceil((new Date(user.lockedUntil).getTime() - now.getTime()) / 60_000);
-    throw new ApiError(
-      429,
-      "rate_limited",
-      `Too many failed sign-ins. This account is locked; try again in ${wait} minute${wait === 1 ? "" : "s"}, or ask a district admin.`,
-    );
-  }
+  if (user.lockedUntil && new Date(user.lockedUntil) > now) throw accountLocked(user.lockedUntil, now);
   if (!(await verifyPassword(input.password, user.passwordHash))) {
-    const failures = user.failedSignIns + 1;
-    const lock =
-      failures >= policy.maxFailures ? new Date(now.getTime() + minutes(policy.lockMinutes)).toISOString() : null;
-    await staff.recordSignInFailure(db, user.id, lock);
+    const lockUntil = new Date(now.getTime() + minutes(policy.lockMinutes)).toISOString();
+    await staff.recordSignInFailure(db, user.id, policy.maxFailures, lockUntil);
     throw refused;
   }
-  await staff.clearSignInFailures(db, user.id);
+  // The read above may be stale: failures racing this request may have locked the account since.
+  if (!(await staff.clearSignInFailures(db, user.id, now.toISOString()))) {
+    const current = await staff.findStaffUser(db, user.id);
+    throw current?.lockedUntil ? accountLocked(current.lockedUntil, now) : refused;
+  }
   return { token: await openSession(db, policy, user.id, input.userAgent, now), userId: user.id };
 }
 

@@ -28,16 +28,50 @@ export async function grantsOf(db: Db, userId: string): Promise<RoleGrant[]> {
   return rows as RoleGrant[];
 }
 
-export async function recordSignInFailure(db: Db, userId: string, lockedUntil: string | null): Promise<void> {
+/**
+ * Counts one failed sign-in and locks the account until `lockUntil` once the count reaches
+ * `maxFailures`. One UPDATE working from the row as it is now, not as the caller read it: failures
+ * that race each other all count, and none clears or shortens a lock another one set. (The right
+ * side of SET sees the row before the update on SQLite and PostgreSQL alike.)
+ */
+export async function recordSignInFailure(
+  db: Db,
+  userId: string,
+  maxFailures: number,
+  lockUntil: string,
+): Promise<void> {
   await db
     .updateTable("staffUsers")
-    .set((eb) => ({ failedSignIns: eb("failedSignIns", "+", 1), lockedUntil }))
+    .set((eb) => ({
+      failedSignIns: eb("failedSignIns", "+", 1),
+      lockedUntil: eb
+        .case()
+        .when(
+          eb.and([
+            eb(eb("failedSignIns", "+", 1), ">=", maxFailures),
+            eb.or([eb("lockedUntil", "is", null), eb("lockedUntil", "<", lockUntil)]),
+          ]),
+        )
+        .then(lockUntil)
+        .else(eb.ref("lockedUntil"))
+        .end(),
+    }))
     .where("id", "=", userId)
     .execute();
 }
 
-export async function clearSignInFailures(db: Db, userId: string): Promise<void> {
-  await db.updateTable("staffUsers").set({ failedSignIns: 0, lockedUntil: null }).where("id", "=", userId).execute();
+/**
+ * Forgets the failures after a right password, unless the account is locked at `now` (a lock set
+ * by failures racing this sign-in stays on). Answers whether it did.
+ */
+export async function clearSignInFailures(db: Db, userId: string, now: string): Promise<boolean> {
+  const result = await db
+    .updateTable("staffUsers")
+    .set({ failedSignIns: 0, lockedUntil: null })
+    .where("id", "=", userId)
+    .where((eb) => eb.or([eb("lockedUntil", "is", null), eb("lockedUntil", "<=", now)]))
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
 }
 
 export async function insertSession(db: Db, session: Insertable<StaffSessionTable>): Promise<void> {

@@ -47,6 +47,21 @@ describe("/api/session", () => {
     expect(cookie).toMatch(/Path=\//);
   });
 
+  it("over HTTPS reads only the __Host- cookie, never a plain one a sibling subdomain could plant", async () => {
+    const url = "https://techdesk.example.org/api/session";
+    const response = await agent.app.request(url, {
+      method: "POST",
+      headers: { "content-type": "application/json", origin: "https://techdesk.example.org" },
+      body: JSON.stringify({ email: "lead@lincoln.example.org", password }),
+    });
+    const token = /^__Host-techdesk_session=([^;]+)/.exec(response.headers.get("set-cookie") ?? "")?.[1];
+    expect(token).toBeTruthy();
+    expect((await agent.app.request(url, { headers: { cookie: `__Host-techdesk_session=${token}` } })).status).toBe(
+      200,
+    );
+    expect((await agent.app.request(url, { headers: { cookie: `techdesk_session=${token}` } })).status).toBe(401);
+  });
+
   it("refuses sign-in over plain HTTP away from localhost", async () => {
     const response = await agent.app.request("http://techdesk.example.org/api/session", {
       method: "POST",
@@ -69,6 +84,18 @@ describe("/api/session", () => {
     expect(errorEnvelope.parse(await locked.json()).error.message).toMatch(/try again in 15 minutes/);
     clock = new Date(clock.getTime() + 16 * 60_000);
     expect((await attempt("lead@lincoln.example.org", password)).status).toBe(201);
+  });
+
+  it("keeps the lock when wrong passwords arrive all at once, so the right one is still refused", async () => {
+    const wrong = await Promise.allSettled(
+      Array.from({ length: 12 }, () => attempt("lead@lincoln.example.org", "wrong")),
+    );
+    // Each is refused: for the wrong password, or (once the lock is on) for the lock.
+    const statuses = wrong.map((r) => (r.status === "fulfilled" ? r.value.status : 0));
+    expect(statuses.every((s) => s === 401 || s === 429)).toBe(true);
+    const locked = await attempt("lead@lincoln.example.org", password);
+    expect(locked.status).toBe(429);
+    expect(errorEnvelope.parse(await locked.json()).error.message).toMatch(/This account is locked/);
   });
 
   it("ends a session after the idle timeout and after the absolute timeout", async () => {
@@ -124,5 +151,21 @@ describe("sign-in throttling per address", () => {
     );
     clock = new Date(clock.getTime() + 11 * 60_000);
     expect((await attempt("lead@lincoln.example.org", password)).status).toBe(201);
+  });
+
+  it("counts a burst of parallel attempts before any is checked, so the excess is refused", async () => {
+    const burst = await Promise.allSettled(
+      Array.from({ length: 26 }, (_, i) => attempt(`nobody${i}@example.org`, "guess")),
+    );
+    const statuses = burst.map((r) => (r.status === "fulfilled" ? r.value.status : 0));
+    expect(statuses.filter((s) => s === 401)).toHaveLength(20);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(6);
+  });
+
+  it("does not count successful sign-ins against the address", async () => {
+    for (let i = 0; i < 19; i++) expect((await attempt(`nobody${i}@example.org`, "guess")).status).toBe(401);
+    for (let i = 0; i < 3; i++) expect((await attempt("lead@lincoln.example.org", password)).status).toBe(201);
+    expect((await attempt("nobody@example.org", "guess")).status).toBe(401);
+    expect((await attempt("lead@lincoln.example.org", password)).status).toBe(429);
   });
 });
