@@ -121,3 +121,52 @@ export const filterHistoryQuery = z.object({
   ou: ouPath.optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
+
+/** The dashboard's one-line answer: weakened, settings missing, as the baseline wants, or no result yet. */
+export type FilterVerdict = { kind: "weakened" | "missing" | "clean" | "unchecked"; text: string };
+
+const ouList = (ous: { ouPath: string }[]) =>
+  `${ous.length} OU${ous.length === 1 ? "" : "s"}: ${ous.map((o) => o.ouPath).join(", ")}`;
+
+/**
+ * What the stored check results say, in words. "No difference" only when a check finished and found
+ * every setting as the baseline wants: a setting nobody set is a gap too, and no results (never
+ * checked, the first check still running, or failed) is not a clean bill.
+ */
+export function filterVerdict(input: {
+  ous: { ouPath: string; drift: number; missing: number }[];
+  running: boolean;
+  lastCheck?: { status: string; error?: string };
+}): FilterVerdict {
+  const { ous, running, lastCheck } = input;
+  if (!ous.length) {
+    if (running || lastCheck?.status === "running")
+      return { kind: "unchecked", text: "The first filter check is running: its results show here when it ends." };
+    if (lastCheck?.status === "failed")
+      return {
+        kind: "unchecked",
+        text: "The last filter check failed, and no earlier check left results: filtering has not been checked.",
+      };
+    if (!lastCheck) return { kind: "unchecked", text: "No filter check has run yet: filtering has not been checked." };
+  }
+  const failed = lastCheck?.status === "failed";
+  const drifted = ous.filter((o) => o.drift > 0);
+  const missing = ous.filter((o) => o.drift === 0 && o.missing > 0);
+  if (drifted.length || missing.length)
+    return {
+      kind: drifted.length ? "weakened" : "missing",
+      text: [
+        drifted.length ? `Filtering was weakened at ${ouList(drifted)}.` : "",
+        missing.length ? `Settings the baseline requires are not set at ${ouList(missing)}.` : "",
+        failed ? "The latest check failed: these are the results of the last check that finished." : "",
+      ]
+        .filter(Boolean)
+        .join(" "),
+    };
+  return {
+    kind: "clean",
+    text: failed
+      ? "No school's filtering differed from the baseline at the last check that finished; the latest check failed."
+      : "No school's filtering differs from the baseline.",
+  };
+}

@@ -119,6 +119,11 @@ export function checkOu(expectations: Expectations, resolved: ResolvedPolicy[]):
       const rule = `${schema}.${field}`;
       const label = `${filterSchemaLabels[schema as FilterSchema] ?? schema}: ${field}`;
       const actual = values[field];
+      // An allow list that is not set allows nothing beyond the block list: as strict as it gets.
+      if (actual === undefined && comparisons[rule] === "subset") {
+        checks.push({ rule, label, status: "pass", expected });
+        continue;
+      }
       if (!policy || actual === undefined) {
         checks.push({ rule, label, status: "missing", expected });
         continue;

@@ -2,8 +2,10 @@
  * Restoring an OU to its baseline: the dry run (what would be written, field by field, next to what
  * is there now) and the writes themselves, whole values grouped by namespace through
  * `orgunits:batchModify`. Lists are written whole: a block list keeps what it blocks beyond the
- * baseline, an allow list keeps only what the baseline allows. Enum values go out under Google's
- * full names, read from the policy schemas.
+ * baseline, an allow list keeps only what the baseline allows (and an absent one stays absent). The
+ * merge is made again from the list as it is when the write goes out (`refreshLists`), so an entry
+ * added while a restore waited is not lost. Enum values go out under Google's full names, read from
+ * the policy schemas.
  */
 import type { chromepolicy_v1 } from "googleapis/build/src/apis/chromepolicy/index.js";
 import type { Baseline } from "../../shared";
@@ -19,6 +21,8 @@ export interface PlannedWrite {
   current: Record<string, unknown>;
   additionalTargetKeys?: Record<string, string>;
   label: string;
+  /** The baseline's entries for each list field written, merged again with the list at write time. */
+  lists?: Record<string, unknown[]>;
 }
 
 export interface RestorePlan {
@@ -27,13 +31,16 @@ export interface RestorePlan {
   writes: PlannedWrite[];
 }
 
+/** A field's restored value; undefined for an allow list that is not set (none allows the least). */
 function restoredValue(rule: string, expected: unknown, actual: unknown): unknown {
   if (rule.endsWith(".urlBlocklist"))
     return [...new Set([...(Array.isArray(actual) ? actual : []), ...(expected as unknown[])])];
   if (rule.endsWith(".urlAllowlist"))
-    return Array.isArray(actual) ? actual.filter((v) => (expected as unknown[]).includes(v)) : expected;
+    return Array.isArray(actual) ? actual.filter((v) => (expected as unknown[]).includes(v)) : undefined;
   return expected;
 }
+
+const isList = (rule: string) => rule.endsWith(".urlBlocklist") || rule.endsWith(".urlAllowlist");
 
 type Schema = chromepolicy_v1.Schema$GoogleChromePolicyVersionsV1PolicySchema;
 
@@ -73,8 +80,11 @@ export async function planRestore(
       current: {},
       label: check.label.split(":")[0] ?? schema,
     };
-    write.value[field] = restoredValue(check.rule, check.expected, check.actual);
+    const value = restoredValue(check.rule, check.expected, check.actual);
+    if (value === undefined) continue;
+    write.value[field] = value;
     if (check.actual !== undefined) write.current[field] = check.actual;
+    if (isList(check.rule)) write.lists = { ...write.lists, [field]: check.expected as unknown[] };
     bySchema.set(schema, write);
   }
   const writes = [...bySchema.values()];
@@ -99,6 +109,42 @@ export async function planRestore(
       });
   }
   return { ou, checks, writes };
+}
+
+/**
+ * The plan's list writes merged again with the lists as Google holds them now: a block list written
+ * whole would otherwise drop what an admin added after the dry run (a restore may wait out Google's
+ * backoff or a dead worker's claim). Writes left with nothing to write are dropped.
+ */
+export async function refreshLists(
+  policy: PolicyAdapter,
+  ouId: string,
+  writes: PlannedWrite[],
+): Promise<PlannedWrite[]> {
+  const refreshed: PlannedWrite[] = [];
+  for (const write of writes) {
+    if (!write.lists || write.additionalTargetKeys) {
+      refreshed.push(write);
+      continue;
+    }
+    const resolved = await policy.resolve(ouId, write.policySchema);
+    const now = resolved.find(
+      (p) => p.value?.policySchema === write.policySchema && !p.targetKey?.additionalTargetKeys,
+    );
+    const values = (now?.value?.value ?? {}) as Record<string, unknown>;
+    const value = { ...write.value };
+    const current = { ...write.current };
+    for (const [field, expected] of Object.entries(write.lists)) {
+      const actual = values[field];
+      const merged = restoredValue(`${write.policySchema}.${field}`, expected, actual);
+      if (merged === undefined) delete value[field];
+      else value[field] = merged;
+      if (actual === undefined) delete current[field];
+      else current[field] = actual;
+    }
+    if (Object.keys(value).length) refreshed.push({ ...write, value, current });
+  }
+  return refreshed;
 }
 
 /** The plan's writes as Google takes them: full enum names, managed configuration as JSON text. */

@@ -10,6 +10,8 @@ export type ResolvedPolicy = chromepolicy_v1.Schema$GoogleChromePolicyVersionsV1
 
 /** Google's limits: 1,000 resolved policies a page; one root namespace (`chrome.users`) a batch. */
 export const policiesPerPage = 1000;
+/** Requests per batchModify call: Google documents no cap; we keep calls to a size it is seen to take. */
+export const writesPerBatch = 1000;
 
 export interface PolicyWrite {
   orgUnitId: string;
@@ -22,6 +24,17 @@ export interface PolicyWrite {
 /** `chrome.users.IncognitoMode` → `chrome.users`: batches may not mix these. */
 export function rootNamespace(schema: string): string {
   return schema.split(".").slice(0, 2).join(".");
+}
+
+/**
+ * Which batch a write may share: Google refuses a batchModify that mixes root namespaces, or targets
+ * whose additional target key names differ ("All policyTargetKeys in a batch must have the same
+ * additionalTargetKeys names").
+ */
+export function batchKey(write: Pick<PolicyWrite, "policySchema" | "additionalTargetKeys">): string {
+  return `${rootNamespace(write.policySchema)}|${Object.keys(write.additionalTargetKeys ?? {})
+    .sort()
+    .join(",")}`;
 }
 
 export function policyAdapter(google: GoogleClient) {
@@ -62,17 +75,20 @@ export function policyAdapter(google: GoogleClient) {
       return resolved;
     },
 
-    /** Writes whole values (lists replaced, never edited in place): one call per namespace. */
+    /**
+     * Writes whole values (lists replaced, never edited in place): one call per batch Google takes,
+     * that is per root namespace and set of additional target key names (a setting and an app policy
+     * at the same OU go in two calls).
+     */
     modify: async function modify(writes: PolicyWrite[]): Promise<number> {
-      const byNamespace = new Map<string, PolicyWrite[]>();
-      for (const write of writes)
-        byNamespace.set(rootNamespace(write.policySchema), [
-          ...(byNamespace.get(rootNamespace(write.policySchema)) ?? []),
-          write,
-        ]);
+      const byBatch = new Map<string, PolicyWrite[]>();
+      for (const write of writes) {
+        const key = batchKey(write);
+        byBatch.set(key, [...(byBatch.get(key) ?? []), write]);
+      }
       let calls = 0;
-      for (const group of byNamespace.values()) {
-        for (const part of chunk(group, 1000)) {
+      for (const group of byBatch.values()) {
+        for (const part of chunk(group, writesPerBatch)) {
           await google.call("policy", "policies.orgunits.batchModify", () =>
             policies.orgunits.batchModify(
               {

@@ -10,6 +10,7 @@ import {
   type Baseline,
   type BaselineApp,
   filterHistoryQuery,
+  filterVerdict,
   holdsAnywhere,
   isAllowed,
   remediationPreviewRequest,
@@ -167,6 +168,11 @@ export function filterRoutes(deps: AgentDeps) {
       return c.json({
         baselineVersion: baseline.version,
         running: isRunning,
+        verdict: filterVerdict({
+          ous,
+          running: isRunning,
+          lastCheck: lastRun && { status: lastRun.status, error: orUndefined(lastRun.error) },
+        }),
         lastCheck: lastRun
           ? {
               status: lastRun.status,

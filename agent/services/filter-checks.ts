@@ -1,7 +1,8 @@
 /**
  * Filter integrity checks: the baseline's versions, recording what an audit found (the latest
- * verdict per OU and rule, and the history of every drift), tickets that open on new drift for the
- * school's IT lead and close themselves when the drift is gone, and the dashboard's view.
+ * verdict per OU and rule, and the history of every drift), tickets that open on new drift or a
+ * required setting left unset, for the school's IT lead, and close themselves when all of it holds
+ * again, and the dashboard's view.
  */
 import { createHash, randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -142,6 +143,103 @@ async function openSystemTicket(
   return ticket.number;
 }
 
+/** A problem without a ticket yet, and the OU whose setting must change (`owner`). */
+interface Unticketed {
+  ouPath: string;
+  rule: string;
+  line: string;
+  drift: boolean;
+  owner: string;
+}
+
+async function pointAt(trx: Kysely<Database>, problems: Unticketed[], ticketNumber: number): Promise<void> {
+  for (const problem of problems) {
+    await trx
+      .updateTable("filterState")
+      .set({ ticketNumber })
+      .where("ouPath", "=", problem.ouPath)
+      .where("rule", "=", problem.rule)
+      .execute();
+    await trx
+      .updateTable("filterHistory")
+      .set({ ticketNumber })
+      .where("ouPath", "=", problem.ouPath)
+      .where("rule", "=", problem.rule)
+      .where("resolvedAt", "is", null)
+      .execute();
+  }
+}
+
+/** A ticket's lines: each problem once, with the OUs below its owner where it is in effect. */
+function ticketLines(owner: string, problems: Unticketed[]): string {
+  const ousOf = new Map<string, string[]>();
+  for (const p of problems) ousOf.set(p.line, [...(ousOf.get(p.line) ?? []), p.ouPath]);
+  return [...ousOf]
+    .map(([line, ous]) => {
+      const below = ous.filter((ou) => ou !== owner);
+      const shown = below.slice(0, 20).join(", ") + (below.length > 20 ? ` and ${below.length - 20} more` : "");
+      return `• ${line}${below.length ? `; in effect at ${shown}` : ""}`;
+    })
+    .join("\n");
+}
+
+/**
+ * Tickets for problems that have none: one per OU whose settings must change, so drift set at the
+ * root is one ticket at the root, not one per OU below it (GOOGLE-APIS.md: sourceKey ≠ targetKey
+ * means inherited). Inherited drift joins a ticket already open for it where it is set.
+ */
+async function ticketProblems(
+  trx: Kysely<Database>,
+  problems: Unticketed[],
+  at: string,
+  summary: CheckSummary,
+): Promise<void> {
+  const byOwner = new Map<string, Unticketed[]>();
+  for (const p of problems) byOwner.set(p.owner, [...(byOwner.get(p.owner) ?? []), p]);
+  for (const [owner, group] of byOwner) {
+    const fresh: Unticketed[] = [];
+    for (const problem of group) {
+      const existing =
+        problem.owner === problem.ouPath
+          ? undefined
+          : await trx
+              .selectFrom("filterState")
+              .select("ticketNumber")
+              .where("rule", "=", problem.rule)
+              .where("status", "=", "drift")
+              .where("setBy", "=", owner)
+              .where("ticketNumber", "is not", null)
+              .limit(1)
+              .executeTakeFirst();
+      if (existing?.ticketNumber) await pointAt(trx, [problem], existing.ticketNumber);
+      else fresh.push(problem);
+    }
+    if (!fresh.length) continue;
+    const number = await openSystemTicket(trx, {
+      school: owner,
+      note: `Filter settings at ${owner} differ from the baseline:\n${ticketLines(owner, fresh)}`,
+      at,
+    });
+    summary.ticketsOpened.push(number);
+    await pointAt(trx, fresh, number);
+    const drifted = new Set(fresh.filter((p) => p.drift).map((p) => p.rule)).size;
+    const unset = new Set(fresh.filter((p) => !p.drift).map((p) => p.rule)).size;
+    await notify(trx, {
+      permission: "policy.write",
+      school: owner,
+      title: drifted ? `Filter drift at ${owner}` : `Filter settings missing at ${owner}`,
+      body: `${[
+        drifted ? `${drifted} setting${drifted === 1 ? "" : "s"} weakened or changed` : "",
+        unset ? `${unset} setting${unset === 1 ? "" : "s"} the baseline requires not set` : "",
+      ]
+        .filter(Boolean)
+        .join(", ")}. Ticket #${number}.`,
+      link: `#/tickets/${number}`,
+      at,
+    });
+  }
+}
+
 export interface CheckSummary {
   ous: number;
   pass: number;
@@ -155,10 +253,19 @@ export interface CheckSummary {
 
 const json = (value: unknown) => (value === undefined ? null : JSON.stringify(value));
 
+/** One line of a ticket: what the baseline wants, and what is there (or that nothing is). */
+function problemLine(check: AuditedOu["checks"][number]): string {
+  const expected = `${check.label}: expected ${JSON.stringify(check.expected)}`;
+  return check.status === "missing"
+    ? `${expected}, not set at this OU or any OU above it`
+    : `${expected}, found ${JSON.stringify(check.actual)} (set at ${check.setBy ?? "?"})`;
+}
+
 /**
  * Records one audit: each OU and rule's verdict, the history of problems (opened when a rule stops
- * passing, closed when it passes again), a ticket per OU with new drift, and closing tickets whose
- * drift is all gone. Rules the baseline no longer has are closed too (in the audited OUs only, for a
+ * passing, closed when it passes again), a ticket per OU with new problems (a setting that drifted,
+ * or one the baseline requires that nothing sets: both leave a gap in filtering), and closing tickets
+ * whose problems are all gone. Rules the baseline no longer has are closed too (in the audited OUs only, for a
  * partial check).
  */
 export async function recordCheck(
@@ -190,15 +297,15 @@ export async function recordCheck(
     const before = new Map(previous.map((p) => [`${p.ouPath}\n${p.rule}`, p]));
     const seen = new Set<string>();
     const touchedTickets = new Set<number>();
+    const unticketed: Unticketed[] = [];
     for (const ou of audited) {
-      const newDrift: string[] = [];
-      const newDriftRules: string[] = [];
       for (const check of ou.checks) {
         const key = `${ou.ouPath}\n${check.rule}`;
         seen.add(key);
         summary[check.status] += 1;
         const old = before.get(key);
         const changed = !old || old.status !== check.status;
+        const failing = check.status !== "pass";
         let ticketNumber = old?.ticketNumber ?? null;
         if (changed && old && old.status !== "pass") {
           await trx
@@ -208,12 +315,15 @@ export async function recordCheck(
             .where("rule", "=", check.rule)
             .where("resolvedAt", "is", null)
             .execute();
-          if (check.status === "pass") summary.resolved += 1;
-          if (ticketNumber) touchedTickets.add(ticketNumber);
-          ticketNumber = null;
+          // Drift that becomes unset (or the reverse) is still not the baseline: its ticket stands.
+          if (!failing) {
+            summary.resolved += 1;
+            if (ticketNumber) touchedTickets.add(ticketNumber);
+            ticketNumber = null;
+          }
         }
-        if (changed && check.status !== "pass") {
-          summary.newProblems += 1;
+        if (changed && failing) {
+          if (!old || old.status === "pass") summary.newProblems += 1;
           await trx
             .insertInto("filterHistory")
             .values({
@@ -226,16 +336,20 @@ export async function recordCheck(
               setBy: check.setBy ?? null,
               firstSeen: at,
               resolvedAt: null,
-              ticketNumber: null,
+              ticketNumber,
             })
             .execute();
-          if (check.status === "drift") {
-            newDrift.push(
-              `${check.label}: expected ${JSON.stringify(check.expected)}, found ${JSON.stringify(check.actual)} (set at ${check.setBy ?? "?"})`,
-            );
-            newDriftRules.push(check.rule);
-          }
         }
+        // Every setting not as the baseline wants has a ticket: one that has none gets one now.
+        if (failing && !ticketNumber)
+          unticketed.push({
+            ouPath: ou.ouPath,
+            rule: check.rule,
+            line: problemLine(check),
+            drift: check.status === "drift",
+            // Drift inherited from a parent (Google's sourceKey is not this OU) is the parent's to fix.
+            owner: check.status === "drift" && check.setBy ? check.setBy : ou.ouPath,
+          });
         const row = {
           ouPath: ou.ouPath,
           rule: check.rule,
@@ -259,36 +373,8 @@ export async function recordCheck(
             .execute();
         else await trx.insertInto("filterState").values(row).execute();
       }
-      if (newDrift.length) {
-        const number = await openSystemTicket(trx, {
-          school: ou.ouPath,
-          note: `Filter settings at ${ou.ouPath} differ from the baseline:\n${newDrift.map((d) => `• ${d}`).join("\n")}`,
-          at,
-        });
-        summary.ticketsOpened.push(number);
-        await trx
-          .updateTable("filterState")
-          .set({ ticketNumber: number })
-          .where("ouPath", "=", ou.ouPath)
-          .where("rule", "in", newDriftRules)
-          .execute();
-        await trx
-          .updateTable("filterHistory")
-          .set({ ticketNumber: number })
-          .where("ouPath", "=", ou.ouPath)
-          .where("rule", "in", newDriftRules)
-          .where("resolvedAt", "is", null)
-          .execute();
-        await notify(trx, {
-          permission: "policy.write",
-          school: ou.ouPath,
-          title: `Filter drift at ${ou.ouPath}`,
-          body: `${newDrift.length} setting${newDrift.length === 1 ? "" : "s"} weakened or changed. Ticket #${number}.`,
-          link: `#/tickets/${number}`,
-          at,
-        });
-      }
     }
+    await ticketProblems(trx, unticketed, at, summary);
     // Rules no longer checked (the baseline changed): their problems end here.
     for (const [key, old] of before) {
       if (seen.has(key)) continue;
@@ -324,7 +410,8 @@ export async function recordCheck(
         actorId: null,
         actorName: checker.name,
         detail: JSON.stringify({
-          resolution: "The filter check found these settings back as the baseline wants them.",
+          resolution:
+            "The filter check found these settings as the baseline wants them (or the baseline no longer checks them).",
         }),
         createdAt: at,
       });

@@ -3,7 +3,8 @@
  * what they reviewed, and the worker that writes it to Google. Writes go out through
  * `orgunits:batchModify` whole values grouped by namespace; the Google client paces them under 30
  * a minute per customer, so a burst waits in its queue instead of being refused. Writes are
- * idempotent (they set values), so a remediation whose worker died is simply applied again.
+ * idempotent (they set values, and lists are merged again with what Google holds at each attempt),
+ * so a remediation whose worker died is simply applied again.
  * Every remediation is audited when requested and when it ends, in the transaction that records it.
  */
 import { createHash, randomUUID } from "node:crypto";
@@ -11,7 +12,13 @@ import type { Kysely, Selectable } from "kysely";
 import { isAllowed } from "../../shared";
 import { ApiError } from "../errors";
 import { auditOus, type OrgUnitRef, orgUnitsOf } from "../filter/audit";
-import { type PlannedWrite, planRestore, type RemediationKind, toPolicyWrites } from "../filter/remediation";
+import {
+  type PlannedWrite,
+  planRestore,
+  type RemediationKind,
+  refreshLists,
+  toPolicyWrites,
+} from "../filter/remediation";
 import { CircuitOpenError } from "../google/circuit-breaker";
 import { GoogleCallError } from "../google/client";
 import type { DirectoryAdapter } from "../google/directory";
@@ -335,9 +342,11 @@ export class RemediationWorker {
 
   /** Writes one remediation; answers whether it ended (applied or failed) rather than parked. */
   async #apply(row: RemediationRow): Promise<boolean> {
-    const writes = JSON.parse(row.changes) as PlannedWrite[];
+    let writes = JSON.parse(row.changes) as PlannedWrite[];
     let calls: number;
     try {
+      // Lists go out whole: merge them with what Google holds now, on every attempt.
+      writes = await refreshLists(this.google.policy, row.ouId, writes);
       calls = await this.google.policy.modify(await toPolicyWrites(this.google.policy, row.ouId, writes));
     } catch (error) {
       return this.#failed(row, writes, error);

@@ -7,7 +7,8 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { auditOus, orgUnitsOf } from "../../agent/filter/audit";
-import { expectationsFor, fieldHolds } from "../../agent/filter/baseline";
+import { checkOu, expectationsFor, fieldHolds } from "../../agent/filter/baseline";
+import { planRestore } from "../../agent/filter/remediation";
 import { createGoogleClient } from "../../agent/google/client";
 import { directoryAdapter } from "../../agent/google/directory";
 import { policyAdapter } from "../../agent/google/policy";
@@ -118,6 +119,58 @@ describe("the filter audit on the demo district", () => {
         "INCOGNITO_MODE_AVAILABILITY_ENUM_UNAVAILABLE",
       ),
     ).toBe(true);
+  });
+});
+
+describe("an allow list that is not set", () => {
+  const lists: Baseline = baselineSchema.parse({
+    version: 3,
+    rules: [
+      {
+        ou: "/",
+        policies: {
+          "chrome.users.UrlBlocking": { urlBlocklist: ["*.proxysite.example"], urlAllowlist: ["classroom.google.com"] },
+        },
+      },
+    ],
+  });
+
+  it("passes: no allow list allows nothing beyond the block list, the strictest there is", () => {
+    const checks = checkOu(expectationsFor(lists, "/Schools"), [
+      {
+        targetKey: { targetResource: "orgunits/schools" },
+        sourceKey: { targetResource: "orgunits/schools" },
+        value: { policySchema: "chrome.users.UrlBlocking", value: { urlBlocklist: ["*.proxysite.example"] } },
+      },
+    ]);
+    expect(checks.find((c) => c.rule === "chrome.users.UrlBlocking.urlAllowlist")?.status).toBe("pass");
+    // With no URL policy at all, the block list is what is missing; the allow list still passes.
+    const none = checkOu(expectationsFor(lists, "/Schools"), []);
+    expect(none.map((c) => [c.rule, c.status])).toEqual([
+      ["chrome.users.UrlBlocking.urlBlocklist", "missing"],
+      ["chrome.users.UrlBlocking.urlAllowlist", "pass"],
+    ]);
+  });
+
+  it("is never written by a restore, which would allow what the OU does not", async () => {
+    const client = google();
+    const units = await orgUnitsOf(directoryAdapter(client));
+    const ou = units.find((u) => u.path === `/Schools/${demoSchools[0]}/Staff`);
+    if (!ou) throw new Error("the demo district has no staff OU");
+    const local = sandbox.context.district.policies.get(ou.id) ?? new Map<string, Record<string, unknown>>();
+    sandbox.context.district.policies.set(ou.id, local);
+    local.set("chrome.users.UrlBlocking", { urlBlocklist: [] });
+    try {
+      const plan = await planRestore(policyAdapter(client), ou, lists);
+      expect(plan.writes).toEqual([
+        expect.objectContaining({
+          policySchema: "chrome.users.UrlBlocking",
+          value: { urlBlocklist: ["*.proxysite.example"] },
+        }),
+      ]);
+    } finally {
+      local.delete("chrome.users.UrlBlocking");
+    }
   });
 });
 

@@ -13,6 +13,7 @@ import { policyAdapter } from "../../agent/google/policy";
 import { createLogger } from "../../agent/log";
 import { seedDistrict } from "../../agent/sandbox/seed";
 import { type RunningSandbox, startSandbox } from "../../agent/sandbox/server";
+import { saveBaseline, shippedBaseline } from "../../agent/services/filter-checks";
 import {
   type FilterGoogle,
   listRemediations,
@@ -80,6 +81,35 @@ function safeSearchAt(path: string): unknown {
 
 const restore = (ouPath: string) =>
   requestRemediation(store.db, google, admin, { kind: "restore", ouPath }, { now: new Date() });
+
+const techdesk = "chrome:hclbedhgmicmhmlakomhbojpgaokbmko";
+const idOf = (path: string) =>
+  sandbox.context.district.orgUnits.find((o) => o.orgUnitPath === path)?.orgUnitId?.replace(/^id:/, "") ?? "";
+
+/** Sets local values at one OU, as someone in the Admin console might. */
+function setLocal(path: string, values: Record<string, Record<string, unknown>>) {
+  const district = sandbox.context.district;
+  const local = district.policies.get(idOf(path)) ?? new Map<string, Record<string, unknown>>();
+  for (const [key, value] of Object.entries(values)) local.set(key, value);
+  district.policies.set(idOf(path), local);
+}
+
+const localAt = (path: string, key: string) => sandbox.context.district.policies.get(idOf(path))?.get(key);
+
+/** The shipped baseline plus a district block list at the root. */
+async function saveBaselineWithBlocklist(urlBlocklist: string[]) {
+  const shipped = shippedBaseline();
+  const [root, ...rest] = shipped.rules;
+  await saveBaseline(
+    store.db,
+    admin,
+    {
+      ...shipped,
+      rules: [{ ...root, policies: { ...root?.policies, "chrome.users.UrlBlocking": { urlBlocklist } } }, ...rest],
+    },
+    { now: new Date() },
+  );
+}
 
 describe("the remediation queue", () => {
   it("queues 31 restores in a burst and applies them all under the write quota, none refused", async () => {
@@ -193,6 +223,88 @@ describe("the remediation queue", () => {
       .where("action", "=", "filter.restore.applied")
       .execute();
     expect(applied).toHaveLength(1);
+  });
+
+  it("restores a setting and an app policy at one OU: batches differ by additional target keys", async () => {
+    const path = "/Schools/School 9/Students";
+    setLocal(path, {
+      "chrome.users.IncognitoMode": { incognitoModeAvailability: "AVAILABLE" },
+      [`chrome.users.apps.InstallType#app_id=${techdesk}`]: { appInstallType: "BLOCKED" },
+    });
+    const queued = await restore(path);
+    expect(queued.writes.map((w) => w.policySchema).sort()).toEqual([
+      "chrome.users.IncognitoMode",
+      "chrome.users.apps.InstallType",
+    ]);
+    const worker = new RemediationWorker(store.db, google, log);
+    expect(await worker.drain(10_000)).toBe(true);
+    const [done] = await listRemediations(store.db, admin);
+    expect(done?.error).toBeUndefined();
+    expect(done).toMatchObject({ state: "applied", googleCalls: 2 });
+    expect(localAt(path, "chrome.users.IncognitoMode")?.incognitoModeAvailability).toBe(
+      "INCOGNITO_MODE_AVAILABILITY_ENUM_UNAVAILABLE",
+    );
+    expect(localAt(path, `chrome.users.apps.InstallType#app_id=${techdesk}`)?.appInstallType).toBe(
+      "APP_INSTALL_TYPE_ENUM_FORCED_AND_PIN_TO_TOOLBAR",
+    );
+  });
+
+  it("keeps a block list entry an admin added while the restore waited for Google", async () => {
+    const path = "/Schools/School 10/Students";
+    await saveBaselineWithBlocklist(["*.proxysite.example"]);
+    setLocal(path, { "chrome.users.UrlBlocking": { urlBlocklist: ["chrome://extensions"] } });
+    const queued = await restore(path);
+    expect(queued.writes).toEqual([
+      expect.objectContaining({
+        policySchema: "chrome.users.UrlBlocking",
+        value: { urlBlocklist: ["chrome://extensions", "*.proxysite.example"] },
+      }),
+    ]);
+    sandbox.context.faults.inject({
+      match: /orgunits:batchModify$/,
+      fault: { kind: "status", status: 503 },
+      times: 20,
+    });
+    const worker = new RemediationWorker(store.db, google, log, { backoffMs: 50 });
+    await worker.tick();
+    expect(await store.db.selectFrom("remediations").select("state").executeTakeFirstOrThrow()).toEqual({
+      state: "queued",
+    });
+    // Meanwhile someone blocks one more site in the Admin console.
+    setLocal(path, { "chrome.users.UrlBlocking": { urlBlocklist: ["chrome://extensions", "games.example"] } });
+    sandbox.context.faults.clear();
+    expect(await worker.drain(10_000)).toBe(true);
+    const [done] = await listRemediations(store.db, admin);
+    expect(done).toMatchObject({ state: "applied" });
+    expect([...((localAt(path, "chrome.users.UrlBlocking")?.urlBlocklist as string[]) ?? [])].sort()).toEqual(
+      ["*.proxysite.example", "chrome://extensions", "games.example"].sort(),
+    );
+  });
+
+  it("keeps a block list entry an admin added before a dead worker's claim lapsed", async () => {
+    const path = "/Schools/School 11/Students";
+    await saveBaselineWithBlocklist(["*.proxysite.example"]);
+    setLocal(path, { "chrome.users.UrlBlocking": { urlBlocklist: [] } });
+    const queued = await restore(path);
+    await store.db
+      .updateTable("remediations")
+      .set({ state: "applying", claimedBy: "dead-worker:1", claimedUntil: new Date(Date.now() - 60_000).toISOString() })
+      .where("id", "=", queued.id)
+      .execute();
+    setLocal(path, { "chrome.users.UrlBlocking": { urlBlocklist: ["games.example"] } });
+    const worker = new RemediationWorker(store.db, google, log);
+    expect(await worker.drain(10_000)).toBe(true);
+    expect([...((localAt(path, "chrome.users.UrlBlocking")?.urlBlocklist as string[]) ?? [])].sort()).toEqual([
+      "*.proxysite.example",
+      "games.example",
+    ]);
+    // The audit names what was there when the write went out.
+    const applied = await store.db
+      .selectFrom("auditLog")
+      .select(["before", "after"])
+      .where("action", "=", "filter.restore.applied")
+      .executeTakeFirstOrThrow();
+    expect(JSON.parse(String(applied.before))).toEqual({ urlBlocklist: ["games.example"] });
   });
 
   it("refuses a restore of an OU that already matches, and a second one while the first is queued", async () => {

@@ -50,6 +50,34 @@ describe("policy adapter", () => {
     expect(inherited[0]?.sourceKey?.targetResource).toBe("orgunits/root");
   });
 
+  it("sends a setting and an app policy at one OU in separate batches, as Google requires", async () => {
+    const policy = policyAdapter(createGoogleClient({ rootUrl: sandbox.url }));
+    const ou = ouId(`/Schools/${demoSchools[0]}/Staff`);
+    const app = { app_id: "chrome:hclbedhgmicmhmlakomhbojpgaokbmko" };
+    const calls = await policy.modify([
+      {
+        orgUnitId: ou,
+        policySchema: "chrome.users.IncognitoMode",
+        value: { incognitoModeAvailability: "UNAVAILABLE" },
+      },
+      {
+        orgUnitId: ou,
+        policySchema: "chrome.users.apps.InstallType",
+        value: { appInstallType: "FORCED" },
+        additionalTargetKeys: app,
+      },
+      {
+        orgUnitId: ou,
+        policySchema: "chrome.users.apps.ManagedConfiguration",
+        value: { managedConfiguration: "{}" },
+        additionalTargetKeys: app,
+      },
+    ]);
+    expect(calls).toBe(2);
+    const [installed] = await policy.resolve(ou, "chrome.users.apps.InstallType", app);
+    expect(installed?.sourceKey?.targetResource).toBe(`orgunits/${ou}`);
+  });
+
   it("reads policy schemas", async () => {
     const schemas = await policyAdapter(createGoogleClient({ rootUrl: sandbox.url })).schemas();
     expect(schemas.map((s) => s.schemaName)).toContain("chrome.users.UrlBlocking");

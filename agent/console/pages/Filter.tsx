@@ -5,6 +5,7 @@
  * a school, and the baseline itself (edited district-wide only).
  */
 import { useEffect, useState } from "preact/hooks";
+import type { FilterVerdict } from "../../../shared";
 import { api } from "../api";
 import { age, when } from "../format";
 
@@ -39,6 +40,8 @@ interface Remediation {
 interface Dashboard {
   baselineVersion: number;
   running: boolean;
+  /** The agent's one-line answer: weakened, settings missing, as the baseline wants, or not checked. */
+  verdict: FilterVerdict;
   lastCheck?: {
     status: string;
     startedAt: string;
@@ -606,15 +609,12 @@ export function Filter() {
         </p>
       )}
 
-      {data.lastCheck &&
-        (drifted.length ? (
-          <p class="error" data-testid="filter-verdict">
-            Filtering was weakened at {drifted.length} OU{drifted.length === 1 ? "" : "s"}:{" "}
-            {drifted.map((o) => o.ouPath).join(", ")}.
-          </p>
-        ) : (
-          <p data-testid="filter-verdict">No school's filtering differs from the baseline.</p>
-        ))}
+      <p
+        class={data.verdict.kind === "weakened" || data.verdict.kind === "missing" ? "error" : undefined}
+        data-testid="filter-verdict"
+      >
+        {data.verdict.text}
+      </p>
 
       {[...drifted, ...missingOnly].map((ou) => (
         <section class="facts" key={ou.ouPath} aria-label={ou.ouPath} data-testid={`ou-${ou.ouPath}`}>
