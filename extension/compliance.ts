@@ -93,7 +93,7 @@ export async function reportCompliance(options: { force?: boolean; now?: number 
   } catch (error) {
     // The agent no longer knows this credential: enrol again once, as reports do.
     if (!(error instanceof AgentError && error.status === 401)) throw error;
-    await forgetEnrollment();
+    await forgetEnrollment(enrollment.credential);
     enrollment = await ensureEnrollment(settings, client);
     await client.sendCompliance(enrollment.credential, report);
   }

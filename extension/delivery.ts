@@ -33,7 +33,7 @@ export async function deliverReport(report: ProblemReport): Promise<SendOutcome>
     } catch (error) {
       // The agent no longer knows this credential (database restored, device removed): enrol again once.
       if (!(error instanceof AgentError && error.status === 401)) throw error;
-      await forgetEnrollment();
+      await forgetEnrollment(enrollment.credential);
       enrollment = await ensureEnrollment(settings, client);
       return {
         kind: "delivered",

@@ -30,10 +30,14 @@ export interface ExtensionState {
   nextAttemptAt?: number;
 }
 
-export type SubmitAnswer =
+export type SubmitAnswer = (
   | { outcome: "delivered"; ticketNumber: number }
   | { outcome: "queued"; reason: string }
-  | { outcome: "rejected"; reason: string };
+  | { outcome: "rejected"; reason: string }
+) & {
+  /** The report was kept without its screenshot: storage had no room for it. */
+  screenshotLeftOff?: boolean;
+};
 
 export function isOwnPage(sender: { id?: string; url?: string }, runtimeId: string, ownOrigin: string): boolean {
   return sender.id === runtimeId && typeof sender.url === "string" && sender.url.startsWith(ownOrigin);

@@ -108,7 +108,7 @@ export async function fileReport(
         directoryDeviceId: enrollment.directoryDeviceId ?? attributes?.directoryDeviceId ?? null,
         userEmail: report.diagnostics.user?.email ?? null,
         school: enrollment.school,
-        assetId: attributes?.assetId ?? enrollment.assetId,
+        assetId: enrollment.assetId ?? attributes?.assetId ?? null,
         assigneeId: null,
         createdAt: at,
         updatedAt: at,

@@ -38,7 +38,21 @@ export class AgentError extends Error {
 export interface AgentClientOptions {
   agentUrl: string;
   fetch?: typeof fetch;
+  /** For the answer; a request body adds the time it takes to upload at `minUploadBitsPerSecond`. */
   timeoutMs?: number;
+}
+
+/**
+ * The slowest upload a request is given time for: a crowded school Wi-Fi or a rural hotspot. At
+ * 256 kbit/s a report with a full 3 MiB screenshot gets 15 s + ~98 s; a fixed 15 s never let it finish
+ * below ~1.7 Mbit/s, so it was retried, and timed out, forever.
+ */
+export const minUploadBitsPerSecond = 256_000;
+
+/** How long a request may take: `timeoutMs` for the answer, plus the upload of `body` at the floor rate. */
+export function requestTimeoutMs(timeoutMs: number, body: RequestInit["body"]): number {
+  const bytes = typeof body === "string" ? new TextEncoder().encode(body).byteLength : 0;
+  return timeoutMs + Math.ceil((bytes * 8 * 1000) / minUploadBitsPerSecond);
 }
 
 export function createAgentClient({ agentUrl, fetch: fetchImpl = fetch, timeoutMs = 15_000 }: AgentClientOptions) {
@@ -49,7 +63,7 @@ export function createAgentClient({ agentUrl, fetch: fetchImpl = fetch, timeoutM
     try {
       response = await fetchImpl(`${base}${path}`, {
         ...init,
-        signal: AbortSignal.timeout(timeoutMs),
+        signal: AbortSignal.timeout(requestTimeoutMs(timeoutMs, init.body)),
       });
     } catch (error) {
       throw new AgentError(`Could not reach the agent: ${(error as Error).message}`, 0);

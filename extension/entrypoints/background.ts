@@ -9,31 +9,17 @@ import { reportCompliance } from "../compliance";
 import { resolveSettings } from "../config";
 import { deliverReport, fetchMyTickets } from "../delivery";
 import { collectDiagnostics } from "../diagnostics";
-import { type ExtensionState, isOwnPage, type PopupRequest, popupRequest, type SubmitAnswer } from "../messages";
+import { type ExtensionState, isOwnPage, type PopupRequest, popupRequest } from "../messages";
+import { createCourier, deliveryAlarm } from "../outbox/courier";
 import { Outbox } from "../outbox/outbox";
 import { outboxItem } from "../outbox/storage";
 
-const deliveryAlarm = "outbox-delivery";
 const complianceAlarm = "compliance-report";
 
 export default defineBackground(() => {
   const outbox = new Outbox({ storage: outboxItem, send: deliverReport });
 
-  async function scheduleDelivery(nextAttemptAt: number | undefined) {
-    await browser.alarms.clear(deliveryAlarm);
-    // Chrome fires alarms at most every 30 s for packed extensions; an earlier `when` is rounded up.
-    if (nextAttemptAt !== undefined)
-      await browser.alarms.create(deliveryAlarm, {
-        when: Math.max(nextAttemptAt, Date.now() + 1_000),
-      });
-  }
-
-  async function deliver() {
-    if (!(await isActive())) return;
-    const result = await outbox.flush();
-    await scheduleDelivery(result.nextAttemptAt);
-    return result;
-  }
+  const { deliver, submit } = createCourier({ outbox, isActive });
 
   async function state(): Promise<ExtensionState> {
     const [active, settings, status] = await Promise.all([isActive(), resolveSettings(), outbox.status()]);
@@ -51,24 +37,6 @@ export default defineBackground(() => {
       droppedCount: status.droppedCount,
       delivered: status.delivered,
       nextAttemptAt: status.nextAttemptAt,
-    };
-  }
-
-  async function submit(report: Extract<PopupRequest, { type: "submitReport" }>["report"]): Promise<SubmitAnswer> {
-    await outbox.enqueue(report);
-    await deliver();
-    const after = await outbox.status();
-    const receipt = after.delivered.find((d) => d.idempotencyKey === report.idempotencyKey);
-    if (receipt) return { outcome: "delivered", ticketNumber: receipt.ticketNumber };
-    const entry = after.entries.find((e) => e.report.idempotencyKey === report.idempotencyKey);
-    if (entry?.rejected)
-      return {
-        outcome: "rejected",
-        reason: entry.lastError ?? "The agent refused the report.",
-      };
-    return {
-      outcome: "queued",
-      reason: entry?.lastError ?? "The report is waiting to be sent.",
     };
   }
 

@@ -1,8 +1,9 @@
 /**
  * The outbox: reports wait here until the agent has answered 2xx for them. The idempotency key is
  * fixed when a report is made, so a report re-sent after a lost answer or a service-worker restart
- * still files one ticket. Size is bounded: past `maxEntries` the oldest report is dropped and
- * counted.
+ * still files one ticket. Size is bounded by count and by bytes: past `maxEntries` the oldest report
+ * is dropped and counted; a report whose screenshot does not fit (the bound, or the storage quota) is
+ * kept without it, and says so, rather than lost.
  */
 import type { ProblemReport, ReportReceipt } from "../../shared";
 
@@ -14,6 +15,8 @@ export interface OutboxEntry {
   lastError?: string;
   /** The agent refused it with a 4xx that retrying cannot fix; it stays until the user discards it. */
   rejected?: boolean;
+  /** The screenshot did not fit in storage, so the report was kept without it. */
+  screenshotLeftOff?: boolean;
 }
 
 export interface DeliveredReport {
@@ -51,6 +54,8 @@ export interface OutboxOptions {
   storage: OutboxStorage;
   send: (report: ProblemReport) => Promise<SendOutcome>;
   maxEntries?: number;
+  /** The most the saved outbox may take, as JSON bytes. */
+  maxBytes?: number;
   baseDelayMs?: number;
   maxDelayMs?: number;
   now?: () => number;
@@ -66,8 +71,32 @@ export interface FlushResult {
 
 const keepDelivered = 50;
 
+/**
+ * The whole outbox is one `storage.local` value, read and rewritten at every step, so it stays small
+ * enough to rewrite quickly and, at 8 MiB, within the 10 MB quota Chrome gives without
+ * `unlimitedStorage`: two full-size (3 MiB) screenshots wait with their reports, later ones are left off.
+ */
+export const defaultMaxBytes = 8 * 1024 * 1024;
+
+/** The space `state` takes in `storage.local`, which counts the UTF-8 bytes of its JSON. */
+export function storedBytes(state: OutboxState): number {
+  return new TextEncoder().encode(JSON.stringify(state)).byteLength;
+}
+
+/** Thrown when not even a report without its screenshot can be stored; the popup shows the message. */
+export class OutboxFullError extends Error {
+  override name = "OutboxFullError";
+  constructor(cause: unknown) {
+    super(
+      "This Chromebook has no room left to keep your report until it can be sent. Please tell your teacher or the tech team in person.",
+      { cause },
+    );
+  }
+}
+
 export class Outbox {
   readonly maxEntries: number;
+  readonly maxBytes: number;
   readonly #storage: OutboxStorage;
   readonly #send: OutboxOptions["send"];
   readonly #baseDelayMs: number;
@@ -80,6 +109,7 @@ export class Outbox {
     this.#storage = options.storage;
     this.#send = options.send;
     this.maxEntries = options.maxEntries ?? 200;
+    this.maxBytes = options.maxBytes ?? defaultMaxBytes;
     this.#baseDelayMs = options.baseDelayMs ?? 30_000;
     this.#maxDelayMs = options.maxDelayMs ?? 30 * 60_000;
     this.#now = options.now ?? Date.now;
@@ -104,6 +134,10 @@ export class Outbox {
     return Math.round(ceiling / 2 + (this.#random() * ceiling) / 2);
   }
 
+  /**
+   * Saves `report` to be sent. When it does not fit with its screenshot (past `maxBytes`, or the
+   * storage quota refuses the write) it is saved without it, marked `screenshotLeftOff`.
+   */
   enqueue(report: ProblemReport): Promise<OutboxEntry> {
     return this.#exclusive(async () => {
       const state = await this.#read();
@@ -115,14 +149,39 @@ export class Outbox {
         attempts: 0,
         nextAttemptAt: this.#now(),
       };
-      state.entries.push(entry);
-      while (state.entries.length > this.maxEntries) {
-        state.entries.shift();
-        state.droppedCount += 1;
+      if (report.screenshot) {
+        const withScreenshot = this.#bounded(state, entry);
+        if (storedBytes(withScreenshot) <= this.maxBytes) {
+          try {
+            await this.#storage.setValue(withScreenshot);
+            return entry;
+          } catch {
+            // Most likely the quota; a failed write changes nothing, so try again without the screenshot.
+          }
+        }
+        entry.report = { ...report, screenshot: undefined };
+        entry.screenshotLeftOff = true;
       }
-      await this.#storage.setValue(state);
+      const without = this.#bounded(state, entry);
+      // Past the byte bound even without a screenshot: the oldest reports go, as past the count.
+      while (without.entries.length > 1 && storedBytes(without) > this.maxBytes) {
+        without.entries.shift();
+        without.droppedCount += 1;
+      }
+      try {
+        await this.#storage.setValue(without);
+      } catch (error) {
+        throw new OutboxFullError(error);
+      }
       return entry;
     });
+  }
+
+  /** `state` with `entry` added, the oldest reports dropped past `maxEntries`. */
+  #bounded(state: OutboxState, entry: OutboxEntry): OutboxState {
+    const entries = [...state.entries, entry];
+    const dropped = Math.max(0, entries.length - this.maxEntries);
+    return { ...state, entries: entries.slice(dropped), droppedCount: state.droppedCount + dropped };
   }
 
   /** Sends every report that is due, oldest first; stops at the first retryable failure. */

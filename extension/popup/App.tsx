@@ -1,9 +1,10 @@
 /** The popup: pick what is wrong, optionally say more, press Send, see the ticket number. */
 import { useEffect, useState } from "preact/hooks";
-import type { DiagnosticsSnapshot, ProblemCategory } from "../../shared";
+import type { DiagnosticsSnapshot, ProblemCategory, ProblemReport } from "../../shared";
 import { collectDiagnostics, windowCollectors } from "../diagnostics";
 import type { ExtensionState, SubmitAnswer } from "../messages";
 import { CategoryTiles } from "./CategoryTiles";
+import { Failure } from "./Failure";
 import { OutboxNotice } from "./OutboxNotice";
 import { Outcome } from "./Outcome";
 import { RecentTickets } from "./RecentTickets";
@@ -17,8 +18,10 @@ type View =
   | { name: "pick" }
   | { name: "details"; category: ProblemCategory }
   | { name: "sending"; category: ProblemCategory }
+  | { name: "resending" }
   | { name: "done"; answer: SubmitAnswer }
-  | { name: "failed"; message: string };
+  /** `report` when Send failed: Try again sends that same report, under the same idempotency key. */
+  | { name: "failed"; message: string; report?: ProblemReport };
 
 /** Worker snapshot plus what only a window can read (battery). */
 async function snapshot(): Promise<DiagnosticsSnapshot> {
@@ -47,7 +50,8 @@ export function App() {
   const [state, setState] = useState<ExtensionState>();
   const [diagnostics, setDiagnostics] = useState<Promise<DiagnosticsSnapshot>>();
 
-  useEffect(() => {
+  function load() {
+    setView({ name: "loading" });
     worker
       .state()
       .then((s) => {
@@ -61,24 +65,39 @@ export function App() {
         }
       })
       .catch((error: Error) => setView({ name: "failed", message: error.message }));
-  }, []);
+  }
+
+  useEffect(load, []);
+
+  async function submit(report: ProblemReport) {
+    let answer: SubmitAnswer;
+    try {
+      answer = await worker.submit(report);
+    } catch (error) {
+      setView({ name: "failed", message: (error as Error).message, report });
+      return;
+    }
+    setView({ name: "done", answer });
+    // Only the notice about earlier reports depends on this; the outcome is already shown.
+    worker.state().then(setState, () => undefined);
+  }
 
   async function send(category: ProblemCategory, draft: ReportDraft) {
     setView({ name: "sending", category });
-    try {
-      const answer = await worker.submit({
-        idempotencyKey: crypto.randomUUID(),
-        category,
-        note: draft.note.trim() || undefined,
-        screenshot: draft.screenshot,
-        clientTime: new Date().toISOString(),
-        diagnostics: await (diagnostics ?? snapshot()),
-      });
-      setView({ name: "done", answer });
-      setState(await worker.state());
-    } catch (error) {
-      setView({ name: "failed", message: (error as Error).message });
-    }
+    await submit({
+      idempotencyKey: crypto.randomUUID(),
+      category,
+      note: draft.note.trim() || undefined,
+      screenshot: draft.screenshot,
+      clientTime: new Date().toISOString(),
+      diagnostics: await (diagnostics ?? snapshot()),
+    });
+  }
+
+  function retry(report: ProblemReport | undefined) {
+    if (!report) return load();
+    setView({ name: "resending" });
+    void submit(report);
   }
 
   return (
@@ -113,10 +132,13 @@ export function App() {
         />
       )}
       {view.name === "done" && <Outcome answer={view.answer} onAnother={() => setView({ name: "pick" })} />}
+      {view.name === "resending" && <p class="muted">Sending…</p>}
       {view.name === "failed" && (
-        <p class="error" role="alert">
-          Something went wrong: {view.message}
-        </p>
+        <Failure
+          message={view.message}
+          onRetry={() => retry(view.report)}
+          onBack={view.report ? () => setView({ name: "pick" }) : undefined}
+        />
       )}
     </main>
   );

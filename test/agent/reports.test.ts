@@ -120,4 +120,19 @@ describe("POST /v1/reports", () => {
     const bad = sampleReport({ screenshot: "https://evil.example/x.png" });
     await expectError(await agent.post("/v1/reports", bad, bearer(credential)), 400, "invalid_body");
   });
+
+  it("files the ticket under the enrolled device's asset tag, not the one the report names", async () => {
+    const enrolled = await agent.enroll({ serialNumber: "5CD1234XYZ", directoryDeviceId: "dev-a1", assetId: "A1" });
+    const report = sampleReport();
+    const attributes = report.diagnostics.deviceAttributes;
+    report.diagnostics.deviceAttributes = { ...attributes, assetId: "X9" };
+    const response = await agent.post("/v1/reports", report, bearer(enrolled));
+    const { ticket } = reportReceipt.parse(await response.json());
+    const row = await agent.store.db
+      .selectFrom("tickets")
+      .select("assetId")
+      .where("number", "=", ticket.number)
+      .executeTakeFirstOrThrow();
+    expect(row.assetId).toBe("A1");
+  });
 });

@@ -82,6 +82,14 @@ describe("a student reports a problem", () => {
     await shown.waitFor({ timeout: 20_000 });
     const number = Number((await shown.textContent())?.replace("#", ""));
     expect(number).toBeGreaterThan(0);
+    // The form is gone: focus moves to the outcome's heading, so a screen reader reads what happened,
+    // and the next Tab reaches the way on.
+    expect(await popup.evaluate(() => [document.activeElement?.tagName, document.activeElement?.textContent])).toEqual([
+      "H2",
+      "Report sent",
+    ]);
+    await popup.keyboard.press("Tab");
+    expect(await popup.evaluate(() => document.activeElement?.textContent)).toBe("Report another problem");
 
     const detail = await staffGet(`/v1/staff/tickets/${number}`, (b) => staffTicketDetail.parse(b));
     expect(detail).toMatchObject({ number, category: "screen", note, queue: "student_tech_team", status: "open" });
@@ -126,6 +134,43 @@ describe("a student reports a problem", () => {
     await again.getByRole("button", { name: "Screen" }).waitFor();
     expect(await again.getByText("waiting to be sent").count()).toBe(0);
     expect(await findIt()).toHaveLength(1);
+  });
+
+  it("offers Try again when Send fails, which sends the same report once", async () => {
+    const page = await browser.context.newPage();
+    await page.goto(browser.extensionUrl("popup.html"));
+    await page.getByRole("button", { name: "Screen" }).click();
+    // The first Send's message to the service worker fails, as when the worker is restarting.
+    await page.evaluate(() => {
+      type Runtime = { sendMessage: (...args: unknown[]) => unknown };
+      const g = globalThis as unknown as { chrome?: { runtime?: Runtime }; browser?: { runtime?: Runtime } };
+      let failed = false;
+      const patched = new Set<Runtime>();
+      for (const runtime of [g.chrome?.runtime, g.browser?.runtime]) {
+        if (!runtime || patched.has(runtime)) continue;
+        patched.add(runtime);
+        const original = runtime.sendMessage.bind(runtime);
+        runtime.sendMessage = (message: unknown, ...rest: unknown[]) => {
+          if ((message as { type?: string })?.type !== "submitReport" || failed) return original(message, ...rest);
+          failed = true;
+          const answer = { error: "TechDesk's background service did not answer." };
+          const callback = rest.find((a): a is (answer: unknown) => void => typeof a === "function");
+          if (callback) return callback(answer);
+          return Promise.resolve(answer);
+        };
+      }
+    });
+    const note = `Sent again ${randomUUID()}`;
+    await page.getByLabel("Anything else we should know? (optional)").fill(note);
+    await page.getByRole("button", { name: "Send" }).click();
+    await page.getByRole("heading", { name: "Something went wrong" }).waitFor({ timeout: 20_000 });
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Something went wrong");
+    await page.getByRole("button", { name: "Try again" }).click();
+    const shown = page.getByTestId("ticket-number");
+    await shown.waitFor({ timeout: 20_000 });
+    const page1 = await staffGet("/v1/staff/tickets?category=screen", (b) => staffTicketPage.parse(b));
+    const filed = page1.tickets.filter((t) => t.note === note);
+    expect(filed.map((t) => `#${t.number}`)).toEqual([await shown.textContent()]);
   });
 });
 
