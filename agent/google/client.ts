@@ -88,6 +88,8 @@ export interface CallOptions {
   idempotent?: boolean;
   /** For non-idempotent calls: a key of ours; a second call with it answers the first's result. */
   dedupeKey?: string;
+  /** Fewer tries than the retry policy's, for a call someone is waiting on (the connection check). */
+  maxTries?: number;
 }
 
 /** Per-request options every adapter passes: our rule retries, so gaxios must not. */
@@ -138,6 +140,7 @@ export function createGoogleClient(options: GoogleClientOptions = {}) {
     label: string,
     fn: () => Promise<{ data: T }>,
     idempotent: boolean,
+    maxTries = retry.maxTries,
   ): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       try {
@@ -147,7 +150,7 @@ export function createGoogleClient(options: GoogleClientOptions = {}) {
         const failure = describeGoogleError(error);
         // A non-idempotent POST is retried only when Google surely did not act: throttled or unavailable.
         const safe = idempotent || surelyNotActed(failure);
-        if (!isRetryable(failure) || !safe || attempt + 1 >= retry.maxTries)
+        if (!isRetryable(failure) || !safe || attempt + 1 >= maxTries)
           throw new GoogleCallError(api, label, failure, attempt + 1);
         const wait = retryDelayMs(attempt, retry, failure);
         options.log?.warn("google call retried", {
@@ -178,7 +181,10 @@ export function createGoogleClient(options: GoogleClientOptions = {}) {
       return limiters.get("policyWrite")?.waiting ?? 0;
     },
     call<T>(api: GoogleApi, label: string, fn: () => Promise<{ data: T }>, callOptions: CallOptions = {}): Promise<T> {
-      const run = () => breakerFor(api).run(() => withRetries(api, label, fn, callOptions.idempotent ?? true));
+      const run = () =>
+        breakerFor(api).run(() =>
+          withRetries(api, label, fn, callOptions.idempotent ?? true, callOptions.maxTries ?? retry.maxTries),
+        );
       if (!callOptions.dedupeKey) return run();
       const key = `${api}:${label}:${callOptions.dedupeKey}`;
       const earlier = deduped.get(key);

@@ -10,6 +10,9 @@ export type StatusResult = admin_directory_v1.Schema$ChangeChromeOsDeviceStatusR
 /** Google's limits: 300 devices a page, 50 ids a batch. */
 export const devicesPerPage = 300;
 export const idsPerBatch = 50;
+/** A call someone waits on: this many tries, each given this long. */
+export const quickCallTries = 3;
+export const quickCallTimeoutMs = 20_000;
 
 export function chunk<T>(items: readonly T[], size: number): T[][] {
   const chunks: T[][] = [];
@@ -58,9 +61,20 @@ export function directoryAdapter(google: GoogleClient) {
       );
     },
 
-    listOrgUnits: async function listOrgUnits(): Promise<OrgUnit[]> {
-      const data = await google.call("directory", "orgunits.list", () =>
-        google.directory.orgunits.list({ customerId, type: "all" }, noGaxiosRetry),
+    /**
+     * Every OU. `quick` is for someone waiting on the answer (the connection check): three tries,
+     * each given 20 s, rather than the sync's patient retries of several minutes.
+     */
+    listOrgUnits: async function listOrgUnits(options: { quick?: boolean } = {}): Promise<OrgUnit[]> {
+      const data = await google.call(
+        "directory",
+        "orgunits.list",
+        () =>
+          google.directory.orgunits.list(
+            { customerId, type: "all" },
+            options.quick ? { ...noGaxiosRetry, timeout: quickCallTimeoutMs } : noGaxiosRetry,
+          ),
+        options.quick ? { maxTries: quickCallTries } : {},
       );
       return data.organizationUnits ?? [];
     },

@@ -4,10 +4,12 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { JWT } from "google-auth-library";
 import { afterAll, describe, expect, it } from "vitest";
+import { loadConfig } from "../../agent/config";
 import { describeMode, googleAuthClient, googleAuthMode, googleScopes } from "../../agent/google/auth";
 import { CircuitOpenError } from "../../agent/google/circuit-breaker";
 import { GoogleCallError } from "../../agent/google/client";
-import { explainGoogleError } from "../../agent/google/connect";
+import { connectGoogle, explainGoogleError } from "../../agent/google/connect";
+import { createLogger } from "../../agent/log";
 
 const dir = mkdtempSync(path.join(tmpdir(), "techdesk-keys-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -74,5 +76,17 @@ describe("Google auth modes", () => {
     expect(explainGoogleError(new CircuitOpenError("directory", Date.now()))).toMatch(/failing for a while/);
     expect(explainGoogleError(new Error("invalid_grant: account not found"))).toMatch(/machine's clock/);
     expect(explainGoogleError(refused(404, "notFound"))).toMatch(/could not be reached or refused/);
+  });
+
+  it("checks the connection quickly when Google cannot be reached: three tries, not the sync's patient retries", async () => {
+    const config = loadConfig({ ENROLLMENT_TOKENS: "a-token-of-sixteen-chars", STAFF_API_TOKEN: "x".repeat(24) });
+    const google = await connectGoogle(config, createLogger("silent"), {
+      retry: { maxTries: 10, baseMs: 1, capMs: 1, jitterMs: 0 },
+    });
+    await google.sandbox?.close(); // nothing listens any more: every call fails to connect
+    const [first, second] = await Promise.all([google.check(), google.check()]);
+    expect(first).toMatchObject({ ok: false, message: expect.stringMatching(/could not be reached/) });
+    expect(second).toBe(first); // a check already under way is shared, not started twice
+    expect(google.client.calls).toBe(3);
   });
 });
