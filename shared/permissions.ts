@@ -80,10 +80,20 @@ export const schoolScope = z.union([
 export const roleGrant = z.object({ role: staffRole, school: schoolScope });
 export type RoleGrant = z.infer<typeof roleGrant>;
 
+/**
+ * One spelling per OU: `/Schools/Lincoln/` and `/Schools/Lincoln` name the same OU, so trailing
+ * slashes go (the root stays `/`). Every comparison of schools, in code or in SQL, goes through here.
+ */
+export function normalSchool(path: string): string {
+  return path.replace(/(.)\/+$/, "$1");
+}
+
 /** True when `school` (an OU path) is `scope` or lies under it. */
 export function schoolWithin(school: string, scope: string): boolean {
   if (scope === "*") return true;
-  return school === scope || school.startsWith(scope.endsWith("/") ? scope : `${scope}/`);
+  const path = normalSchool(school);
+  const within = normalSchool(scope);
+  return path === within || path.startsWith(within === "/" ? "/" : `${within}/`);
 }
 
 /** True when some grant gives `permission` in some school: for pages that are not about one school. */

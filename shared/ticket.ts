@@ -15,6 +15,24 @@ export const ticketQueues = [
 export const ticketQueue = z.enum(ticketQueues);
 export type TicketQueue = z.infer<typeof ticketQueue>;
 
+/**
+ * The tier each queue works at: a move names both, and they must agree. Coaches answer how-to
+ * questions at tier 1; the building admin (intentional damage) sits beside the school IT lead.
+ */
+export const queueTier: Record<TicketQueue, number> = {
+  student_tech_team: 1,
+  coach: 1,
+  school_it: 2,
+  building_admin: 2,
+  district_repair: 3,
+  vendor: 4,
+};
+
+/** True when a ticket at this queue and tier has left the school: moving it there or back takes `ticket.route_external`. */
+export function routedOutside(queue: string, tier: number): boolean {
+  return queue === "district_repair" || queue === "vendor" || tier >= 3;
+}
+
 export const ticketStatuses = ["open", "in_progress", "waiting", "resolved", "closed"] as const;
 export const ticketStatus = z.enum(ticketStatuses);
 export type TicketStatus = z.infer<typeof ticketStatus>;

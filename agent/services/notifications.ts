@@ -1,13 +1,42 @@
 /** Console notifications: addressed to whoever holds a permission in a school, read per person. */
-import type { Kysely } from "kysely";
-import { isAllowed, type Notification, type Permission } from "../../shared";
+import type { ExpressionBuilder, Kysely } from "kysely";
+import { type Notification, rolePermissions } from "../../shared";
 import { ApiError } from "../errors";
 import type { Database } from "../store/schema";
+import { withinSchools } from "../store/ticket-desk";
 import { orUndefined } from "../store/values";
 import type { StaffPrincipal } from "./staff-accounts";
 
-const visibleTo = (staff: StaffPrincipal, row: { permission: string; school: string }) =>
-  isAllowed(staff.grants, row.permission as Permission, row.school === "*" ? null : row.school);
+/**
+ * `isAllowed` as SQL: a notification reaches a person when one grant holds its permission in its
+ * school (`*`, district-wide, only through a district-wide grant). Filtered in the query, before any
+ * limit, so another school's flood never hides this person's own notifications.
+ */
+function visibleTo(staff: StaffPrincipal) {
+  return (eb: ExpressionBuilder<Database, "notifications">) =>
+    eb.or(
+      staff.grants.map((grant) =>
+        eb.and([
+          eb("notifications.permission", "in", [...rolePermissions[grant.role]]),
+          withinSchools<"notifications">(
+            grant.school === "*" ? { all: true } : { all: false, schools: [grant.school] },
+            "notifications.school",
+          )(eb),
+        ]),
+      ),
+    );
+}
+
+function withReads(db: Kysely<Database>, staff: StaffPrincipal) {
+  return db
+    .selectFrom("notifications")
+    .leftJoin("notificationReads", (join) =>
+      join
+        .onRef("notificationReads.notificationId", "=", "notifications.id")
+        .on("notificationReads.userId", "=", staff.user.id),
+    )
+    .where(visibleTo(staff));
+}
 
 export async function notificationsFor(
   db: Kysely<Database>,
@@ -15,30 +44,27 @@ export async function notificationsFor(
   limit = 30,
 ): Promise<{ unread: number; notifications: Notification[] }> {
   // Recent ones only: a console bell, not an archive (the audit log is the record).
-  const rows = await db
-    .selectFrom("notifications")
-    .leftJoin("notificationReads", (join) =>
-      join
-        .onRef("notificationReads.notificationId", "=", "notifications.id")
-        .on("notificationReads.userId", "=", staff.user.id),
-    )
-    .select([
-      "notifications.id",
-      "notifications.permission",
-      "notifications.school",
-      "notifications.title",
-      "notifications.body",
-      "notifications.link",
-      "notifications.createdAt",
-      "notificationReads.userId as readBy",
-    ])
-    .orderBy("notifications.id", "desc")
-    .limit(500)
-    .execute();
-  const visible = rows.filter((r) => visibleTo(staff, r));
+  const [rows, unread] = await Promise.all([
+    withReads(db, staff)
+      .select([
+        "notifications.id",
+        "notifications.title",
+        "notifications.body",
+        "notifications.link",
+        "notifications.createdAt",
+        "notificationReads.userId as readBy",
+      ])
+      .orderBy("notifications.id", "desc")
+      .limit(limit)
+      .execute(),
+    withReads(db, staff)
+      .where("notificationReads.userId", "is", null)
+      .select((eb) => eb.fn.countAll().as("n"))
+      .executeTakeFirstOrThrow(),
+  ]);
   return {
-    unread: visible.filter((r) => !r.readBy).length,
-    notifications: visible.slice(0, limit).map((r) => ({
+    unread: Number(unread.n),
+    notifications: rows.map((r) => ({
       id: r.id,
       title: r.title,
       body: r.body,
@@ -49,18 +75,33 @@ export async function notificationsFor(
   };
 }
 
+/** Marks these notifications (or every one this person can see) read; 404 when an id is not theirs. */
 export async function markRead(db: Kysely<Database>, staff: StaffPrincipal, ids: number[] | "all"): Promise<void> {
-  const visible = (await notificationsFor(db, staff, 500)).notifications.filter((n) => !n.read);
-  const wanted = ids === "all" ? visible : visible.filter((n) => ids.includes(n.id));
-  if (ids !== "all" && ids.some((id) => !visible.some((n) => n.id === id))) {
-    const known = await db.selectFrom("notifications").selectAll().where("id", "in", ids).execute();
-    if (known.some((n) => !visibleTo(staff, n)) || known.length < ids.length)
-      throw new ApiError(404, "not_found", "There is no such notification for you.");
+  if (ids === "all") {
+    await db
+      .insertInto("notificationReads")
+      .columns(["notificationId", "userId"])
+      .expression(
+        withReads(db, staff)
+          .where("notificationReads.userId", "is", null)
+          .select((eb) => ["notifications.id", eb.cast<string>(eb.val(staff.user.id), "text").as("userId")]),
+      )
+      .onConflict((oc) => oc.columns(["notificationId", "userId"]).doNothing())
+      .execute();
+    return;
   }
+  const wanted = [...new Set(ids)];
   if (!wanted.length) return;
+  const visible = await db
+    .selectFrom("notifications")
+    .select("notifications.id")
+    .where("notifications.id", "in", wanted)
+    .where(visibleTo(staff))
+    .execute();
+  if (visible.length < wanted.length) throw new ApiError(404, "not_found", "There is no such notification for you.");
   await db
     .insertInto("notificationReads")
-    .values(wanted.map((n) => ({ notificationId: n.id, userId: staff.user.id })))
+    .values(visible.map((n) => ({ notificationId: n.id, userId: staff.user.id })))
     .onConflict((oc) => oc.columns(["notificationId", "userId"]).doNothing())
     .execute();
 }

@@ -9,8 +9,10 @@ import {
   type DiagnosticsSnapshot,
   isAllowed,
   type Permission,
+  queueTier,
   type RoleGrant,
   rolePermissions,
+  routedOutside,
   type TicketEvent,
   type TicketQueue,
   ticketDevice,
@@ -58,8 +60,6 @@ function requirePermission(staff: StaffPrincipal, permission: Permission, school
     throw new ApiError(403, "forbidden", `Your role does not allow you to ${what} for this school.`);
   }
 }
-
-const externalQueues: TicketQueue[] = ["district_repair", "vendor"];
 
 export async function ticketDetailFor(
   db: Kysely<Database>,
@@ -117,22 +117,41 @@ export async function ticketDetailFor(
   };
 }
 
+/** What a change to a ticket may rest on: the fields it read and decided from. */
+type TicketState = Pick<TicketRow, "status" | "queue" | "tier" | "assigneeId">;
+
+/**
+ * Writes `update` and its timeline entry, but only while the fields in `readAs` are still what this
+ * action read: two people working the same ticket at once get one change, never a mix of both.
+ */
 async function change(
   db: Kysely<Database>,
   staff: StaffPrincipal,
   row: TicketRow,
   kind: TicketEvent["kind"],
   detail: Record<string, unknown>,
-  update: Partial<Pick<TicketRow, "status" | "queue" | "tier" | "assigneeId">>,
+  update: Partial<TicketState>,
   now: Date,
+  readAs: readonly (keyof TicketState)[] = [],
 ): Promise<void> {
   const at = now.toISOString();
   await db.transaction().execute(async (trx) => {
-    await trx
+    let query = trx
       .updateTable("tickets")
       .set({ ...update, updatedAt: at })
-      .where("number", "=", row.number)
-      .execute();
+      .where("number", "=", row.number);
+    for (const field of readAs) {
+      const value = row[field];
+      query = value === null ? query.where(field, "is", null) : query.where(field, "=", value);
+    }
+    const { numUpdatedRows } = await query.executeTakeFirst();
+    if (Number(numUpdatedRows) === 0) {
+      throw new ApiError(
+        409,
+        "conflict",
+        `Ticket #${row.number} changed while you were working on it. Reload it to see the change.`,
+      );
+    }
     await tickets.insertTicketEvent(trx, {
       ticketNumber: row.number,
       kind,
@@ -167,8 +186,17 @@ export async function assign(
     }
     assigneeName = assignee.displayName;
   }
-  const status = assigneeId && row.status === "open" ? "in_progress" : row.status;
-  await change(db, staff, row, "assigned", { to: assigneeName, toId: assigneeId }, { assigneeId, status }, now);
+  // In progress means someone is on it: claiming an open ticket starts it, unassigning puts it back.
+  const status =
+    assigneeId && row.status === "open"
+      ? "in_progress"
+      : !assigneeId && row.status === "in_progress"
+        ? "open"
+        : row.status;
+  await change(db, staff, row, "assigned", { to: assigneeName, toId: assigneeId }, { assigneeId, status }, now, [
+    "status",
+    "assigneeId",
+  ]);
 }
 
 export async function escalate(
@@ -180,8 +208,26 @@ export async function escalate(
 ) {
   const row = await visibleTicket(db, staff, number);
   requirePermission(staff, "ticket.escalate", row.school, "change a ticket's queue or tier");
-  if (externalQueues.includes(input.queue) || input.tier >= 3) {
+  if (row.status === "resolved" || row.status === "closed")
+    throw new ApiError(409, "conflict", `Ticket #${number} is resolved. Reopen it before you move it.`);
+  if (queueTier[input.queue] !== input.tier) {
+    throw new ApiError(
+      400,
+      "bad_request",
+      `That queue works at tier ${queueTier[input.queue]}, not tier ${input.tier}. Pick the matching tier, or another queue.`,
+    );
+  }
+  if (routedOutside(input.queue, input.tier)) {
     requirePermission(staff, "ticket.route_external", row.school, "send tickets to district repair or a vendor");
+  }
+  // Taking a ticket back from district repair or a vendor is their call as much as sending it was.
+  if (routedOutside(row.queue, row.tier)) {
+    requirePermission(
+      staff,
+      "ticket.route_external",
+      row.school,
+      "move tickets that are with district repair or a vendor",
+    );
   }
   if (input.queue === row.queue && input.tier === row.tier) {
     throw new ApiError(400, "bad_request", "The ticket is already in that queue and tier.");
@@ -194,6 +240,7 @@ export async function escalate(
     { fromQueue: row.queue, fromTier: row.tier, toQueue: input.queue, toTier: input.tier, reason: input.reason },
     { queue: input.queue, tier: input.tier },
     now,
+    ["status", "queue", "tier"],
   );
 }
 
@@ -208,7 +255,7 @@ export async function resolve(
   requirePermission(staff, "ticket.resolve", row.school, "resolve tickets");
   if (row.status === "resolved" || row.status === "closed")
     throw new ApiError(409, "conflict", `Ticket #${number} is already resolved.`);
-  await change(db, staff, row, "resolved", { resolution }, { status: "resolved" }, now);
+  await change(db, staff, row, "resolved", { resolution }, { status: "resolved" }, now, ["status"]);
 }
 
 export async function reopen(db: Kysely<Database>, staff: StaffPrincipal, number: number, reason: string, now: Date) {
@@ -216,5 +263,6 @@ export async function reopen(db: Kysely<Database>, staff: StaffPrincipal, number
   requirePermission(staff, "ticket.resolve", row.school, "reopen tickets");
   if (row.status !== "resolved" && row.status !== "closed")
     throw new ApiError(409, "conflict", `Ticket #${number} is not resolved.`);
-  await change(db, staff, row, "reopened", { reason }, { status: row.assigneeId ? "in_progress" : "open" }, now);
+  const status = row.assigneeId ? "in_progress" : "open";
+  await change(db, staff, row, "reopened", { reason }, { status }, now, ["status", "assigneeId"]);
 }

@@ -3,7 +3,7 @@
  * signed-in person may read. Same SQL on SQLite and PostgreSQL.
  */
 import { type ExpressionBuilder, type Kysely, type SelectQueryBuilder, sql } from "kysely";
-import type { ConsoleTicketQuery } from "../../shared";
+import { type ConsoleTicketQuery, normalSchool } from "../../shared";
 import type { Database } from "./schema";
 import { containsPattern } from "./values";
 
@@ -17,6 +17,7 @@ const schoolColumns = {
   tickets: "tickets.school",
   devices: "devices.orgUnitPath",
   auditLog: "auditLog.school",
+  notifications: "notifications.school",
 } as const;
 
 export function withinSchools<T extends keyof typeof schoolColumns>(
@@ -29,9 +30,8 @@ export function withinSchools<T extends keyof typeof schoolColumns>(
     const ref = sql.ref(column);
     return eb.or(
       scope.schools.flatMap((school) => {
-        // `/Schools/Lincoln/` names the same OU as `/Schools/Lincoln` (the root stays `/`).
-        const path = school.replace(/(.)\/+$/, "$1");
-        const prefix = `${path.replace(/\/$/, "")}/`;
+        const path = normalSchool(school);
+        const prefix = path === "/" ? "/" : `${path}/`;
         return [sql<boolean>`${ref} = ${path}`, sql<boolean>`substr(${ref}, 1, ${prefix.length}) = ${prefix}`];
       }),
     );

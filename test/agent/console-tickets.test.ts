@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { consoleTicketDetail, consoleTicketPage, errorEnvelope } from "../../shared";
-import { createTestAgent, type TestAgent } from "../support/agent";
+import { createTestAgent, lincoln, type TestAgent } from "../support/agent";
 import { type District, seedDistrict } from "../support/district";
-import { type SignedIn, signIn } from "../support/staff";
+import { addStaff, grant, type SignedIn, signIn } from "../support/staff";
 
 let agent: TestAgent;
 let district: District;
@@ -32,6 +32,17 @@ describe("GET /api/tickets", () => {
     expect(result.total).toBe(1);
     const admin = await signIn(agent, district.districtAdminEmail);
     expect((await page(admin, "")).total).toBe(2);
+  });
+
+  it("lets a grant written with a trailing slash list and open its school's tickets", async () => {
+    const number = await district.file("lincoln");
+    await district.file("washington");
+    await addStaff(agent, "slash@lincoln.example.org", [grant("school_it_lead", `${lincoln}/`)]);
+    const slash = await signIn(agent, "slash@lincoln.example.org");
+    expect((await page(slash, "")).tickets.map((t) => t.number)).toEqual([number]);
+    const opened = await slash.request(`/api/tickets/${number}`);
+    expect(opened.status).toBe(200);
+    expect(consoleTicketDetail.parse(await opened.json()).number).toBe(number);
   });
 
   it("filters by queue, tier, status, category, school and age", async () => {
@@ -172,6 +183,69 @@ describe("working a ticket", () => {
     expect(errorEnvelope.parse(await response.json()).error.message).toMatch(/district repair or a vendor/);
     const detail = consoleTicketDetail.parse(await (await tech.request(`/api/tickets/${number}`)).json());
     expect(detail.can.routeExternal).toBe(false);
+  });
+
+  const move = (who: SignedIn, number: number, queue: string, tier: number) =>
+    who.request(`/api/tickets/${number}/escalate`, { method: "POST", body: { queue, tier, reason: "Next step" } });
+  const messageOf = async (response: Response) => errorEnvelope.parse(await response.json()).error.message;
+
+  it("leaves a ticket sent to a vendor or district repair to those who may route it there", async () => {
+    const number = await district.file("lincoln");
+    expect((await move(lead, number, "vendor", 4)).status).toBe(204);
+    const tech = await signIn(agent, district.staffEmail("student_tech_team"));
+    for (const [queue, tier] of [
+      ["student_tech_team", 1],
+      ["school_it", 2],
+    ] as const) {
+      const back = await move(tech, number, queue, tier);
+      expect(back.status, queue).toBe(403);
+      expect(await messageOf(back)).toMatch(/district repair or a vendor/);
+    }
+    const detail = consoleTicketDetail.parse(await (await tech.request(`/api/tickets/${number}`)).json());
+    expect(detail).toMatchObject({ queue: "vendor", tier: 4 });
+    expect((await move(lead, number, "school_it", 2)).status).toBe(204);
+  });
+
+  it("refuses a tier that does not go with the queue", async () => {
+    const number = await district.file("lincoln");
+    for (const [queue, tier] of [
+      ["coach", 2],
+      ["student_tech_team", 4],
+      ["vendor", 3],
+      ["school_it", 1],
+    ] as const) {
+      const response = await move(lead, number, queue, tier);
+      expect(response.status, `${queue}/${tier}`).toBe(400);
+      expect(await messageOf(response)).toMatch(/^That queue works at tier \d, not tier \d\./);
+    }
+    const detail = consoleTicketDetail.parse(await (await lead.request(`/api/tickets/${number}`)).json());
+    expect(detail).toMatchObject({ queue: "student_tech_team", tier: 1 });
+    expect(detail.events.map((e) => e.kind)).toEqual(["created"]);
+    expect((await move(lead, number, "coach", 1)).status).toBe(204);
+  });
+
+  it("asks for a resolved ticket to be reopened before it moves", async () => {
+    const number = await district.file("lincoln");
+    await lead.request(`/api/tickets/${number}/resolve`, { method: "POST", body: { resolution: "Restarted it" } });
+    const response = await move(lead, number, "school_it", 2);
+    expect(response.status).toBe(409);
+    expect(await messageOf(response)).toBe(`Ticket #${number} is resolved. Reopen it before you move it.`);
+  });
+
+  it("puts a ticket in progress back to open when nobody is assigned any more", async () => {
+    const number = await district.file("lincoln");
+    const tech = await signIn(agent, district.staffEmail("student_tech_team"));
+    const assign = (assigneeId: string | null) =>
+      tech.request(`/api/tickets/${number}/assign`, { method: "POST", body: { assigneeId } });
+    const users = await agent.store.db.selectFrom("staffUsers").select(["id", "email"]).execute();
+    const me = users.find((u) => u.email === district.staffEmail("student_tech_team"));
+    expect((await assign(me?.id ?? "")).status).toBe(204);
+    const detailOf = async () => consoleTicketDetail.parse(await (await tech.request(`/api/tickets/${number}`)).json());
+    expect(await detailOf()).toMatchObject({ status: "in_progress", assignee: { id: me?.id } });
+    expect((await assign(null)).status).toBe(204);
+    const detail = await detailOf();
+    expect(detail.status).toBe("open");
+    expect(detail.assignee).toBeUndefined();
   });
 
   it("checks bodies and assignees", async () => {

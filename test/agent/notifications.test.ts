@@ -67,4 +67,40 @@ describe("/api/notifications", () => {
     ).toBe(404);
     expect((await lead.request("/api/notifications/abc/read", { method: "POST", body: {} })).status).toBe(400);
   });
+
+  it("finds a person's notifications behind hundreds for another school, and marks an older one read", async () => {
+    const at = new Date().toISOString();
+    await notify(agent.store.db, {
+      permission: "device.disable",
+      school: lincoln,
+      title: "Lincoln old",
+      body: "b",
+      at,
+    });
+    await agent.store.db
+      .insertInto("notifications")
+      .values(
+        Array.from({ length: 520 }, (_, i) => ({
+          permission: "device.disable",
+          school: washington,
+          title: `Washington ${i}`,
+          body: "b",
+          link: null,
+          createdAt: at,
+        })),
+      )
+      .execute();
+    const before = await bell(lead);
+    expect(before.unread).toBe(2);
+    expect(before.notifications.map((n) => n.title)).toEqual(["Lincoln old", "Lincoln one"]);
+    const old = before.notifications[0];
+    expect((await lead.request(`/api/notifications/${old?.id}/read`, { method: "POST", body: {} })).status).toBe(200);
+    const after = await bell(lead);
+    expect(after.unread).toBe(1);
+    expect(after.notifications.find((n) => n.id === old?.id)?.read).toBe(true);
+    await lead.request("/api/notifications/all/read", { method: "POST", body: {} });
+    expect((await bell(lead)).unread).toBe(0);
+    const washingtonLead = await signIn(agent, "lead@washington.example.org");
+    expect((await bell(washingtonLead)).unread).toBe(521);
+  });
 });

@@ -36,4 +36,17 @@ describe("isAllowed", () => {
     for (const role of staffRoles) for (const p of rolePermissions[role]) expect(permissionNames).toContain(p);
     expect(schoolWithin("/A/B", "/A/")).toBe(true);
   });
+
+  it("reads a school written with a trailing slash as the same OU, and never as its longer-named sibling", () => {
+    expect(schoolWithin("/Schools/Lincoln", "/Schools/Lincoln/")).toBe(true);
+    expect(schoolWithin("/Schools/Lincoln/", "/Schools/Lincoln")).toBe(true);
+    expect(schoolWithin("/Schools/Lincoln/Students", "/Schools/Lincoln//")).toBe(true);
+    expect(schoolWithin("/Schools/LincolnPark", "/Schools/Lincoln")).toBe(false);
+    expect(schoolWithin("/Schools/LincolnPark", "/Schools/Lincoln/")).toBe(false);
+    expect(schoolWithin("/Schools/Lincoln", "/")).toBe(true);
+    expect(schoolWithin("/", "/")).toBe(true);
+    const grants = [{ role: "school_it_lead" as const, school: `${lincoln}/` }];
+    expect(isAllowed(grants, "ticket.read", lincoln)).toBe(true);
+    expect(isAllowed(grants, "ticket.read", `${lincoln} Annex`)).toBe(false);
+  });
 });

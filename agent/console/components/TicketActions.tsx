@@ -1,10 +1,8 @@
 /** Comment, assign, move (queue and tier, with a reason), resolve and reopen: only what this person may do. */
 import { useEffect, useState } from "preact/hooks";
-import { type ConsoleTicketDetail, type TicketQueue, ticketQueues } from "../../../shared";
+import { type ConsoleTicketDetail, queueTier, routedOutside, type TicketQueue, ticketQueues } from "../../../shared";
 import { api } from "../api";
 import { queueLabels } from "../format";
-
-const external: TicketQueue[] = ["district_repair", "vendor"];
 
 /** A form's submit handler that stays on the page and runs `action`. */
 const submitted = (action: () => void) => (event: Event) => {
@@ -35,8 +33,13 @@ export function TicketActions({ ticket, onChanged }: { ticket: ConsoleTicketDeta
   const base = `/api/tickets/${ticket.number}`;
   const { error, busy, run } = useAction(onChanged);
   const [comment, setComment] = useState("");
-  const [queue, setQueue] = useState<TicketQueue>(ticket.queue);
-  const [tier, setTier] = useState(ticket.tier);
+  // Only the queues this person may move a ticket to; each queue has one tier (the agent refuses a mismatch).
+  const queues = ticketQueues.filter((q) => ticket.can.routeExternal || !routedOutside(q, queueTier[q]));
+  const startQueue = queues.includes(ticket.queue) ? ticket.queue : (queues[0] ?? ticket.queue);
+  const [queue, setQueue] = useState<TicketQueue>(startQueue);
+  const tier = queueTier[queue];
+  // A ticket with district repair or a vendor comes back only through someone who may route it there.
+  const movable = ticket.can.routeExternal || !routedOutside(ticket.queue, ticket.tier);
   const [reason, setReason] = useState("");
   const [resolution, setResolution] = useState("");
   const [assignees, setAssignees] = useState<{ id: string; name: string }[]>([]);
@@ -50,9 +53,10 @@ export function TicketActions({ ticket, onChanged }: { ticket: ConsoleTicketDeta
       () => {},
     );
   }, [ticket.number, ticket.can.assign]);
-
-  const queues = ticketQueues.filter((q) => ticket.can.routeExternal || !external.includes(q));
-  const tiers = [1, 2, 3, 4].filter((t) => ticket.can.routeExternal || t < 3);
+  // After a move (or on another ticket) the form starts again from where the ticket now is.
+  useEffect(() => setQueue(startQueue), [ticket.number, startQueue]);
+  // Someone no longer on the list (their role changed) is still who the ticket is with: show them, not "Nobody".
+  const assigneeMissing = ticket.assignee && !assignees.some((a) => a.id === ticket.assignee?.id);
 
   return (
     <section class="actions-panel" aria-label="Work this ticket">
@@ -86,6 +90,7 @@ export function TicketActions({ ticket, onChanged }: { ticket: ConsoleTicketDeta
             onChange={(e) => run(`${base}/assign`, { assigneeId: e.currentTarget.value || null }, () => {})}
           >
             <option value="">Nobody</option>
+            {assigneeMissing && ticket.assignee && <option value={ticket.assignee.id}>{ticket.assignee.name}</option>}
             {assignees.map((a) => (
               <option key={a.id} value={a.id}>
                 {a.name}
@@ -94,7 +99,13 @@ export function TicketActions({ ticket, onChanged }: { ticket: ConsoleTicketDeta
           </select>
         </div>
       )}
-      {ticket.can.escalate && !resolved && (
+      {ticket.can.escalate && !resolved && !movable && (
+        <p class="muted">
+          This ticket is with district repair or a vendor. Only someone who may send tickets there, such as your school
+          IT lead, can move it.
+        </p>
+      )}
+      {ticket.can.escalate && !resolved && movable && (
         <form onSubmit={submitted(() => run(`${base}/escalate`, { queue, tier, reason }, () => setReason("")))}>
           <fieldset>
             <legend>Move to another queue or tier</legend>
@@ -107,12 +118,8 @@ export function TicketActions({ ticket, onChanged }: { ticket: ConsoleTicketDeta
               ))}
             </select>
             <label for="move-tier">Tier</label>
-            <select id="move-tier" value={tier} onChange={(e) => setTier(Number(e.currentTarget.value))}>
-              {tiers.map((t) => (
-                <option key={t} value={t}>
-                  Tier {t}
-                </option>
-              ))}
+            <select id="move-tier" value={tier}>
+              <option value={tier}>Tier {tier}</option>
             </select>
             <label for="move-reason">Reason</label>
             <input
