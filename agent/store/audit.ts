@@ -88,8 +88,13 @@ export type ChainCheck =
   | { ok: true; entries: number }
   | { ok: false; entries: number; brokenAt: number; problem: string };
 
-/** Walks the whole chain in order, a page at a time, and says where it first breaks. */
+/**
+ * Walks the chain in order, a page at a time, up to the head as it was when the check began, and
+ * says where it first breaks. Entries appended while it walks lie past that head and are left for
+ * the next check: read after the walk, the head could be ahead of it and look like a removed tail.
+ */
 export async function verifyAuditChain(db: Kysely<Database>, pageSize = 2000): Promise<ChainCheck> {
+  const head = await db.selectFrom("auditHead").selectAll().where("id", "=", 1).executeTakeFirstOrThrow();
   let previous = { seq: 0, hash: genesisHash };
   let entries = 0;
   for (;;) {
@@ -97,6 +102,7 @@ export async function verifyAuditChain(db: Kysely<Database>, pageSize = 2000): P
       .selectFrom("auditLog")
       .selectAll()
       .where("seq", ">", previous.seq)
+      .where("seq", "<=", head.seq)
       .orderBy("seq")
       .limit(pageSize)
       .execute();
@@ -117,7 +123,6 @@ export async function verifyAuditChain(db: Kysely<Database>, pageSize = 2000): P
     }
     if (rows.length < pageSize) break;
   }
-  const head = await db.selectFrom("auditHead").selectAll().where("id", "=", 1).executeTakeFirstOrThrow();
   if (head.seq !== previous.seq || head.hash !== previous.hash)
     return { ok: false, entries, brokenAt: previous.seq + 1, problem: `entries after ${previous.seq} were removed` };
   return { ok: true, entries };

@@ -3,7 +3,7 @@
  * another even when appends race, refused by the database itself on update and delete, and any
  * tampering (done here by a database owner who drops the guard) found by the chain check.
  */
-import { sql } from "kysely";
+import { type KyselyPlugin, sql } from "kysely";
 import { afterEach, beforeEach, describe, expect, inject, it } from "vitest";
 import { appendAudit, verifyAuditChain } from "../../agent/store/audit";
 import { openStore, type Store } from "../../agent/store/db";
@@ -46,6 +46,28 @@ describe.each(backends)("audit log on $name", (backend) => {
     expect(rows.map((r) => r.seq)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
     for (let i = 1; i < rows.length; i++) expect(rows[i]?.prevHash).toBe(rows[i - 1]?.hash);
     expect(await verifyAuditChain(store.db, 7)).toEqual({ ok: true, entries: 40 });
+  });
+
+  it("finds the chain whole while entries are appended during the check", async () => {
+    for (let n = 1; n <= 5; n++) await store.db.transaction().execute((trx) => appendAudit(trx, entry(n)));
+    // An append commits right after the check reads its first page of the log. On PostgreSQL it runs
+    // on another connection and is awaited; SQLite's one connection is busy until the read returns,
+    // so the append waits for it and runs before the check's next statement.
+    let appending: Promise<unknown> | undefined;
+    const appendOnce: KyselyPlugin = {
+      transformQuery: (args) => args.node,
+      async transformResult(args) {
+        const logPage = "prevHash" in (args.result.rows[0] ?? {});
+        if (logPage && !appending) {
+          appending = store.db.transaction().execute((trx) => appendAudit(trx, entry(6)));
+          if (backend.name === "postgres") await appending;
+        }
+        return args.result;
+      },
+    };
+    expect(await verifyAuditChain(store.db.withPlugin(appendOnce))).toEqual({ ok: true, entries: 5 });
+    await appending;
+    expect(await verifyAuditChain(store.db)).toEqual({ ok: true, entries: 6 });
   });
 
   it("is written with the change it records, or not at all", async () => {
