@@ -89,13 +89,19 @@ export const diagnosticWarning = z.object({
   message: z.string().max(500),
 });
 
+/** The most displays and removable media a report lists; a collector keeps the first ones. */
+export const maxDisplays = 16;
+export const maxRemovableStorage = 32;
+const displayList = z.array(displayInfo).max(maxDisplays);
+const removableStorageList = z.array(removableStorageInfo).max(maxRemovableStorage);
+
 /** Each collector's section keyed by the collector's name. Every section is optional. */
 export const diagnosticsSnapshot = z.object({
   platform: platformInfo.optional(),
   cpu: cpuInfo.optional(),
   memory: memoryInfo.optional(),
-  displays: z.array(displayInfo).max(16).optional(),
-  removableStorage: z.array(removableStorageInfo).max(32).optional(),
+  displays: displayList.optional(),
+  removableStorage: removableStorageList.optional(),
   deviceAttributes: deviceAttributes.optional(),
   network: networkInfo.optional(),
   user: signedInUser.optional(),
@@ -126,8 +132,9 @@ export const collectorSchemas = {
   platform: platformInfo,
   cpu: cpuInfo,
   memory: memoryInfo,
-  displays: z.array(displayInfo),
-  removableStorage: z.array(removableStorageInfo),
+  // The same limits as the snapshot's: a section that passes here must not fail the report later.
+  displays: displayList,
+  removableStorage: removableStorageList,
   deviceAttributes,
   network: networkInfo,
   user: signedInUser,

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { runCollector } from "../../../extension/diagnostics/collector";
 import displays from "../../../extension/diagnostics/displays";
+import { diagnosticsSnapshot } from "../../../shared/diagnostics";
 import { answers, restoreChrome, stubChrome, throws } from "../chrome-stubs";
 
 afterEach(restoreChrome);
@@ -48,5 +49,18 @@ describe("displays collector", () => {
     expect((await runCollector(displays, 200)).warnings).toHaveLength(1);
     stubChrome("system.display.getInfo", throws());
     expect((await runCollector(displays, 200)).warnings).toEqual([expect.stringContaining("failed: boom")]);
+  });
+
+  it("lists the first 16 of more displays, with a warning, so the report still goes", async () => {
+    const many = Array.from({ length: 17 }, (_, i) => ({
+      name: `Panel ${i + 1}`,
+      isPrimary: i === 0,
+      isInternal: false,
+    }));
+    stubChrome("system.display.getInfo", answers(many));
+    const result = await runCollector(displays, 200);
+    expect(result.data).toHaveLength(16);
+    expect(result.warnings).toEqual([expect.stringContaining("17 displays attached; the first 16 are listed")]);
+    expect(diagnosticsSnapshot.safeParse({ displays: result.data, warnings: [] }).success).toBe(true);
   });
 });
