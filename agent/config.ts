@@ -59,7 +59,18 @@ const environment = z.object({
     .regex(/^postgres(ql)?:\/\//, "must start with postgres:// or postgresql://")
     .optional(),
   DATA_DIR: z.string().min(1).default("./data"),
-  ENROLLMENT_TOKENS: list.pipe(z.array(enrollmentTokenEntry).min(1)).optional(),
+  ENROLLMENT_TOKENS: list
+    .pipe(
+      z
+        .array(enrollmentTokenEntry)
+        .min(1)
+        // A device enrols into its token's school: one token for two schools would pick one silently.
+        .refine(
+          (entries) => new Set(entries.map((e) => e.token)).size === entries.length,
+          "each token may appear only once (one token, one school)",
+        ),
+    )
+    .optional(),
   STAFF_API_TOKEN: z.string().min(24, "must be at least 24 characters").optional(),
   EXTENSION_IDS: list
     .pipe(z.array(z.string().regex(/^[a-p]{32}$/, "each must be a 32-letter extension id (a–p)")))

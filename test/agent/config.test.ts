@@ -60,6 +60,10 @@ describe("loadConfig", () => {
     [{ LOANER_GRACE_HOURS: "-1" }, /LOANER_GRACE_HOURS/],
     [{ SCHOOLS_OU: "Schools" }, /SCHOOLS_OU: must be an OU path/],
     [{ JOBS_TIMEZONE: "America/NewYork" }, /JOBS_TIMEZONE: must be an IANA time zone/],
+    [
+      { ENROLLMENT_TOKENS: "/Schools/A=same-token-0000000001,/Schools/B=same-token-0000000001" },
+      /ENROLLMENT_TOKENS: each token may appear only once/,
+    ],
   ])("stops with a sentence naming the variable for %o", (bad, pattern) => {
     expect(() => loadConfig({ ...valid, ...bad })).toThrow(ConfigError);
     expect(() => loadConfig({ ...valid, ...bad })).toThrow(pattern);
