@@ -147,6 +147,32 @@ export async function refreshLists(
   return refreshed;
 }
 
+/**
+ * Entries one URL list may hold: GOOGLE-APIS.md (`urlBlocklist`, `urlAllowlist`, ≤ 1,000 each), and
+ * Google refuses a longer one outright ("Field urlBlocklist allows at most 1000 items").
+ */
+export const urlListLimit = 1000;
+
+const listNames: Record<string, string> = { urlBlocklist: "URL block list", urlAllowlist: "URL allow list" };
+
+/**
+ * Why a restore must not go out, or undefined: a merged block list (what the OU blocks ∪ what the
+ * baseline requires) can outgrow Google's limit, and a write Google refuses fixes nothing.
+ */
+export function oversizedList(ouPath: string, writes: PlannedWrite[]): string | undefined {
+  for (const write of writes)
+    for (const [field, value] of Object.entries(write.value)) {
+      const name = listNames[field];
+      if (!name || !Array.isArray(value) || value.length <= urlListLimit) continue;
+      return (
+        `The restore of ${ouPath} would make its ${name} ${value.length.toLocaleString("en-US")} entries long, ` +
+        `and Google takes at most ${urlListLimit.toLocaleString("en-US")}. Nothing was sent to Google. ` +
+        `Remove entries that are no longer needed from the ${name} at ${ouPath}, or from the baseline, then restore it again.`
+      );
+    }
+  return undefined;
+}
+
 /** The plan's writes as Google takes them: full enum names, managed configuration as JSON text. */
 export async function toPolicyWrites(
   policy: PolicyAdapter,

@@ -11,6 +11,7 @@ import type { Kysely } from "kysely";
 import { type Baseline, baseline as baselineSchema, type Finding, isAllowed } from "../../shared";
 import { ApiError } from "../errors";
 import type { AuditedOu } from "../filter/audit";
+import { ancestorsOf, type MissingAt, missingKey, missingOwner } from "../filter/missing";
 import { projectRoot } from "../root";
 import { appendAudit } from "../store/audit";
 import type { Database } from "../store/schema";
@@ -170,23 +171,67 @@ async function pointAt(trx: Kysely<Database>, problems: Unticketed[], ticketNumb
   }
 }
 
-/** A ticket's lines: each problem once, with the OUs below its owner where it is in effect. */
+/** A ticket's lines: each problem once, with the OUs below its owner where it is in effect (or also unset). */
 function ticketLines(owner: string, problems: Unticketed[]): string {
-  const ousOf = new Map<string, string[]>();
-  for (const p of problems) ousOf.set(p.line, [...(ousOf.get(p.line) ?? []), p.ouPath]);
+  const ousOf = new Map<string, { drift: boolean; ous: string[] }>();
+  for (const p of problems) ousOf.set(p.line, { drift: p.drift, ous: [...(ousOf.get(p.line)?.ous ?? []), p.ouPath] });
   return [...ousOf]
-    .map(([line, ous]) => {
+    .map(([line, { drift, ous }]) => {
       const below = ous.filter((ou) => ou !== owner);
       const shown = below.slice(0, 20).join(", ") + (below.length > 20 ? ` and ${below.length - 20} more` : "");
-      return `• ${line}${below.length ? `; in effect at ${shown}` : ""}`;
+      return `• ${line}${below.length ? `; ${drift ? "in effect" : "also not set"} at ${shown}` : ""}`;
     })
     .join("\n");
 }
 
 /**
+ * The ticket already open for a problem whose owner is an OU above it: inherited drift's is held by an
+ * OU drifting with the value set at the owner; a missing setting's by the owner's own verdict.
+ */
+function ownersTicket(trx: Kysely<Database>, problem: Unticketed) {
+  const query = trx
+    .selectFrom("filterState")
+    .select("ticketNumber")
+    .where("rule", "=", problem.rule)
+    .where("ticketNumber", "is not", null);
+  return (
+    problem.drift
+      ? query.where("status", "=", "drift").where("setBy", "=", problem.owner)
+      : query.where("status", "=", "missing").where("ouPath", "=", problem.owner)
+  )
+    .limit(1)
+    .executeTakeFirst();
+}
+
+/**
+ * Where rules are missing in the OU tree a check walked: its own verdicts and, for a partial check
+ * (one OU again after a restore), the stored verdicts of the OUs above it, so a recheck finds the
+ * same owner a full check did.
+ */
+async function missingTree(trx: Kysely<Database>, audited: AuditedOu[], partial: boolean): Promise<MissingAt> {
+  const missing = new Map<string, string | null>();
+  for (const ou of audited)
+    for (const check of ou.checks)
+      if (check.status === "missing") missing.set(missingKey(ou.ouPath, check.rule), json(check.expected));
+  const checked = new Set(audited.map((ou) => ou.ouPath));
+  const above = [...new Set(audited.flatMap((ou) => ancestorsOf(ou.ouPath)))].filter((p) => !checked.has(p));
+  if (partial && above.length) {
+    const stored = await trx
+      .selectFrom("filterState")
+      .select(["ouPath", "rule", "expected"])
+      .where("status", "=", "missing")
+      .where("ouPath", "in", above)
+      .execute();
+    for (const row of stored) missing.set(missingKey(row.ouPath, row.rule), row.expected);
+  }
+  return missing;
+}
+
+/**
  * Tickets for problems that have none: one per OU whose settings must change, so drift set at the
  * root is one ticket at the root, not one per OU below it (GOOGLE-APIS.md: sourceKey ≠ targetKey
- * means inherited). Inherited drift joins a ticket already open for it where it is set.
+ * means inherited), and so is a setting missing from the root down. Such a problem joins a ticket
+ * already open for it at its owner.
  */
 async function ticketProblems(
   trx: Kysely<Database>,
@@ -199,18 +244,7 @@ async function ticketProblems(
   for (const [owner, group] of byOwner) {
     const fresh: Unticketed[] = [];
     for (const problem of group) {
-      const existing =
-        problem.owner === problem.ouPath
-          ? undefined
-          : await trx
-              .selectFrom("filterState")
-              .select("ticketNumber")
-              .where("rule", "=", problem.rule)
-              .where("status", "=", "drift")
-              .where("setBy", "=", owner)
-              .where("ticketNumber", "is not", null)
-              .limit(1)
-              .executeTakeFirst();
+      const existing = problem.owner === problem.ouPath ? undefined : await ownersTicket(trx, problem);
       if (existing?.ticketNumber) await pointAt(trx, [problem], existing.ticketNumber);
       else fresh.push(problem);
     }
@@ -263,8 +297,9 @@ function problemLine(check: AuditedOu["checks"][number]): string {
 
 /**
  * Records one audit: each OU and rule's verdict, the history of problems (opened when a rule stops
- * passing, closed when it passes again), a ticket per OU with new problems (a setting that drifted,
- * or one the baseline requires that nothing sets: both leave a gap in filtering), and closing tickets
+ * passing, closed when it passes again), a ticket per OU that must change for new problems (a setting
+ * that drifted, ticketed where it is set, or one the baseline requires that nothing sets, ticketed at
+ * the highest OU missing it: both leave a gap in filtering), and closing tickets
  * whose problems are all gone. Rules the baseline no longer has are closed too (in the audited OUs only, for a
  * partial check).
  */
@@ -295,6 +330,7 @@ export async function recordCheck(
     }
     const previous = await previousQuery.execute();
     const before = new Map(previous.map((p) => [`${p.ouPath}\n${p.rule}`, p]));
+    const missing = await missingTree(trx, audited, options.partial === true);
     const seen = new Set<string>();
     const touchedTickets = new Set<number>();
     const unticketed: Unticketed[] = [];
@@ -347,8 +383,14 @@ export async function recordCheck(
             rule: check.rule,
             line: problemLine(check),
             drift: check.status === "drift",
-            // Drift inherited from a parent (Google's sourceKey is not this OU) is the parent's to fix.
-            owner: check.status === "drift" && check.setBy ? check.setBy : ou.ouPath,
+            // Drift inherited from a parent (Google's sourceKey is not this OU) is the parent's to fix;
+            // a setting missing here and above is the highest such OU's to set.
+            owner:
+              check.status === "drift" && check.setBy
+                ? check.setBy
+                : check.status === "missing"
+                  ? missingOwner(missing, ou.ouPath, check.rule)
+                  : ou.ouPath,
           });
         const row = {
           ouPath: ou.ouPath,

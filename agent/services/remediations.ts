@@ -13,6 +13,7 @@ import { isAllowed } from "../../shared";
 import { ApiError } from "../errors";
 import { auditOus, type OrgUnitRef, orgUnitsOf } from "../filter/audit";
 import {
+  oversizedList,
   type PlannedWrite,
   planRestore,
   type RemediationKind,
@@ -94,6 +95,8 @@ async function planFor(
   const ou = await findOu(google.directory, input.ouPath);
   const { baseline } = await currentBaseline(db);
   const plan = await planRestore(google.policy, ou, baseline, input.kind);
+  const tooLong = oversizedList(ou.path, plan.writes);
+  if (tooLong) throw new ApiError(409, "conflict", tooLong);
   return {
     kind: input.kind,
     ouPath: ou.path,
@@ -347,6 +350,9 @@ export class RemediationWorker {
     try {
       // Lists go out whole: merge them with what Google holds now, on every attempt.
       writes = await refreshLists(this.google.policy, row.ouId, writes);
+      // Entries added meanwhile can take a merged list past Google's limit: refuse it here, unsent.
+      const tooLong = oversizedList(row.ouPath, writes);
+      if (tooLong) throw new Error(tooLong);
       calls = await this.google.policy.modify(await toPolicyWrites(this.google.policy, row.ouId, writes));
     } catch (error) {
       return this.#failed(row, writes, error);

@@ -65,3 +65,69 @@ describe("drift inherited from a parent OU", () => {
     expect(await tickets()).toEqual([expect.objectContaining({ school: "/" })]);
   });
 });
+
+describe("a setting missing from a parent OU down", () => {
+  const proxy = "chrome.users.SimpleProxySettings.simpleProxyMode";
+  /** Every OU's proxy check: missing unless the OU is in `setAt`; `/Schools/B` expects `bExpects`. */
+  function unset(setAt: string[] = [], bExpects = "DIRECT"): AuditedOu[] {
+    return ous.map((ouPath, i) => {
+      const expected = ouPath === "/Schools/B" ? bExpects : "DIRECT";
+      const set = setAt.some((s) => s === "/" || ouPath === s || ouPath.startsWith(`${s}/`));
+      return {
+        ouPath,
+        ouId: `ou${i}`,
+        checks: [
+          set
+            ? {
+                rule: proxy,
+                label: "Proxy: simpleProxyMode",
+                status: "pass",
+                expected,
+                actual: expected,
+                setBy: ouPath,
+              }
+            : { rule: proxy, label: "Proxy: simpleProxyMode", status: "missing", expected },
+        ],
+      };
+    });
+  }
+
+  it("is one ticket at the highest OU missing it, not one per OU, and a school expecting another value has its own", async () => {
+    const summary = await recordCheck(store.db, unset([], "PROXY"), 1, new Date());
+    expect(summary.ticketsOpened).toHaveLength(2);
+    const [root, school] = await tickets();
+    expect(root).toMatchObject({ school: "/", status: "open" });
+    expect(root?.note).toContain("also not set at /Schools, /Schools/A");
+    expect(school).toMatchObject({ school: "/Schools/B" });
+    const state = await store.db
+      .selectFrom("filterState")
+      .select(["ouPath", "ticketNumber"])
+      .orderBy("ouPath")
+      .execute();
+    expect(state).toEqual([
+      { ouPath: "/", ticketNumber: root?.number },
+      { ouPath: "/Schools", ticketNumber: root?.number },
+      { ouPath: "/Schools/A", ticketNumber: root?.number },
+      { ouPath: "/Schools/B", ticketNumber: school?.number },
+    ]);
+    expect(await store.db.selectFrom("notifications").selectAll().execute()).toHaveLength(2);
+  });
+
+  it("keeps a school that sets it out, joins the owner's ticket on a partial check, and closes when set above", async () => {
+    expect((await recordCheck(store.db, unset(["/Schools/A"]), 1, new Date())).ticketsOpened).toHaveLength(1);
+    const [ticket] = await tickets();
+    // The school stops setting it itself: a recheck of that OU alone joins the root's ticket.
+    const partial = unset().filter((o) => o.ouPath === "/Schools/A");
+    expect((await recordCheck(store.db, partial, 1, new Date(), { partial: true })).ticketsOpened).toEqual([]);
+    const a = await store.db
+      .selectFrom("filterState")
+      .select("ticketNumber")
+      .where("ouPath", "=", "/Schools/A")
+      .executeTakeFirst();
+    expect(a?.ticketNumber).toBe(ticket?.number);
+    // Set at /Schools: the root still misses it, so the ticket stays; set at the root, it closes.
+    expect((await recordCheck(store.db, unset(["/Schools"]), 1, new Date())).ticketsClosed).toEqual([]);
+    expect((await recordCheck(store.db, unset(["/"]), 1, new Date())).ticketsClosed).toEqual([ticket?.number]);
+    expect(await store.db.selectFrom("notifications").selectAll().execute()).toHaveLength(1);
+  });
+});

@@ -307,6 +307,36 @@ describe("the remediation queue", () => {
     expect(JSON.parse(String(applied.before))).toEqual({ urlBlocklist: ["games.example"] });
   });
 
+  it("refuses a restore whose merged block list would exceed Google's 1,000 entries, naming the OU and the count", async () => {
+    const path = "/Schools/School 8/Loaners";
+    await saveBaselineWithBlocklist(["*.proxysite.example"]);
+    const full = Array.from({ length: 1000 }, (_, i) => `site${i}.example`);
+    setLocal(path, { "chrome.users.UrlBlocking": { urlBlocklist: full } });
+    await expect(restore(path)).rejects.toThrow(
+      `The restore of ${path} would make its URL block list 1,001 entries long`,
+    );
+    expect(await store.db.selectFrom("remediations").selectAll().execute()).toEqual([]);
+    expect(localAt(path, "chrome.users.UrlBlocking")?.urlBlocklist).toEqual(full);
+  });
+
+  it("fails, without writing, a queued restore whose block list grew past 1,000 entries before it went out", async () => {
+    const path = "/Schools/School 7/Loaners";
+    await saveBaselineWithBlocklist(["*.proxysite.example"]);
+    const sites = Array.from({ length: 999 }, (_, i) => `site${i}.example`);
+    setLocal(path, { "chrome.users.UrlBlocking": { urlBlocklist: sites } });
+    await restore(path);
+    // Meanwhile someone blocks two more sites in the Admin console.
+    const grown = [...sites, "games.example", "videos.example"];
+    setLocal(path, { "chrome.users.UrlBlocking": { urlBlocklist: grown } });
+    const worker = new RemediationWorker(store.db, google, log);
+    expect(await worker.drain(10_000)).toBe(true);
+    const [done] = await listRemediations(store.db, admin);
+    expect(done).toMatchObject({ state: "failed" });
+    expect(done?.error).toContain(`${path} would make its URL block list 1,002 entries long`);
+    expect(done?.googleCalls).toBeUndefined();
+    expect(localAt(path, "chrome.users.UrlBlocking")?.urlBlocklist).toEqual(grown);
+  });
+
   it("refuses a restore of an OU that already matches, and a second one while the first is queued", async () => {
     await expect(restore("/Schools/School 4/Staff")).rejects.toThrow("already matches the baseline");
     weaken(["/Schools/School 4/Staff"]);
