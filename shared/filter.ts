@@ -47,13 +47,33 @@ export const baselineApp = z.object({
 });
 export type BaselineApp = z.infer<typeof baselineApp>;
 
-export const baselineRule = z.object({
-  /** The subtree this rule covers: the OU and every OU under it (deeper rules win per policy). */
-  ou: ouPath,
-  /** Expected values per schema; only the fields given are checked. */
-  policies: z.partialRecord(z.enum(filterSchemas), z.record(z.string(), z.unknown())).default({}),
-  apps: z.array(baselineApp).default([]),
-});
+/**
+ * Entries one URL list may hold: GOOGLE-APIS.md (`urlBlocklist`, `urlAllowlist`, ≤ 1,000 each), and
+ * Google refuses a longer one outright ("Field urlBlocklist allows at most 1000 items").
+ */
+export const urlListLimit = 1000;
+
+export const baselineRule = z
+  .object({
+    /** The subtree this rule covers: the OU and every OU under it (deeper rules win per policy). */
+    ou: ouPath,
+    /** Expected values per schema; only the fields given are checked. */
+    policies: z.partialRecord(z.enum(filterSchemas), z.record(z.string(), z.unknown())).default({}),
+    apps: z.array(baselineApp).default([]),
+  })
+  .superRefine((rule, ctx) => {
+    // A baseline list Google would refuse could never be restored.
+    const lists = rule.policies["chrome.users.UrlBlocking"] ?? {};
+    for (const name of ["urlBlocklist", "urlAllowlist"]) {
+      const list = lists[name];
+      if (Array.isArray(list) && list.length > urlListLimit)
+        ctx.addIssue({
+          code: "custom",
+          path: ["policies", "chrome.users.UrlBlocking", name],
+          message: `${name} has ${list.length.toLocaleString("en-US")} entries; Google takes at most ${urlListLimit.toLocaleString("en-US")}`,
+        });
+    }
+  });
 export type BaselineRule = z.infer<typeof baselineRule>;
 
 export const baseline = z.object({

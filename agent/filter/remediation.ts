@@ -8,7 +8,7 @@
  * the policy schemas.
  */
 import type { chromepolicy_v1 } from "googleapis/build/src/apis/chromepolicy/index.js";
-import type { Baseline } from "../../shared";
+import { type Baseline, urlListLimit } from "../../shared";
 import type { PolicyAdapter, PolicyWrite } from "../google/policy";
 import { filtersFor, type OrgUnitRef } from "./audit";
 import { type Check, checkOu, enumValue, expectationsFor } from "./baseline";
@@ -146,12 +146,6 @@ export async function refreshLists(
   }
   return refreshed;
 }
-
-/**
- * Entries one URL list may hold: GOOGLE-APIS.md (`urlBlocklist`, `urlAllowlist`, ≤ 1,000 each), and
- * Google refuses a longer one outright ("Field urlBlocklist allows at most 1000 items").
- */
-export const urlListLimit = 1000;
 
 const listNames: Record<string, string> = { urlBlocklist: "URL block list", urlAllowlist: "URL allow list" };
 

@@ -253,6 +253,14 @@ describe("the baseline", () => {
     });
     expect(invalid.status).toBe(400);
     expect(await invalid.text()).toContain("The baseline is not valid");
+    // A block list Google would refuse could never be restored: refused when saved.
+    const tooLong = Array.from({ length: 1001 }, (_, i) => `blocked-${i}.example.com`);
+    const oversized = await admin.request("/api/filter/baseline", {
+      method: "POST",
+      body: { rules: [{ ou: "/", policies: { "chrome.users.UrlBlocking": { urlBlocklist: tooLong } } }] },
+    });
+    expect(oversized.status).toBe(400);
+    expect(await oversized.text()).toContain("urlBlocklist has 1,001 entries; Google takes at most 1,000");
     const versions = (await (await admin.request("/api/filter/baseline")).json()) as {
       versions: { version: number; savedBy: string }[];
     };
