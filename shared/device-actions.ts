@@ -122,11 +122,27 @@ export const deviceAction = z.object({
 });
 export type DeviceAction = z.infer<typeof deviceAction>;
 
+/** The most action ids one look-up takes (100 ids keep the URL near 4 KB). */
+export const actionIdsPerLookup = 100;
+
+const tooManyIds = `ask for at most ${actionIdsPerLookup} actions at once`;
+
 export const actionQuery = z.object({
   deviceId: z.string().max(128).optional(),
   batchId: z.string().max(64).optional(),
   state: z.enum(actionStates).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
+  /**
+   * Comma-separated action ids: the actions a bulk request answered with, followed to their end
+   * whichever batch each is in (a device's open action is reused with its earlier batch). With
+   * ids, the other filters and the limit do not apply.
+   */
+  ids: z
+    .string()
+    .max(actionIdsPerLookup * 65, tooManyIds)
+    .transform((s) => s.split(",").filter(Boolean))
+    .pipe(z.array(z.string().max(64)).min(1).max(actionIdsPerLookup, tooManyIds))
+    .optional(),
 });
 
 export const missingDevice = z.object({

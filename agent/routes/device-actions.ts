@@ -4,10 +4,12 @@
  * actions' records. Requests are recorded at once (202) and carried to Google by the action worker.
  */
 import { Hono } from "hono";
+import type { Kysely } from "kysely";
 import {
   actionQuery,
   commandRequest,
   holdsAnywhere,
+  isAllowed,
   loanRequest,
   markFoundRequest,
   markMissingRequest,
@@ -20,6 +22,18 @@ import { ApiError } from "../errors";
 import { parseBody, parseQuery, requireJson } from "../http";
 import * as actions from "../services/device-actions";
 import { lendDevice, returnLoan } from "../services/loans";
+import type { StaffPrincipal } from "../services/staff-accounts";
+import type { Database } from "../store/schema";
+
+/**
+ * The actions with these ids that this person may see, whichever batch each is in: a bulk
+ * request's answer can hold a device's earlier open action, and may be larger than one page of
+ * a batch.
+ */
+async function actionsById(db: Kysely<Database>, staff: StaffPrincipal, ids: readonly string[]) {
+  const rows = await db.selectFrom("deviceActions").selectAll().where("id", "in", ids).execute();
+  return rows.filter((r) => isAllowed(staff.grants, "device.read", r.school)).map(actions.toDeviceAction);
+}
 
 export function deviceActionRoutes(deps: AgentDeps) {
   const session = requireSession(deps);
@@ -29,7 +43,12 @@ export function deviceActionRoutes(deps: AgentDeps) {
       if (!holdsAnywhere(c.get("staff").grants, "device.read"))
         throw new ApiError(403, "forbidden", "Your role does not include devices.");
       const query = parseQuery(c, actionQuery);
-      return c.json({ actions: await actions.listActions(deps.db, c.get("staff"), query) });
+      const staff = c.get("staff");
+      return c.json({
+        actions: query.ids
+          ? await actionsById(deps.db, staff, query.ids)
+          : await actions.listActions(deps.db, staff, query),
+      });
     })
     .post("/api/device-actions", session, requireJson, async (c) => {
       const input = await parseBody(c, statusActionRequest);

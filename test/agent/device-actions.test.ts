@@ -612,3 +612,56 @@ describe("loaners", () => {
     );
   });
 });
+
+describe("following a bulk request's own actions", () => {
+  async function listedByIds(who: SignedIn, ids: readonly string[]) {
+    const response = await who.request(`/api/device-actions?ids=${ids.join(",")}`);
+    const body = (await response.json()) as { actions?: unknown[]; error?: { message: string } };
+    return { status: response.status, body, actions: (body.actions ?? []).map((a) => deviceAction.parse(a)) };
+  }
+
+  it("lists more than 100 actions by their ids, whichever batch each is in, and only to those who may see them", async () => {
+    const devices = await Promise.all(Array.from({ length: 120 }, () => g.takeDevice()));
+    const first = devices[0] as (typeof devices)[number];
+    const row = await g.agent.store.db
+      .selectFrom("devices")
+      .selectAll()
+      .where("deviceId", "=", first.deviceId)
+      .executeTakeFirstOrThrow();
+    // The overnight lockdown's disable is still open: the bulk request keeps it, with its own batch.
+    const [earlier] = await recordActions(
+      g.agent.store.db,
+      systemActor,
+      [{ device: row, kind: "disable", reason: "Missing for a week" }],
+      { now: new Date() },
+    );
+    const asked = await act(lead, {
+      deviceIds: devices.map((d) => d.deviceId),
+      action: "disable",
+      reason: "Cart stolen from room 14",
+      confirm: "120 devices",
+    });
+    expect(asked.status).toBe(202);
+    const returned = (asked.body.actions ?? []).map((a) => deviceAction.parse(a));
+    expect(returned[0]?.id).toBe(earlier?.id);
+    expect(new Set(returned.map((a) => a.batchId)).size).toBe(2);
+    const ids = returned.map((a) => a.id);
+
+    const listed: ReturnType<typeof deviceAction.parse>[] = [];
+    for (let i = 0; i < ids.length; i += 100) {
+      const part = await listedByIds(lead, ids.slice(i, i + 100));
+      expect(part.status).toBe(200);
+      listed.push(...part.actions);
+    }
+    expect(listed.map((a) => a.id).sort()).toEqual([...ids].sort());
+
+    const tooMany = await listedByIds(lead, ids);
+    expect(tooMany.status).toBe(400);
+    expect(tooMany.body.error?.message).toMatch(/at most 100/);
+    // Washington's IT lead may not see Lincoln's devices, so neither their actions.
+    const elsewhere = await listedByIds(washingtonLead, ids.slice(0, 100));
+    expect(elsewhere.status).toBe(200);
+    expect(elsewhere.actions).toEqual([]);
+    await drained();
+  });
+});

@@ -5,7 +5,8 @@
  * Bulk: pasted serials matched line by line (exact, none, several), the matched ones disabled with
  * their states shown. A remote command followed to its end, and a deprovision that needs Google's
  * reason and the phrase typed out. A student tech team member can mark a device lost but not
- * disable it.
+ * disable it. A bulk disable of more than 100 devices followed to its end, a device whose disable
+ * was already open included; a support packet fetched from a ticket lands on that ticket.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -14,6 +15,7 @@ import { type Browser, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { buildConsole } from "../../agent/console/build";
 import { type RunningAgent, startAgent } from "../../agent/server";
+import { markMissing, recordActions, systemActor } from "../../agent/services/device-actions";
 import { createStaffUser } from "../../agent/services/staff-accounts";
 import { reportReceipt } from "../../shared";
 import { bearer, lincoln, lincolnToken, sampleDiagnostics, sampleReport, testConfig } from "../support/agent";
@@ -52,7 +54,7 @@ beforeAll(async () => {
       .where("orgUnitPath", "=", `${lincoln}/Students`)
       .where("status", "=", "ACTIVE")
       .orderBy("deviceId")
-      .limit(8)
+      .limit(140)
       .execute()
   ).map((d) => ({ deviceId: d.deviceId, serialNumber: d.serialNumber as string }));
   browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: chromiumArgs });
@@ -66,6 +68,36 @@ afterAll(async () => {
 const signedIn = (email: string) => signedInPage(browser, agent.url, email);
 
 const googleStatus = (deviceId: string) => agent.google.sandbox?.context.district.devices.get(deviceId)?.status;
+
+/** A ticket filed from the device itself (enrolled, then a report), as a student would; answers its number. */
+async function ticketFrom(device: { deviceId: string; serialNumber: string }, note: string): Promise<number> {
+  const credential = await fetch(`${agent.url}/v1/enroll`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      enrollmentToken: lincolnToken,
+      device: { serialNumber: device.serialNumber, directoryDeviceId: device.deviceId },
+    }),
+  }).then(async (r) => ((await r.json()) as { credential: string }).credential);
+  const filed = await fetch(`${agent.url}/v1/reports`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...bearer(credential) },
+    body: JSON.stringify(
+      sampleReport({
+        category: "broken_damaged",
+        note,
+        diagnostics: sampleDiagnostics({
+          deviceAttributes: { serialNumber: device.serialNumber, directoryDeviceId: device.deviceId },
+        }),
+      }),
+    ),
+  });
+  return reportReceipt.parse(await filed.json()).ticket.number;
+}
+
+async function deviceRow(deviceId: string) {
+  return agent.store.db.selectFrom("devices").selectAll().where("deviceId", "=", deviceId).executeTakeFirstOrThrow();
+}
 
 describe("lost and stolen devices in the console", () => {
   it("takes a device from lost to disabled on its page, and the audit log shows it", async () => {
@@ -181,28 +213,7 @@ describe("lost and stolen devices in the console", () => {
 
   it("records an action taken from a ticket on that ticket", async () => {
     const device = devices[7] as { deviceId: string; serialNumber: string };
-    const credential = await fetch(`${agent.url}/v1/enroll`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({
-        enrollmentToken: lincolnToken,
-        device: { serialNumber: device.serialNumber, directoryDeviceId: device.deviceId },
-      }),
-    }).then(async (r) => ((await r.json()) as { credential: string }).credential);
-    const filed = await fetch(`${agent.url}/v1/reports`, {
-      method: "POST",
-      headers: { "content-type": "application/json", ...bearer(credential) },
-      body: JSON.stringify(
-        sampleReport({
-          category: "broken_damaged",
-          note: "Cracked screen, taken from a student on the bus",
-          diagnostics: sampleDiagnostics({
-            deviceAttributes: { serialNumber: device.serialNumber, directoryDeviceId: device.deviceId },
-          }),
-        }),
-      ),
-    });
-    const number = reportReceipt.parse(await filed.json()).ticket.number;
+    const number = await ticketFrom(device, "Cracked screen, taken from a student on the bus");
     const page = await signedIn("lead@lincoln.example.org");
     await page.goto(`${agent.url}/#/tickets/${number}`);
     await page.getByRole("link", { name: "Open the device" }).click();
@@ -232,6 +243,106 @@ describe("lost and stolen devices in the console", () => {
     expect(await page.getByRole("button", { name: "Disable now" }).count()).toBe(0);
     expect(await page.getByText("Remote commands and deprovision").count()).toBe(0);
     expect(await page.getByRole("link", { name: "Audit log" }).count()).toBe(0);
+    await page.close();
+  });
+
+  it("follows every device of a bulk disable of more than 100 to its end, one whose disable was already open included", async () => {
+    type Device = { deviceId: string; serialNumber: string };
+    const listed = devices.slice(10, 131) as Device[];
+    const waiting = listed[0] as Device;
+    // The overnight lockdown's disable of the first device is open and due in an hour (Google was
+    // failing): the bulk request keeps that one, from its own earlier batch.
+    const [earlier] = await recordActions(
+      agent.store.db,
+      systemActor,
+      [{ device: await deviceRow(waiting.deviceId), kind: "disable", reason: "Missing for a week" }],
+      { now: new Date(Date.now() + 3_600_000) },
+    );
+    const page = await signedIn("lead@lincoln.example.org");
+    await page.getByRole("link", { name: "Lost & stolen" }).click();
+    await page.getByLabel("Serials or asset tags").fill(listed.map((d) => d.serialNumber).join("\n"));
+    await page.getByRole("button", { name: "Match" }).click();
+    const form = page.getByRole("form", { name: "Disable matched devices" });
+    await form.getByLabel("Reason").fill("Cart stolen from the library, police report 2026-131");
+    await form.getByLabel(/to confirm/).fill(`${listed.length} devices`);
+    await form.getByRole("button", { name: `Disable ${listed.length} matched devices` }).click();
+    const rows = page.getByRole("table", { name: "Disables" }).locator("tbody tr");
+    await expect
+      .poll(async () => (await rows.allTextContents()).filter((t) => t.includes("disabled")).length, {
+        timeout: 60_000,
+      })
+      .toBe(listed.length - 1);
+    expect(await rows.count()).toBe(listed.length);
+    expect(await page.getByTestId(`disable-${waiting.serialNumber}`).textContent()).toContain("requested");
+    for (const device of listed.slice(1)) expect(googleStatus(device.deviceId)).toBe("DISABLED");
+    // Once the earlier disable goes out, the page shows it ended too.
+    await agent.store.db
+      .updateTable("deviceActions")
+      .set({ nextAttemptAt: new Date().toISOString() })
+      .where("id", "=", earlier?.id ?? "")
+      .execute();
+    await expect
+      .poll(() => page.getByTestId(`disable-${waiting.serialNumber}`).textContent(), { timeout: 60_000 })
+      .toContain("disabled");
+    expect(googleStatus(waiting.deviceId)).toBe("DISABLED");
+    await page.close();
+  });
+
+  it("says what a missing device's last action did: a confirmed reboot did not disable it", async () => {
+    const device = devices[9] as { deviceId: string; serialNumber: string };
+    const row = await deviceRow(device.deviceId);
+    await markMissing(
+      agent.store.db,
+      { id: null, name: "Front office" },
+      row,
+      { reason: "Not returned after spring break" },
+      { now: new Date() },
+    );
+    // A reboot Google ran (recorded as ended; due an hour from now, so the worker leaves it be).
+    const [reboot] = await recordActions(
+      agent.store.db,
+      systemActor,
+      [{ device: row, kind: "command", commandType: "REBOOT", reason: "Stuck on the sign-in screen" }],
+      { now: new Date(Date.now() + 3_600_000) },
+    );
+    await agent.store.db
+      .updateTable("deviceActions")
+      .set({ state: "confirmed", commandState: "EXECUTED_BY_CLIENT", finishedAt: new Date().toISOString() })
+      .where("id", "=", reboot?.id ?? "")
+      .execute();
+    const page = await signedIn("lead@lincoln.example.org");
+    await page.getByRole("link", { name: "Lost & stolen" }).click();
+    const missing = page.getByRole("table", { name: "Missing devices" }).getByRole("row").filter({
+      hasText: device.serialNumber,
+    });
+    await expect.poll(() => missing.textContent(), { timeout: 30_000 }).toContain("Reboot: confirmed by Google");
+    expect(await missing.textContent()).not.toContain("disabled");
+    await page.close();
+  });
+
+  it("attaches a support packet fetched from a ticket's device page to that ticket", async () => {
+    const device = devices[8] as { deviceId: string; serialNumber: string };
+    const number = await ticketFrom(device, "Wi-Fi drops every hour in room 12");
+    const page = await signedIn("lead@lincoln.example.org");
+    await page.goto(`${agent.url}/#/tickets/${number}`);
+    await page.getByRole("link", { name: "Open the device" }).click();
+    await page.getByRole("link", { name: `← Ticket #${number}` }).waitFor();
+    await page.getByText("Remote commands and deprovision").click();
+    await page.getByRole("button", { name: "Fetch a support packet", exact: true }).click();
+    const title = `Fetch a support packet (logs): ${device.serialNumber}`;
+    const dialog = page.getByRole("form", { name: title });
+    await dialog.getByLabel("Reason").fill("Wi-Fi drops every hour");
+    await dialog.getByLabel(/to confirm/).fill(device.serialNumber);
+    await dialog.getByRole("button", { name: title }).click();
+    await expect
+      .poll(() => page.getByTestId("action-command-FETCH_SUPPORT_PACKET").textContent(), { timeout: 90_000 })
+      .toContain("confirmed by Google");
+    await page.getByRole("link", { name: `← Ticket #${number}` }).click();
+    const timeline = page.locator("ol.timeline");
+    await expect
+      .poll(() => timeline.textContent(), { timeout: 30_000 })
+      .toContain(`Google confirmed a support packet from Chromebook ${device.serialNumber}`);
+    expect(await timeline.getByRole("link", { name: /^support-packet-.+\.zip$/ }).count()).toBe(1);
     await page.close();
   });
 });

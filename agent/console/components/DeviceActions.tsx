@@ -128,7 +128,8 @@ function ActionDialog({
       } else if (dialog.kind === "command") {
         await api(`/api/devices/${id}/commands`, {
           method: "POST",
-          body: { command: dialog.command, reason, confirm },
+          // A support packet's files are attached to this ticket when Google has them.
+          body: { command: dialog.command, reason, confirm, ticketNumber: ticket },
         });
         onDone(`${deviceCommandLabels[dialog.command].split(" (")[0]} requested for ${name}.`);
       } else if (dialog.kind === "found") {

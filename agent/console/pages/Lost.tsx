@@ -5,7 +5,13 @@
  * acted on), and the message disabled devices show, per school.
  */
 import { useEffect, useState } from "preact/hooks";
-import { type DeviceAction, expectedConfirmation, type MatchLine, type MissingDevice } from "../../../shared";
+import {
+  actionIdsPerLookup,
+  type DeviceAction,
+  expectedConfirmation,
+  type MatchLine,
+  type MissingDevice,
+} from "../../../shared";
 import { api } from "../api";
 import { actionLabel } from "../components/DeviceActions";
 import { age, when } from "../format";
@@ -13,9 +19,34 @@ import { age, when } from "../format";
 const stateWords: Record<DeviceAction["state"], string> = {
   requested: "requested",
   sent: "sent to Google",
-  confirmed: "disabled",
+  confirmed: "confirmed by Google",
   failed: "failed",
 };
+
+const doneWords: Record<Exclude<DeviceAction["kind"], "command">, string> = {
+  disable: "disabled",
+  reenable: "re-enabled",
+  deprovision: "deprovisioned",
+};
+
+/** An action's state in words; a confirmed one says what it did (a confirmed reboot disabled nothing). */
+function stateOf(action: DeviceAction): string {
+  return action.state === "confirmed" && action.kind !== "command" ? doneWords[action.kind] : stateWords[action.state];
+}
+
+const isOpen = (action: DeviceAction) => action.state === "requested" || action.state === "sent";
+
+/** These actions as they are now, looked up by id a page at a time, whichever batch each is in. */
+async function actionsNow(ids: readonly string[]): Promise<DeviceAction[]> {
+  const found: DeviceAction[] = [];
+  for (let i = 0; i < ids.length; i += actionIdsPerLookup) {
+    const part = ids.slice(i, i + actionIdsPerLookup).join(",");
+    found.push(
+      ...(await api<{ actions: DeviceAction[] }>(`/api/device-actions?ids=${encodeURIComponent(part)}`)).actions,
+    );
+  }
+  return found;
+}
 
 function MissingList({ devices }: { devices: MissingDevice[] }) {
   if (!devices.length) return <p>No device is marked missing.</p>;
@@ -56,7 +87,7 @@ function MissingList({ devices }: { devices: MissingDevice[] }) {
               {m.device.status === "DISABLED"
                 ? "Disabled"
                 : m.lastAction
-                  ? `${actionLabel(m.lastAction)}: ${stateWords[m.lastAction.state]}`
+                  ? `${actionLabel(m.lastAction)}: ${stateOf(m.lastAction)}`
                   : "Not disabled yet (the overnight lockdown will)"}
             </td>
           </tr>
@@ -120,21 +151,33 @@ function BulkDisable({ canDisable, onChanged }: { canDisable: boolean; onChanged
     }
   }
 
-  // Follow the disables until Google has answered for every device.
-  const pending = actions?.some((a) => a.state === "requested" || a.state === "sent");
-  const batchId = actions?.[0]?.batchId;
+  // Follow exactly the actions the request answered with until Google has answered for every
+  // one: a device whose disable was already open keeps that one, from an earlier batch, and a
+  // request may hold up to 2,000 devices. Only the open ones are looked up again.
+  const [retries, setRetries] = useState(0);
   useEffect(() => {
-    if (!pending || !batchId) return;
-    const timer = setInterval(() => {
-      api<{ actions: DeviceAction[] }>(`/api/device-actions?batchId=${encodeURIComponent(batchId)}`)
-        .then((answer) => {
-          setActions(answer.actions);
-          if (!answer.actions.some((a) => a.state === "requested" || a.state === "sent")) onChanged();
+    if (!actions?.some(isOpen)) return;
+    let stopped = false;
+    const timer = setTimeout(() => {
+      actionsNow(actions.filter(isOpen).map((a) => a.id))
+        .then((found) => {
+          if (stopped) return;
+          const byId = new Map(found.map((a) => [a.id, a]));
+          const next = actions.map((a) => byId.get(a.id) ?? a);
+          setActions(next);
+          if (!next.some(isOpen)) onChanged();
         })
-        .catch((failure: Error) => setError(failure.message));
+        .catch((failure: Error) => {
+          if (stopped) return;
+          setError(failure.message);
+          setRetries((n) => n + 1);
+        });
     }, 1500);
-    return () => clearInterval(timer);
-  }, [pending, batchId]);
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+    };
+  }, [actions, retries]);
 
   return (
     <section class="facts" aria-labelledby="bulk-heading">
@@ -217,7 +260,7 @@ function BulkDisable({ canDisable, onChanged }: { canDisable: boolean; onChanged
               <tr key={a.id} data-testid={`disable-${a.serialNumber ?? a.deviceId}`}>
                 <td>{a.serialNumber ?? a.deviceId}</td>
                 <td>
-                  {stateWords[a.state]}
+                  {stateOf(a)}
                   {a.error ? <span class="error"> — {a.error}</span> : null}
                 </td>
               </tr>
