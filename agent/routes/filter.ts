@@ -13,6 +13,7 @@ import {
   filterVerdict,
   holdsAnywhere,
   isAllowed,
+  normalSchool,
   remediationPreviewRequest,
   remediationRequest,
   schoolWithin,
@@ -62,10 +63,11 @@ function redacted(baseline: Baseline): Baseline {
  */
 export function techdeskApp(config: AgentConfig, school: string, agentUrl: string): BaselineApp {
   const tokens = config.enrollmentTokens;
-  const token =
-    tokens.find((t) => t.school === school) ??
-    tokens.find((t) => t.school && schoolWithin(school, t.school)) ??
-    tokens.find((t) => !t.school);
+  // The nearest school's token: `/Schools/Lincoln High` before `/Schools`, whatever order they were given in.
+  const nearest = tokens
+    .filter((t) => t.school && schoolWithin(school, t.school))
+    .sort((a, b) => normalSchool(b.school ?? "").length - normalSchool(a.school ?? "").length)[0];
+  const token = nearest ?? tokens.find((t) => !t.school);
   if (!token)
     throw new ApiError(
       409,

@@ -6,6 +6,8 @@
  * baseline's editor, pushing TechDesk to a school, and who may do what.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { loadConfig } from "../../agent/config";
+import { techdeskApp } from "../../agent/routes/filter";
 import { createTestAgent, lincoln, type TestAgent, washington } from "../support/agent";
 import { type District, seedDistrict } from "../support/district";
 import { type SignedIn, signIn } from "../support/staff";
@@ -382,5 +384,25 @@ describe("pushing TechDesk to a school", () => {
         String(local?.get(`chrome.users.apps.ManagedConfiguration#app_id=${app.appId}`)?.managedConfiguration),
       ),
     ).toEqual(app.managedConfiguration);
+  });
+});
+
+describe("TechDesk's managed configuration for a school", () => {
+  it("carries the nearest school's enrollment token, whatever order the tokens were given in", () => {
+    const config = loadConfig({
+      ENROLLMENT_TOKENS:
+        "/Schools=district-wide-token-01,/Schools/Lincoln High=lincoln-token-000001,plain-token-000000001",
+      STAFF_API_TOKEN: "x".repeat(24),
+    });
+    const tokenFor = (ou: string) =>
+      (
+        techdeskApp(config, ou, "https://techdesk.example").managedConfiguration as {
+          enrollmentToken: { Value: string };
+        }
+      ).enrollmentToken.Value;
+    expect(tokenFor("/Schools/Lincoln High/Students")).toBe("lincoln-token-000001");
+    expect(tokenFor("/Schools/Lincoln High")).toBe("lincoln-token-000001");
+    expect(tokenFor("/Schools/Washington Middle")).toBe("district-wide-token-01");
+    expect(tokenFor("/Staff")).toBe("plain-token-000000001");
   });
 });
