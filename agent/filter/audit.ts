@@ -13,6 +13,8 @@ export interface AuditedOu {
   ouPath: string;
   ouId: string;
   checks: (Check & { setBy?: string })[];
+  /** When its policies were read: a verdict recorded after this is newer than these checks. */
+  readAt: string;
 }
 
 export interface OrgUnitRef {
@@ -48,6 +50,8 @@ export async function auditOus(
     onOu?: (done: number, total: number) => void;
     /** Audit only these OU paths (the others still name where inherited values come from). */
     only?: ReadonlySet<string>;
+    /** The clock the checks are recorded by. */
+    now?: () => Date;
   } = {},
 ): Promise<AuditedOu[]> {
   const targets = units
@@ -63,6 +67,7 @@ export async function auditOus(
       const index = next++;
       const target = targets[index];
       if (!target) return;
+      const readAt = (options.now?.() ?? new Date()).toISOString();
       const resolved = (
         await Promise.all(filtersFor(target.expectations).map((filter) => policy.resolve(target.unit.id, filter)))
       ).flat();
@@ -70,7 +75,7 @@ export async function auditOus(
         ...check,
         setBy: check.setById ? (pathOf.get(check.setById) ?? check.setById) : undefined,
       }));
-      results[index] = { ouPath: target.unit.path, ouId: target.unit.id, checks };
+      results[index] = { ouPath: target.unit.path, ouId: target.unit.id, checks, readAt };
       done += 1;
       options.onOu?.(done, targets.length);
     }

@@ -34,7 +34,10 @@ export async function runFilterCheck(
 ): Promise<CheckSummary & { baselineVersion: number }> {
   const { baseline } = await currentBaseline(db);
   const units = await orgUnitsOf(google.directory);
-  const audited = await auditOus(google.policy, units, baseline, { onOu: throttled(options.progress) });
+  const audited = await auditOus(google.policy, units, baseline, {
+    onOu: throttled(options.progress),
+    now: options.now,
+  });
   const summary = await recordCheck(db, audited, baseline.version, options.now());
   return { ...summary, baselineVersion: baseline.version };
 }

@@ -7,13 +7,14 @@
 import { createHash, randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import type { Kysely } from "kysely";
+import { type Kysely, sql } from "kysely";
 import { type Baseline, baseline as baselineSchema, type Finding, isAllowed } from "../../shared";
 import { ApiError } from "../errors";
 import type { AuditedOu } from "../filter/audit";
 import { ancestorsOf, type MissingAt, missingKey, missingOwner } from "../filter/missing";
 import { projectRoot } from "../root";
 import { appendAudit } from "../store/audit";
+import { sqliteHandle } from "../store/db";
 import type { Database } from "../store/schema";
 import * as tickets from "../store/tickets";
 import { orUndefined } from "../store/values";
@@ -21,6 +22,8 @@ import { notify } from "./device-actions";
 import type { StaffPrincipal } from "./staff-accounts";
 
 const checker = { id: null, name: "TechDesk filter check" } as const;
+/** PostgreSQL advisory lock key held while a check is recorded. */
+const filterRecordLock = 7_201_001;
 
 /** The K-12 baseline TechDesk ships: version 1 until someone saves their own. */
 export function shippedBaseline(): Baseline {
@@ -322,6 +325,9 @@ export async function recordCheck(
     ticketsClosed: [],
   };
   await db.transaction().execute(async (trx) => {
+    // One recording at a time (SQLite has one writer anyway): the hourly check and a restore's recheck
+    // must not each record over what the other just read.
+    if (!sqliteHandle(trx)) await sql`select pg_advisory_xact_lock(${filterRecordLock})`.execute(trx);
     // A partial check (one OU, after a remediation) leaves the other OUs' verdicts alone.
     let previousQuery = trx.selectFrom("filterState").selectAll();
     if (options.partial) {
@@ -334,7 +340,17 @@ export async function recordCheck(
     const seen = new Set<string>();
     const touchedTickets = new Set<number>();
     const unticketed: Unticketed[] = [];
+    // An OU read since this check read it (a restore's recheck while the hourly check walked the
+    // district) keeps that newer verdict: recording the older one would reopen fixed drift. A verdict's
+    // `lastChecked` is when its policies were read, so the order the two are recorded in does not matter.
+    const readAt = new Map(audited.map((ou) => [ou.ouPath, ou.readAt]));
+    const newer = new Set(
+      previous.filter((p) => p.lastChecked > (readAt.get(p.ouPath) ?? p.lastChecked)).map((p) => p.ouPath),
+    );
+    for (const old of previous) if (newer.has(old.ouPath)) seen.add(`${old.ouPath}\n${old.rule}`);
+    summary.ous -= newer.size;
     for (const ou of audited) {
+      if (newer.has(ou.ouPath)) continue;
       for (const check of ou.checks) {
         const key = `${ou.ouPath}\n${check.rule}`;
         seen.add(key);
@@ -402,7 +418,7 @@ export async function recordCheck(
           actual: json(check.actual),
           setBy: check.setBy ?? null,
           since: changed ? at : (old?.since ?? at),
-          lastChecked: at,
+          lastChecked: ou.readAt,
           baselineVersion,
           ticketNumber,
         };

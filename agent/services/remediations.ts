@@ -442,7 +442,7 @@ export class RemediationWorker {
   async #recheck(ouPath: string): Promise<void> {
     const units = await orgUnitsOf(this.google.directory);
     const { baseline } = await currentBaseline(this.db);
-    const audited = await auditOus(this.google.policy, units, baseline, { only: new Set([ouPath]) });
+    const audited = await auditOus(this.google.policy, units, baseline, { only: new Set([ouPath]), now: this.#now });
     await recordCheck(this.db, audited, baseline.version, this.#now(), { partial: true });
   }
 }

@@ -22,6 +22,7 @@ function audit(actual: string, setAt = "/"): AuditedOu[] {
   return ous.map((ouPath, i) => ({
     ouPath,
     ouId: `ou${i}`,
+    readAt: new Date().toISOString(),
     checks: [
       {
         rule,
@@ -76,6 +77,7 @@ describe("a setting missing from a parent OU down", () => {
       return {
         ouPath,
         ouId: `ou${i}`,
+        readAt: new Date().toISOString(),
         checks: [
           set
             ? {
