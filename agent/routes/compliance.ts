@@ -1,19 +1,24 @@
 /**
  * /v1/compliance: a device's extension reports what it sees of its own compliance (the extensions
- * present and enabled, the proxy mode). The latest report per device is kept for the filter audit.
+ * present and enabled, the proxy mode). The latest report per device is kept for the filter audit,
+ * under Google's device id only for an enrollment verified against the inventory.
  */
 import { Hono } from "hono";
 import { complianceReport } from "../../shared";
 import { deviceAuth } from "../auth/tokens";
 import type { AgentDeps, AgentEnv } from "../context";
 import { parseBody, requireJson } from "../http";
+import { verifiedDevice } from "../services/devices";
 
 export function complianceRoutes(deps: AgentDeps) {
   return new Hono<AgentEnv>().post("/v1/compliance", deviceAuth(deps), requireJson, async (c) => {
     const report = await parseBody(c, complianceReport);
     const enrollment = c.get("enrollment");
-    // Google's id when the device told us it; otherwise the enrollment stands in for the device.
-    const deviceId = enrollment.directoryDeviceId ?? `enrollment:${enrollment.id}`;
+    // Google's id only when the enrollment is that inventory device by id and serial, checked now (the
+    // inventory may have synced since it enrolled); otherwise the enrollment stands in for the device,
+    // so an enrollment claiming another device's id cannot overwrite (and hide) that device's report.
+    const device = await verifiedDevice(deps.db, enrollment);
+    const deviceId = device ? device.deviceId : `enrollment:${enrollment.id}`;
     const row = {
       reportedAt: deps.now().toISOString(),
       managementGranted: report.managementGranted ? 1 : 0,
@@ -22,11 +27,16 @@ export function complianceRoutes(deps: AgentDeps) {
       proxyControl: report.proxy?.levelOfControl ?? null,
       warnings: JSON.stringify(report.warnings),
     };
-    await deps.db
-      .insertInto("deviceCompliance")
-      .values({ deviceId, ...row })
-      .onConflict((oc) => oc.column("deviceId").doUpdateSet(row))
-      .execute();
+    await deps.db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto("deviceCompliance")
+        .values({ deviceId, ...row })
+        .onConflict((oc) => oc.column("deviceId").doUpdateSet(row))
+        .execute();
+      // A report kept under the enrollment before the inventory knew the device is now stale.
+      if (device)
+        await trx.deleteFrom("deviceCompliance").where("deviceId", "=", `enrollment:${enrollment.id}`).execute();
+    });
     return c.json({ recorded: true as const });
   });
 }

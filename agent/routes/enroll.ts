@@ -13,7 +13,9 @@ export function enrollRoutes(deps: AgentDeps) {
     const body = await parseBody(c, enrollmentRequest);
     const matched = deps.config.enrollmentTokens.find((entry) => secretEquals(entry.token, body.enrollmentToken));
     if (!matched) throw new ApiError(401, "unauthenticated", "The enrollment token is not valid for this agent.");
-    // Enrollment checks the device's identity against the inventory when there is one.
+    // The token is public, so the device's identity here is only its claim: enrollment records how it
+    // compares with the inventory (for the ticket's reader), and whatever acts on a device checks it
+    // again at that moment (`verifiedDevice`).
     const match = await inventoryMatch(deps.db, body.device);
     if (match && match !== "known")
       deps.log.warn("enrolling device not in the inventory", { match, serialNumber: body.device.serialNumber });

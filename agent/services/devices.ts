@@ -144,7 +144,33 @@ export async function inventoryMatch(
   return sameDevice(row, device) ? "known" : "mismatch";
 }
 
-/** Whether the inventory's `row` is the device that says it has this id and serial (each when given). */
+/**
+ * The inventory's device an enrollment is, for acting on that device (marking it missing, keeping its
+ * compliance record): Google's device id and the serial both claimed, both one device's, not removed.
+ * The enrollment token is public and there is no attestation, so this is a claim, not proof; but a
+ * managed Chromebook's extension reads both (`enterprise.deviceAttributes`), while either alone is
+ * easy to come by (the serial is printed on the case; the id shows to anyone with `device.read` and
+ * in the audit CSV). Undefined while the inventory is empty or does not know the device.
+ */
+export async function verifiedDevice(
+  db: Kysely<Database>,
+  claimed: { directoryDeviceId?: string | null; serialNumber?: string | null },
+): Promise<Selectable<DeviceTable> | undefined> {
+  if (!claimed.directoryDeviceId || !claimed.serialNumber) return undefined;
+  const row = await db
+    .selectFrom("devices")
+    .selectAll()
+    .where("deviceId", "=", claimed.directoryDeviceId)
+    .where("removedAt", "is", null)
+    .executeTakeFirst();
+  return row?.serialNumber && row.serialNumber.toUpperCase() === claimed.serialNumber.toUpperCase() ? row : undefined;
+}
+
+/**
+ * Whether the inventory's `row` is the device that says it has this id and serial (each when given).
+ * Lenient, for telling a ticket's reader how a report compares with the inventory; acting on a device
+ * takes `verifiedDevice`.
+ */
 export function sameDevice(
   row: { deviceId: string; serialNumber: string | null },
   device: { directoryDeviceId?: string | null; serialNumber?: string | null },

@@ -11,7 +11,7 @@ import type { Database, DeviceEnrollment, TicketRow } from "../store/schema";
 import * as tickets from "../store/tickets";
 import { orUndefined } from "../store/values";
 import { markMissing } from "./device-actions";
-import { deviceForTicket, sameDevice } from "./devices";
+import { verifiedDevice } from "./devices";
 import { placeNewTicket } from "./routing";
 
 export interface FiledReport {
@@ -61,11 +61,18 @@ async function replay(
   return { ticket: toTicket(row), replayed: true };
 }
 
-/** The inventory's device an enrollment is, by Google's device id and (when both have one) its serial. */
-async function verifiedDevice(db: Kysely<Database>, enrollment: DeviceEnrollment) {
-  if (!enrollment.directoryDeviceId) return undefined;
-  const device = await deviceForTicket(db, enrollment.directoryDeviceId, null);
-  return device && !device.removedAt && sameDevice(device, enrollment) ? device : undefined;
+/**
+ * Who a device-filed record names as its actor: the device, never the person it says is signed in
+ * (any client holding the public enrollment token can send any email).
+ */
+function reportActorName(serialNumber: string | null): string {
+  return serialNumber ? `Report from Chromebook ${serialNumber}` : "Report from an enrolled device";
+}
+
+/** The reason a device-filed change records; the claimed user is kept as the device's word, inside it. */
+function reportReason(report: ProblemReport, fallback: string): string {
+  const email = report.diagnostics.user?.email;
+  return `${report.note || fallback}${email ? ` (signed-in user as the device reports it: ${email})` : ""}`;
 }
 
 export async function fileReport(
@@ -117,21 +124,21 @@ export async function fileReport(
         ticketNumber: ticket.number,
         kind: "created",
         actorId: null,
-        actorName: report.diagnostics.user?.email ?? "Device",
+        actorName: reportActorName(enrollment.serialNumber),
         detail: JSON.stringify({ category: report.category, queue: placement.queue, tier: placement.tier }),
         createdAt: at,
       });
       if (report.category === "lost_stolen") {
         // A lost or stolen report marks the device missing, for the IT lead and the overnight lockdown,
-        // when its enrollment is the inventory's device by Google's device id (which, unlike the serial
-        // printed on the case, only the device itself can read). Otherwise the IT lead marks it.
+        // only when its enrollment names one inventory device by both Google's device id and the serial
+        // (see `verifiedDevice`: either alone is known to others). Otherwise the IT lead marks it.
         const device = await verifiedDevice(trx, enrollment);
         if (device)
           await markMissing(
             trx,
-            { id: null, name: report.diagnostics.user?.email ?? "Device" },
+            { id: null, name: reportActorName(device.serialNumber) },
             device,
-            { reason: report.note || "Reported lost or stolen", ticketNumber: ticket.number },
+            { reason: reportReason(report, "Reported lost or stolen"), ticketNumber: ticket.number },
             { now },
             trx,
           );

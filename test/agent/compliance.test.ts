@@ -81,6 +81,70 @@ describe("POST /v1/compliance", () => {
   });
 });
 
+describe("whose record a report is", () => {
+  const disagreeing = async () => {
+    const admin = await signIn(agent, district.districtAdminEmail);
+    const body = (await (await admin.request("/api/filter")).json()) as {
+      devices: { disagreeing: { deviceId: string; serialNumber?: string; problems: string[] }[] };
+    };
+    return body.devices.disagreeing;
+  };
+
+  it("never lets another enrollment claiming the device's id overwrite its report", async () => {
+    const x = await enrolled("CMP0000006", `${lincoln}/Students`);
+    await agent.post(
+      "/v1/compliance",
+      report({ extensions: [{ id: techdesk, name: "TechDesk", enabled: false }] }),
+      bearer(x.credential),
+    );
+    expect((await disagreeing()).find((d) => d.deviceId === x.directoryDeviceId)?.problems).toEqual([
+      "TechDesk is turned off",
+    ]);
+    // Anyone holding the (public) enrollment token can claim X's id with another serial, or with none.
+    const claims: Record<string, string>[] = [
+      { directoryDeviceId: x.directoryDeviceId, serialNumber: "NOT-X" },
+      { directoryDeviceId: x.directoryDeviceId },
+    ];
+    for (const claim of claims) {
+      const impostor = await agent.enroll(claim, lincolnToken);
+      expect((await agent.post("/v1/compliance", report(), bearer(impostor))).status).toBe(200);
+    }
+    expect((await disagreeing()).find((d) => d.deviceId === x.directoryDeviceId)).toMatchObject({
+      serialNumber: "CMP0000006",
+      problems: ["TechDesk is turned off"],
+    });
+    const rows = await agent.store.db.selectFrom("deviceCompliance").select("deviceId").execute();
+    expect(rows.filter((r) => r.deviceId === x.directoryDeviceId)).toHaveLength(1);
+  });
+
+  it("keeps a device unknown to the inventory under its own enrollment", async () => {
+    const credential = await agent.enroll({ directoryDeviceId: "dev-not-synced", serialNumber: "CMP0000007" });
+    expect((await agent.post("/v1/compliance", report(), bearer(credential))).status).toBe(200);
+    const rows = await agent.store.db.selectFrom("deviceCompliance").select("deviceId").execute();
+    expect(rows.map((r) => r.deviceId)).not.toContain("dev-not-synced");
+    const enrollment = await agent.store.db
+      .selectFrom("deviceEnrollments")
+      .select("id")
+      .where("serialNumber", "=", "CMP0000007")
+      .executeTakeFirstOrThrow();
+    expect(rows.map((r) => r.deviceId)).toContain(`enrollment:${enrollment.id}`);
+    // Once the inventory knows it by that id and serial, its reports are the device's, and the
+    // enrollment's own record goes.
+    const at = new Date().toISOString();
+    await upsertDevices(
+      agent.store.db,
+      [{ deviceId: "dev-not-synced", serialNumber: "CMP0000007", orgUnitPath: `${lincoln}/Students`, syncedAt: at }],
+      at,
+    );
+    expect((await agent.post("/v1/compliance", report(), bearer(credential))).status).toBe(200);
+    const after = (await agent.store.db.selectFrom("deviceCompliance").select("deviceId").execute()).map(
+      (r) => r.deviceId,
+    );
+    expect(after).toContain("dev-not-synced");
+    expect(after).not.toContain(`enrollment:${enrollment.id}`);
+  });
+});
+
 describe("devices that disagree with policy", () => {
   it("judges extensions only with the management permission, and the proxy always", () => {
     const baseline = baselineSchema.parse({

@@ -428,7 +428,7 @@ describe("missing devices", () => {
     );
     const entry = missing.find((m) => m.ticketNumber === number);
     expect(entry).toMatchObject({
-      reason: "Taken from my bag at lunch",
+      reason: "Taken from my bag at lunch (signed-in user as the device reports it: student@example.org)",
       device: { serialNumber: device.serialNumber },
     });
     const ticket = (await (await lead.request(`/api/tickets/${number}`)).json()) as {
@@ -442,7 +442,7 @@ describe("missing devices", () => {
     expect(elsewhere.devices.some((d) => missingDevice.parse(d).ticketNumber === number)).toBe(false);
   });
 
-  it("takes a report's device from its enrollment, and marks only a device verified by Google's id missing", async () => {
+  it("takes a report's device from its enrollment, and marks only a device verified by Google's device id and serial missing", async () => {
     const mine = await g.takeDevice();
     const classmate = await g.takeDevice();
     const missingNow = async () =>
