@@ -234,6 +234,8 @@ export class ActionWorker {
               .where("e.commandId", "is", null)
               .where((e) =>
                 e.or([
+                  // One at Google holds the device's later ones back whatever its time (replicas' clocks differ).
+                  e("e.state", "=", "sent"),
                   e("e.createdAt", "<", e.ref("a.createdAt")),
                   e.and([e("e.createdAt", "=", e.ref("a.createdAt")), e("e.id", "<", e.ref("a.id"))]),
                 ]),
@@ -341,7 +343,8 @@ export class ActionWorker {
       const at = this.#now().toISOString();
       const recorded = await this.db
         .updateTable("deviceActions")
-        .set({ commandId, commandState: "PENDING", nextAttemptAt: at, updatedAt: at })
+        // From here `attempts` counts reads of its state that failed, not the tries to send it.
+        .set({ commandId, commandState: "PENDING", attempts: 0, nextAttemptAt: at, updatedAt: at })
         .where("id", "=", action.id)
         .where("state", "=", "sent")
         .where("claimedBy", "=", action.claimedBy)

@@ -344,6 +344,50 @@ describe("following a command", () => {
     expect(ended.state).toBe("failed");
     expect(ended.commandId).toBeTruthy();
     expect(ended.error).toMatch(/could not read this command's state from Google/);
-    expect(reads).toBe(4);
+    expect(reads).toBe(5);
+  });
+
+  it("counts only failed reads after the command went out, not the tries to send it while Google was down", async () => {
+    const [device] = await activeDevices(1);
+    if (!device) throw new Error("no device");
+    const action = await requestCommand(device);
+    let sends = 0;
+    let reads = 0;
+    const flaky: DirectoryAdapter = {
+      ...real,
+      // Google is unavailable for the first six tries: the command is parked each time, surely not sent.
+      issueCommand: (...args: Parameters<DirectoryAdapter["issueCommand"]>) => {
+        sends += 1;
+        if (sends <= 6)
+          return Promise.reject(
+            new GoogleCallError("directory", "devices.issueCommand", { status: 503, network: false, message: "x" }, 1),
+          );
+        return real.issueCommand(...args);
+      },
+      // One read of its state fails, then Google answers.
+      getCommand: (...args: Parameters<DirectoryAdapter["getCommand"]>) => {
+        reads += 1;
+        if (reads === 1)
+          return Promise.reject(
+            new GoogleCallError("directory", "devices.commands.get", { status: 503, network: false, message: "x" }, 3),
+          );
+        return real.getCommand(...args);
+      },
+    };
+    const worker = new ActionWorker(store.db, flaky, log, {
+      backoffMs: 1,
+      maxBackoffMs: 2,
+      commandPollMs: 1,
+      commandTries: 5,
+    });
+    await until(async () => {
+      await worker.tick();
+      const now = await row(action.id);
+      return now.state !== "requested" && now.state !== "sent";
+    }, 10_000);
+    const ended = await row(action.id);
+    expect(sends).toBe(7);
+    expect(ended.error).toBeNull();
+    expect(ended.state).toBe("confirmed");
   });
 });

@@ -259,70 +259,81 @@ describe("disable and re-enable", () => {
     expect(g.googleStatus(device.deviceId)).toBe("DISABLED");
   });
 
-  it("sends a re-enable only after a disable still in flight has landed, so the device ends active", async () => {
-    const device = await g.takeDevice();
-    const row = await g.agent.store.db
-      .selectFrom("devices")
-      .selectAll()
-      .where("deviceId", "=", device.deviceId)
-      .executeTakeFirstOrThrow();
-    await markMissing(g.agent.store.db, systemActor, row, { reason: "Missing" }, { now: new Date() });
-    await recordActions(g.agent.store.db, systemActor, [{ device: row, kind: "disable", reason: "Lockdown" }], {
-      now: new Date(),
-    });
-    const client = g.agent.google?.client;
-    if (!client || !g.agent.actions) throw new Error("no Google");
-    const real = directoryAdapter(client);
-    let open = () => {};
-    const opened = new Promise<void>((resolve) => {
-      open = resolve;
-    });
-    let arrive = () => {};
-    const arrived = new Promise<void>((resolve) => {
-      arrive = resolve;
-    });
-    // This replica's disable is on its way to Google (slow) when the device is found.
-    const slow: DirectoryAdapter = {
-      ...real,
-      async changeStatus(ids, action, ...rest) {
-        if (action === "DISABLE") {
-          arrive();
-          await opened;
-        }
-        return real.changeStatus(ids, action, ...rest);
-      },
-    };
-    const replica = new ActionWorker(g.agent.store.db, slow, createLogger("silent"), { holder: "replica" });
-    const first = replica.tick();
-    await arrived;
-    const found = await lead.request(`/api/devices/${device.deviceId}/found`, {
-      method: "POST",
-      body: { note: "Bus driver returned it", reenable: true },
-    });
-    expect(found.status).toBe(200);
-    await g.agent.actions.tick();
-    open();
-    await first;
-    await drained();
-    expect(g.googleStatus(device.deviceId)).toBe("ACTIVE");
-    const actions = await g.agent.store.db
-      .selectFrom("deviceActions")
-      .selectAll()
-      .where("deviceId", "=", device.deviceId)
-      .orderBy("createdAt")
-      .execute();
-    expect(actions.map((a) => [a.kind, a.state])).toEqual([
-      ["disable", "confirmed"],
-      ["reenable", "confirmed"],
-    ]);
-    expect(JSON.parse(actions[1]?.result ?? "{}").alreadyApplied).toBeUndefined();
-    const stored = await g.agent.store.db
-      .selectFrom("devices")
-      .select("status")
-      .where("deviceId", "=", device.deviceId)
-      .executeTakeFirstOrThrow();
-    expect(stored.status).toBe("ACTIVE");
-  });
+  it.each([
+    ["", 0],
+    // Its createdAt is then later than the re-enable's: being at Google still holds the re-enable back.
+    [", sent by a replica whose clock runs a minute ahead", 60_000],
+  ])(
+    "sends a re-enable only after a disable still in flight has landed%s, so the device ends active",
+    async (_, skewMs) => {
+      const replicaNow = () => new Date(Date.now() + skewMs);
+      const device = await g.takeDevice();
+      const row = await g.agent.store.db
+        .selectFrom("devices")
+        .selectAll()
+        .where("deviceId", "=", device.deviceId)
+        .executeTakeFirstOrThrow();
+      await markMissing(g.agent.store.db, systemActor, row, { reason: "Missing" }, { now: new Date() });
+      await recordActions(g.agent.store.db, systemActor, [{ device: row, kind: "disable", reason: "Lockdown" }], {
+        now: replicaNow(),
+      });
+      const client = g.agent.google?.client;
+      if (!client || !g.agent.actions) throw new Error("no Google");
+      const real = directoryAdapter(client);
+      let open = () => {};
+      const opened = new Promise<void>((resolve) => {
+        open = resolve;
+      });
+      let arrive = () => {};
+      const arrived = new Promise<void>((resolve) => {
+        arrive = resolve;
+      });
+      // This replica's disable is on its way to Google (slow) when the device is found.
+      const slow: DirectoryAdapter = {
+        ...real,
+        async changeStatus(ids, action, ...rest) {
+          if (action === "DISABLE") {
+            arrive();
+            await opened;
+          }
+          return real.changeStatus(ids, action, ...rest);
+        },
+      };
+      const replica = new ActionWorker(g.agent.store.db, slow, createLogger("silent"), {
+        holder: "replica",
+        now: replicaNow,
+      });
+      const first = replica.tick();
+      await arrived;
+      const found = await lead.request(`/api/devices/${device.deviceId}/found`, {
+        method: "POST",
+        body: { note: "Bus driver returned it", reenable: true },
+      });
+      expect(found.status).toBe(200);
+      await g.agent.actions.tick();
+      open();
+      await first;
+      await drained();
+      expect(g.googleStatus(device.deviceId)).toBe("ACTIVE");
+      const actions = await g.agent.store.db
+        .selectFrom("deviceActions")
+        .selectAll()
+        .where("deviceId", "=", device.deviceId)
+        .orderBy("kind")
+        .execute();
+      expect(actions.map((a) => [a.kind, a.state])).toEqual([
+        ["disable", "confirmed"],
+        ["reenable", "confirmed"],
+      ]);
+      expect(JSON.parse(actions[1]?.result ?? "{}").alreadyApplied).toBeUndefined();
+      const stored = await g.agent.store.db
+        .selectFrom("devices")
+        .select("status")
+        .where("deviceId", "=", device.deviceId)
+        .executeTakeFirstOrThrow();
+      expect(stored.status).toBe("ACTIVE");
+    },
+  );
 
   it("deprovisions only with Google's reason and the typed second confirmation", async () => {
     const device = await g.takeDevice();
