@@ -53,27 +53,13 @@ export type BaselineApp = z.infer<typeof baselineApp>;
  */
 export const urlListLimit = 1000;
 
-export const baselineRule = z
-  .object({
-    /** The subtree this rule covers: the OU and every OU under it (deeper rules win per policy). */
-    ou: ouPath,
-    /** Expected values per schema; only the fields given are checked. */
-    policies: z.partialRecord(z.enum(filterSchemas), z.record(z.string(), z.unknown())).default({}),
-    apps: z.array(baselineApp).default([]),
-  })
-  .superRefine((rule, ctx) => {
-    // A baseline list Google would refuse could never be restored.
-    const lists = rule.policies["chrome.users.UrlBlocking"] ?? {};
-    for (const name of ["urlBlocklist", "urlAllowlist"]) {
-      const list = lists[name];
-      if (Array.isArray(list) && list.length > urlListLimit)
-        ctx.addIssue({
-          code: "custom",
-          path: ["policies", "chrome.users.UrlBlocking", name],
-          message: `${name} has ${list.length.toLocaleString("en-US")} entries; Google takes at most ${urlListLimit.toLocaleString("en-US")}`,
-        });
-    }
-  });
+export const baselineRule = z.object({
+  /** The subtree this rule covers: the OU and every OU under it (deeper rules win per policy). */
+  ou: ouPath,
+  /** Expected values per schema; only the fields given are checked. */
+  policies: z.partialRecord(z.enum(filterSchemas), z.record(z.string(), z.unknown())).default({}),
+  apps: z.array(baselineApp).default([]),
+});
 export type BaselineRule = z.infer<typeof baselineRule>;
 
 export const baseline = z.object({
@@ -83,6 +69,25 @@ export const baseline = z.object({
   rules: z.array(baselineRule).min(1).max(2000),
 });
 export type Baseline = z.infer<typeof baseline>;
+
+/**
+ * A baseline as it may be saved: no URL list Google would refuse (it could never be restored). Only
+ * checked on saving, so a baseline stored before this rule still loads, to be fixed in its editor.
+ */
+export const baselineToSave = baseline.superRefine((saved, ctx) => {
+  saved.rules.forEach((rule, index) => {
+    const lists = rule.policies["chrome.users.UrlBlocking"] ?? {};
+    for (const name of ["urlBlocklist", "urlAllowlist"]) {
+      const list = lists[name];
+      if (Array.isArray(list) && list.length > urlListLimit)
+        ctx.addIssue({
+          code: "custom",
+          path: ["rules", index, "policies", "chrome.users.UrlBlocking", name],
+          message: `${name} has ${list.length.toLocaleString("en-US")} entries; Google takes at most ${urlListLimit.toLocaleString("en-US")}`,
+        });
+    }
+  });
+});
 
 export const findingStatuses = ["pass", "drift", "missing"] as const;
 export type FindingStatus = (typeof findingStatuses)[number];

@@ -8,7 +8,7 @@ import { createHash, randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { type Kysely, sql } from "kysely";
-import { type Baseline, baseline as baselineSchema, type Finding, isAllowed } from "../../shared";
+import { type Baseline, baseline as baselineSchema, baselineToSave, type Finding, isAllowed } from "../../shared";
 import { ApiError } from "../errors";
 import type { AuditedOu } from "../filter/audit";
 import { ancestorsOf, type MissingAt, missingKey, missingOwner } from "../filter/missing";
@@ -46,7 +46,7 @@ export async function saveBaseline(
   content: unknown,
   context: { requestId?: string; now: Date },
 ): Promise<Baseline> {
-  const parsed = baselineSchema.safeParse(content);
+  const parsed = baselineToSave.safeParse(content);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new ApiError(
@@ -194,13 +194,15 @@ function ticketLines(owner: string, problems: Unticketed[]): string {
 function ownersTicket(trx: Kysely<Database>, problem: Unticketed) {
   const query = trx
     .selectFrom("filterState")
-    .select("ticketNumber")
-    .where("rule", "=", problem.rule)
-    .where("ticketNumber", "is not", null);
+    .innerJoin("tickets", "tickets.number", "filterState.ticketNumber")
+    .select("filterState.ticketNumber")
+    .where("filterState.rule", "=", problem.rule)
+    // One someone resolved is closed for new problems: they get a ticket of their own.
+    .where("tickets.status", "not in", ["resolved", "closed"]);
   return (
     problem.drift
-      ? query.where("status", "=", "drift").where("setBy", "=", problem.owner)
-      : query.where("status", "=", "missing").where("ouPath", "=", problem.owner)
+      ? query.where("filterState.status", "=", "drift").where("filterState.setBy", "=", problem.owner)
+      : query.where("filterState.status", "=", "missing").where("filterState.ouPath", "=", problem.owner)
   )
     .limit(1)
     .executeTakeFirst();

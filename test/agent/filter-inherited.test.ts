@@ -59,6 +59,26 @@ describe("drift inherited from a parent OU", () => {
     expect(fixed.ticketsClosed).toEqual([ticket?.number]);
   });
 
+  it("gives new drift a ticket of its own once someone resolved the parent's ticket", async () => {
+    const [opened] = (await recordCheck(store.db, audit("AVAILABLE"), 1, new Date())).ticketsOpened;
+    if (!opened) throw new Error("no ticket opened");
+    await store.db.updateTable("tickets").set({ status: "resolved" }).where("number", "=", opened).execute();
+    // A new OU under the drifting root: its inherited drift must not disappear into the resolved ticket.
+    const withNew = audit("AVAILABLE");
+    const template = withNew.find((o) => o.ouPath === "/Schools/B");
+    if (!template) throw new Error("no /Schools/B");
+    withNew.push({ ...template, ouPath: "/Schools/C", ouId: "ou9" });
+    const summary = await recordCheck(store.db, withNew, 1, new Date());
+    expect(summary.ticketsOpened).toHaveLength(1);
+    expect(summary.ticketsOpened[0]).not.toBe(opened);
+    const row = await store.db
+      .selectFrom("filterState")
+      .select("ticketNumber")
+      .where("ouPath", "=", "/Schools/C")
+      .executeTakeFirstOrThrow();
+    expect(row.ticketNumber).toBe(summary.ticketsOpened[0]);
+  });
+
   it("opens a ticket where the value is set even when that OU is not itself checked", async () => {
     const below = audit("AVAILABLE").filter((o) => o.ouPath.startsWith("/Schools/"));
     const summary = await recordCheck(store.db, below, 1, new Date());

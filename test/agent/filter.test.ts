@@ -263,6 +263,29 @@ describe("the baseline", () => {
     });
     expect(oversized.status).toBe(400);
     expect(await oversized.text()).toContain("urlBlocklist has 1,001 entries; Google takes at most 1,000");
+    // One stored before that rule still loads, so its editor can fix it.
+    const stored = structuredClone({ ...read.baseline, version: 1000 });
+    const first = stored.rules[0] as unknown as { policies: Record<string, Record<string, unknown>> };
+    first.policies["chrome.users.UrlBlocking"] = {
+      ...first.policies["chrome.users.UrlBlocking"],
+      urlBlocklist: tooLong,
+    };
+    await agent.store.db
+      .insertInto("baselines")
+      .values({
+        version: 1000,
+        content: JSON.stringify(stored),
+        savedByName: "older TechDesk",
+        savedAt: new Date().toISOString(),
+      })
+      .execute();
+    try {
+      const loaded = await admin.request("/api/filter/baseline");
+      expect(loaded.status, await loaded.clone().text()).toBe(200);
+      expect(((await loaded.json()) as { baseline: { version: number } }).baseline.version).toBe(1000);
+    } finally {
+      await agent.store.db.deleteFrom("baselines").where("version", "=", 1000).execute();
+    }
     const versions = (await (await admin.request("/api/filter/baseline")).json()) as {
       versions: { version: number; savedBy: string }[];
     };
