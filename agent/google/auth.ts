@@ -48,18 +48,19 @@ function readKey(keyFile: string): ServiceAccountKey & { client_email: string } 
 }
 
 /**
- * Reads the mode from GOOGLE_AUTH (sandbox | delegated | service-account | adc), GOOGLE_CREDENTIALS,
- * GOOGLE_ADMIN_SUBJECT and GOOGLE_APPLICATION_CREDENTIALS; unset or empty variables count as not given.
+ * Reads the mode from GOOGLE_AUTH (sandbox | delegated | service-account | adc), GOOGLE_CREDENTIALS
+ * and GOOGLE_ADMIN_SUBJECT; unset or empty variables count as not given.
  */
 export function googleAuthMode(env: Record<string, string | undefined>): GoogleAuthMode {
   const keyFile = env.GOOGLE_CREDENTIALS || undefined;
   const subject = env.GOOGLE_ADMIN_SUBJECT || undefined;
   // A key file alone is a service account with its own admin role; a subject means delegation (and
-  // then needs the key). Google's own variable for application default credentials chooses them.
+  // then needs the key). Application default credentials only when asked for: Google's own
+  // GOOGLE_APPLICATION_CREDENTIALS is often set on a machine for other work, and must not turn the
+  // demo into production against whatever tenant it reaches.
   let implied = "sandbox";
   if (keyFile) implied = subject ? "delegated" : "service-account";
   else if (subject) implied = "delegated";
-  else if (env.GOOGLE_APPLICATION_CREDENTIALS) implied = "adc";
   const wanted = env.GOOGLE_AUTH || implied;
   switch (wanted) {
     case "sandbox":

@@ -92,9 +92,11 @@ describe("loadConfig", () => {
     );
   });
 
-  it("counts an empty Google variable as not set, and Google's own ADC variable as choosing ADC", () => {
+  it("counts an empty Google variable as not set, and uses ADC only when asked to", () => {
     expect(loadConfig({ ...valid, GOOGLE_AUTH: "", GOOGLE_CREDENTIALS: "" }).google.mode).toEqual({ kind: "sandbox" });
-    expect(loadConfig({ ...valid, GOOGLE_APPLICATION_CREDENTIALS: keyFile }).google.mode).toEqual({ kind: "adc" });
+    // Set on many a developer's machine for other work: it does not choose real Google.
+    expect(loadConfig({ ...valid, GOOGLE_APPLICATION_CREDENTIALS: keyFile }).google.mode).toEqual({ kind: "sandbox" });
+    expect(loadConfig({ ...valid, GOOGLE_AUTH: "adc" }).google.mode).toEqual({ kind: "adc" });
     expect(() => loadConfig({ ...valid, GOOGLE_ADMIN_SUBJECT: "it-admin@district.example" })).toThrow(
       /Domain-wide delegation needs GOOGLE_CREDENTIALS/,
     );
@@ -109,7 +111,8 @@ describe("loadConfig", () => {
     expect(startEnvironment({}).TECHDESK_MODE).toBe("demo");
     expect(startEnvironment({ TECHDESK_MODE: "" }).TECHDESK_MODE).toBe("demo");
     expect(startEnvironment(delegated).TECHDESK_MODE).toBe("production");
-    expect(startEnvironment({ GOOGLE_APPLICATION_CREDENTIALS: keyFile }).TECHDESK_MODE).toBe("production");
+    expect(startEnvironment({ GOOGLE_APPLICATION_CREDENTIALS: keyFile }).TECHDESK_MODE).toBe("demo");
+    expect(startEnvironment({ GOOGLE_AUTH: "adc" }).TECHDESK_MODE).toBe("production");
     expect(startEnvironment({ TECHDESK_MODE: "production" }).TECHDESK_MODE).toBe("production");
     expect(loadConfig({ ...valid, ...startEnvironment(delegated) })).toMatchObject({
       mode: "production",
