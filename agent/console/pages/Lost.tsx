@@ -153,31 +153,43 @@ function BulkDisable({ canDisable, onChanged }: { canDisable: boolean; onChanged
 
   // Follow exactly the actions the request answered with until Google has answered for every
   // one: a device whose disable was already open keeps that one, from an earlier batch, and a
-  // request may hold up to 2,000 devices. Only the open ones are looked up again.
-  const [retries, setRetries] = useState(0);
+  // request may hold up to 2,000 devices. Only the open ones are looked up again, at 1.5 s while
+  // they move and less often (up to every 15 s) while nothing changes or the lookup fails. One the
+  // lookup no longer answers (its device moved to a school this person cannot see) is not asked for again.
+  const [quiet, setQuiet] = useState(0);
+  const [unseen, setUnseen] = useState<ReadonlySet<string>>(new Set());
   useEffect(() => {
-    if (!actions?.some(isOpen)) return;
+    const open = actions?.filter((a) => isOpen(a) && !unseen.has(a.id)) ?? [];
+    if (!actions || !open.length) return;
     let stopped = false;
-    const timer = setTimeout(() => {
-      actionsNow(actions.filter(isOpen).map((a) => a.id))
-        .then((found) => {
-          if (stopped) return;
-          const byId = new Map(found.map((a) => [a.id, a]));
-          const next = actions.map((a) => byId.get(a.id) ?? a);
-          setActions(next);
-          if (!next.some(isOpen)) onChanged();
-        })
-        .catch((failure: Error) => {
-          if (stopped) return;
-          setError(failure.message);
-          setRetries((n) => n + 1);
-        });
-    }, 1500);
+    const timer = setTimeout(
+      () => {
+        actionsNow(open.map((a) => a.id))
+          .then((found) => {
+            if (stopped) return;
+            const byId = new Map(found.map((a) => [a.id, a]));
+            const moved = open.some((a) => byId.get(a.id)?.state !== a.state);
+            const missing = open.filter((a) => !byId.has(a.id)).map((a) => a.id);
+            if (missing.length) setUnseen((ids) => new Set([...ids, ...missing]));
+            setQuiet((n) => (moved ? 0 : n + 1));
+            if (!moved) return;
+            const next = actions.map((a) => byId.get(a.id) ?? a);
+            setActions(next);
+            if (!next.some(isOpen)) onChanged();
+          })
+          .catch((failure: Error) => {
+            if (stopped) return;
+            setError(failure.message);
+            setQuiet((n) => n + 1);
+          });
+      },
+      Math.min(15_000, 1500 * 2 ** quiet),
+    );
     return () => {
       stopped = true;
       clearTimeout(timer);
     };
-  }, [actions, retries]);
+  }, [actions, quiet, unseen]);
 
   return (
     <section class="facts" aria-labelledby="bulk-heading">
