@@ -75,6 +75,33 @@ function reportReason(report: ProblemReport, fallback: string): string {
   return `${report.note || fallback}${email ? ` (signed-in user as the device reports it: ${email})` : ""}`;
 }
 
+/**
+ * An enrollment made while the device could not read its own attributes (the enterprise API slow or
+ * empty at that moment) takes them from its next report that carries them, once: what it already has
+ * is never replaced. Without this it would stay without Google's id for good, its compliance outside
+ * any school and its lost reports never verified. A report's attributes are the same claim an
+ * enrollment's are.
+ */
+async function fillEnrollmentGaps(
+  trx: Kysely<Database>,
+  enrollment: DeviceEnrollment,
+  attributes: ProblemReport["diagnostics"]["deviceAttributes"],
+): Promise<void> {
+  const gaps = {
+    ...(!enrollment.directoryDeviceId &&
+      attributes?.directoryDeviceId && { directoryDeviceId: attributes.directoryDeviceId }),
+    ...(!enrollment.serialNumber && attributes?.serialNumber && { serialNumber: attributes.serialNumber }),
+    ...(!enrollment.assetId && attributes?.assetId && { assetId: attributes.assetId }),
+  };
+  for (const [column, value] of Object.entries(gaps) as [keyof typeof gaps, string][])
+    await trx
+      .updateTable("deviceEnrollments")
+      .set({ [column]: value })
+      .where("id", "=", enrollment.id)
+      .where(column, "is", null)
+      .execute();
+}
+
 export async function fileReport(
   db: Kysely<Database>,
   enrollment: DeviceEnrollment,
@@ -101,6 +128,7 @@ export async function fileReport(
         clientTime: report.clientTime,
         receivedAt: at,
       });
+      await fillEnrollmentGaps(trx, enrollment, attributes);
       const ticket = await tickets.insertTicket(trx, {
         reportId,
         enrollmentId: enrollment.id,

@@ -135,4 +135,41 @@ describe("POST /v1/reports", () => {
       .executeTakeFirstOrThrow();
     expect(row.assetId).toBe("A1");
   });
+
+  it("gives an enrollment made without the device's identity the one its next report carries, and never replaces it", async () => {
+    // Enrolled while the enterprise API answered nothing.
+    const blank = await agent.enroll({} as { serialNumber: string; directoryDeviceId: string });
+    const enrollment = () =>
+      agent.store.db
+        .selectFrom("deviceEnrollments")
+        .select(["directoryDeviceId", "serialNumber", "assetId"])
+        .orderBy("enrolledAt", "desc")
+        .executeTakeFirstOrThrow();
+    expect(await enrollment()).toEqual({ directoryDeviceId: null, serialNumber: null, assetId: null });
+    const report = (deviceAttributes: Record<string, string>) => {
+      const r = sampleReport();
+      r.diagnostics.deviceAttributes = deviceAttributes;
+      return r;
+    };
+    await agent.post(
+      "/v1/reports",
+      report({ serialNumber: "5CDLATE001", directoryDeviceId: "dev-late", assetId: "L1" }),
+      bearer(blank),
+    );
+    expect(await enrollment()).toEqual({ directoryDeviceId: "dev-late", serialNumber: "5CDLATE001", assetId: "L1" });
+    // A later report naming another device changes nothing: the enrollment is that device now.
+    const response = await agent.post(
+      "/v1/reports",
+      report({ serialNumber: "OTHER0001", directoryDeviceId: "dev-other" }),
+      bearer(blank),
+    );
+    const { ticket } = reportReceipt.parse(await response.json());
+    expect(await enrollment()).toEqual({ directoryDeviceId: "dev-late", serialNumber: "5CDLATE001", assetId: "L1" });
+    const row = await agent.store.db
+      .selectFrom("tickets")
+      .select(["serialNumber", "directoryDeviceId"])
+      .where("number", "=", ticket.number)
+      .executeTakeFirstOrThrow();
+    expect(row).toEqual({ serialNumber: "5CDLATE001", directoryDeviceId: "dev-late" });
+  });
 });
