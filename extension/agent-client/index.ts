@@ -49,7 +49,11 @@ export interface AgentClientOptions {
  */
 export const minUploadBitsPerSecond = 256_000;
 
-/** How long a request may take: `timeoutMs` for the answer, plus the upload of `body` at the floor rate. */
+/**
+ * How long a request may take: `timeoutMs` for the answer, plus the upload of `body` at the floor rate.
+ * A timeout past 30 s only helps while the service worker lives: Chrome stops it after 30 s without an
+ * extension event or API call, and a fetch does not count, so the courier sends under `keepingAlive`.
+ */
 export function requestTimeoutMs(timeoutMs: number, body: RequestInit["body"]): number {
   const bytes = typeof body === "string" ? new TextEncoder().encode(body).byteLength : 0;
   return timeoutMs + Math.ceil((bytes * 8 * 1000) / minUploadBitsPerSecond);

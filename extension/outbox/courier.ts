@@ -1,9 +1,11 @@
 /**
  * The worker's side of the outbox: Send saves the report, tries to deliver it, and answers what
- * became of it; the delivery alarm is re-made after every attempt.
+ * became of it; the delivery alarm is re-made after every attempt. Both keep the worker alive while
+ * they run: an upload on a slow link outlasts Chrome's 30 s idle limit.
  */
 import { browser } from "wxt/browser";
 import type { ProblemReport } from "../../shared";
+import { keepingAlive } from "../keep-alive";
 import type { SubmitAnswer } from "../messages";
 import type { Outbox } from "./outbox";
 
@@ -26,7 +28,11 @@ export function createCourier({ outbox, isActive }: { outbox: Outbox; isActive: 
    * Sends what is due. The alarm is re-made whatever happens (a failed storage write included), so a
    * saved report is never stranded until the worker happens to start again.
    */
-  async function deliver() {
+  function deliver() {
+    return keepingAlive(deliverDue);
+  }
+
+  async function deliverDue() {
     if (!(await isActive())) return;
     let nextAttemptAt: number | undefined = Date.now() + retryAfterFailureMs;
     try {
@@ -42,11 +48,19 @@ export function createCourier({ outbox, isActive }: { outbox: Outbox; isActive: 
    * Saves the report, then tries to send it. Only a failure to save reaches the popup as an error:
    * once saved, anything that goes wrong leaves it queued, so the student never sends it twice.
    */
-  async function submit(report: ProblemReport): Promise<SubmitAnswer> {
+  function submit(report: ProblemReport): Promise<SubmitAnswer> {
+    return keepingAlive(() => save(report));
+  }
+
+  async function save(report: ProblemReport): Promise<SubmitAnswer> {
     const saved = await outbox.enqueue(report);
-    const screenshotLeftOff = saved.screenshotLeftOff;
+    if (saved.kind === "delivered") {
+      const { ticketNumber, screenshotLeftOff } = saved.receipt;
+      return { outcome: "delivered", ticketNumber, screenshotLeftOff };
+    }
+    const screenshotLeftOff = saved.entry.screenshotLeftOff;
     try {
-      await deliver();
+      await deliverDue();
       const after = await outbox.status();
       const receipt = after.delivered.find((d) => d.idempotencyKey === report.idempotencyKey);
       if (receipt) return { outcome: "delivered", ticketNumber: receipt.ticketNumber, screenshotLeftOff };

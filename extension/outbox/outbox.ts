@@ -2,8 +2,8 @@
  * The outbox: reports wait here until the agent has answered 2xx for them. The idempotency key is
  * fixed when a report is made, so a report re-sent after a lost answer or a service-worker restart
  * still files one ticket. Size is bounded by count and by bytes: past `maxEntries` the oldest report
- * is dropped and counted; a report whose screenshot does not fit (the bound, or the storage quota) is
- * kept without it, and says so, rather than lost.
+ * is dropped and counted; when a report does not fit (the bound, or the storage quota) screenshots are
+ * left off, and say so, before any report is lost (see `#save`).
  */
 import type { ProblemReport, ReportReceipt } from "../../shared";
 
@@ -17,13 +17,27 @@ export interface OutboxEntry {
   rejected?: boolean;
   /** The screenshot did not fit in storage, so the report was kept without it. */
   screenshotLeftOff?: boolean;
+  /**
+   * When it was first handed to the agent, written before it goes: from then on the agent may hold
+   * this body under its key, so it never changes (another body would be refused as
+   * `idempotency_key_reused`), even when a lost worker never recorded the attempt.
+   */
+  firstSentAt?: number;
 }
 
 export interface DeliveredReport {
   idempotencyKey: string;
   ticketNumber: number;
   deliveredAt: number;
+  /** It was filed without its screenshot; Send again must still say so. */
+  screenshotLeftOff?: boolean;
 }
+
+/**
+ * What Send came to: the report saved (or already waiting), or, when its key was delivered already
+ * (the answer to the popup was lost), that delivery.
+ */
+export type Enqueued = { kind: "saved"; entry: OutboxEntry } | { kind: "delivered"; receipt: DeliveredReport };
 
 export interface OutboxState {
   entries: OutboxEntry[];
@@ -83,6 +97,16 @@ export function storedBytes(state: OutboxState): number {
   return new TextEncoder().encode(JSON.stringify(state)).byteLength;
 }
 
+/** The bytes `entry` takes within the saved outbox's JSON. */
+function entryBytes(entry: OutboxEntry): number {
+  return new TextEncoder().encode(JSON.stringify(entry)).byteLength;
+}
+
+/** Never handed to the agent, so its body may still change; entries saved before `firstSentAt` count attempts. */
+function neverSent(entry: OutboxEntry): boolean {
+  return entry.firstSentAt === undefined && entry.attempts === 0 && entry.lastError === undefined && !entry.rejected;
+}
+
 /** Thrown when not even a report without its screenshot can be stored; the popup shows the message. */
 export class OutboxFullError extends Error {
   override name = "OutboxFullError";
@@ -135,46 +159,68 @@ export class Outbox {
   }
 
   /**
-   * Saves `report` to be sent. When it does not fit with its screenshot (past `maxBytes`, or the
-   * storage quota refuses the write) it is saved without it, marked `screenshotLeftOff`.
+   * Saves `report` to be sent. A key already known answers what became of it: the saved report is the
+   * one that goes, never this copy (the popup's, for Try again), whose body may differ (its screenshot
+   * kept where the saved one left it off) and would be refused under the same key.
    */
-  enqueue(report: ProblemReport): Promise<OutboxEntry> {
-    return this.#exclusive(async () => {
+  enqueue(report: ProblemReport): Promise<Enqueued> {
+    return this.#exclusive(async (): Promise<Enqueued> => {
       const state = await this.#read();
-      const existing = state.entries.find((e) => e.report.idempotencyKey === report.idempotencyKey);
-      if (existing) return existing;
+      const key = report.idempotencyKey;
+      const receipt = state.delivered.find((d) => d.idempotencyKey === key);
+      if (receipt) return { kind: "delivered", receipt };
+      const existing = state.entries.find((e) => e.report.idempotencyKey === key);
+      if (existing) return { kind: "saved", entry: existing };
       const entry: OutboxEntry = {
         report,
         enqueuedAt: this.#now(),
         attempts: 0,
         nextAttemptAt: this.#now(),
       };
-      if (report.screenshot) {
-        const withScreenshot = this.#bounded(state, entry);
-        if (storedBytes(withScreenshot) <= this.maxBytes) {
-          try {
-            await this.#storage.setValue(withScreenshot);
-            return entry;
-          } catch {
-            // Most likely the quota; a failed write changes nothing, so try again without the screenshot.
-          }
-        }
-        entry.report = { ...report, screenshot: undefined };
-        entry.screenshotLeftOff = true;
-      }
-      const without = this.#bounded(state, entry);
-      // Past the byte bound even without a screenshot: the oldest reports go, as past the count.
-      while (without.entries.length > 1 && storedBytes(without) > this.maxBytes) {
-        without.entries.shift();
-        without.droppedCount += 1;
-      }
-      try {
-        await this.#storage.setValue(without);
-      } catch (error) {
-        throw new OutboxFullError(error);
-      }
-      return entry;
+      await this.#save(this.#bounded(state, entry), entry);
+      return { kind: "saved", entry };
     });
+  }
+
+  /**
+   * Writes `next`, which holds the new `entry`, making room when it does not fit (past `maxBytes`, or
+   * the quota refuses the write). Screenshots go before reports: first the new report's, as its student
+   * is told at once; then, oldest first, those of reports never handed to the agent (a body it may hold
+   * must not change). Only then, for the byte bound, whole reports go, oldest first and counted.
+   */
+  async #save(next: OutboxState, entry: OutboxEntry): Promise<void> {
+    let bytes = storedBytes(next);
+    let failure: unknown;
+    const write = async (): Promise<boolean> => {
+      if (bytes > this.maxBytes) return false;
+      try {
+        await this.#storage.setValue(next);
+        return true;
+      } catch (error) {
+        // Most likely the quota; a failed write changes nothing, so try again with less.
+        failure = error;
+        return false;
+      }
+    };
+    if (await write()) return;
+    const older = next.entries.filter((e) => e !== entry && neverSent(e));
+    for (const candidate of [entry, ...older]) {
+      if (!candidate.report.screenshot) continue;
+      const before = entryBytes(candidate);
+      candidate.report = { ...candidate.report, screenshot: undefined };
+      candidate.screenshotLeftOff = true;
+      bytes -= before - entryBytes(candidate);
+      if (await write()) return;
+    }
+    if (bytes > this.maxBytes) {
+      while (next.entries.length > 1 && bytes > this.maxBytes) {
+        next.entries.shift();
+        next.droppedCount += 1;
+        bytes = storedBytes(next);
+      }
+      if (await write()) return;
+    }
+    throw new OutboxFullError(failure);
   }
 
   /** `state` with `entry` added, the oldest reports dropped past `maxEntries`. */
@@ -192,6 +238,7 @@ export class Outbox {
       const due = state.entries.filter((e) => !e.rejected && e.nextAttemptAt <= this.#now());
       for (const entry of due) {
         const key = entry.report.idempotencyKey;
+        if (entry.firstSentAt === undefined) await this.#markSent(key);
         const outcome = await this.#send(entry.report).catch(
           (error: unknown): SendOutcome => ({
             kind: "retry",
@@ -201,10 +248,11 @@ export class Outbox {
         state = await this.#read();
         const index = state.entries.findIndex((e) => e.report.idempotencyKey === key);
         if (outcome.kind === "delivered") {
-          const receipt = {
+          const receipt: DeliveredReport = {
             idempotencyKey: key,
             ticketNumber: outcome.receipt.ticket.number,
             deliveredAt: this.#now(),
+            ...(state.entries[index]?.screenshotLeftOff ? { screenshotLeftOff: true } : {}),
           };
           if (index >= 0) state.entries.splice(index, 1);
           state.delivered = [receipt, ...state.delivered.filter((d) => d.idempotencyKey !== key)].slice(
@@ -227,6 +275,21 @@ export class Outbox {
         if (outcome.kind === "retry") break;
       }
       return { delivered, ...summarize(state) };
+    });
+  }
+
+  /**
+   * Records, before it goes, that the report under `key` is being handed to the agent. A failed write
+   * (a full disk) still lets it go: a report never sent is worse than the slim chance of its body
+   * changing after a lost attempt.
+   */
+  async #markSent(key: string): Promise<void> {
+    const state = await this.#read();
+    const entry = state.entries.find((e) => e.report.idempotencyKey === key);
+    if (!entry) return;
+    entry.firstSentAt = this.#now();
+    await this.#storage.setValue(state).catch((error: unknown) => {
+      console.warn("TechDesk could not note that a report is being sent; sending it anyway.", error);
     });
   }
 

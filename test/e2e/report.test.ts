@@ -136,41 +136,51 @@ describe("a student reports a problem", () => {
     expect(await findIt()).toHaveLength(1);
   });
 
-  it("offers Try again when Send fails, which sends the same report once", async () => {
+  it("offers Try again when the answer to Send is lost, and Try again shows the ticket already filed", async () => {
     const page = await browser.context.newPage();
     await page.goto(browser.extensionUrl("popup.html"));
     await page.getByRole("button", { name: "Screen" }).click();
-    // The first Send's message to the service worker fails, as when the worker is restarting.
+    // The first Send reaches the service worker, which files the ticket; only its answer to the popup is
+    // lost, as when the worker is stopped between delivering and answering.
     await page.evaluate(() => {
       type Runtime = { sendMessage: (...args: unknown[]) => unknown };
       const g = globalThis as unknown as { chrome?: { runtime?: Runtime }; browser?: { runtime?: Runtime } };
-      let failed = false;
+      let lost = false;
       const patched = new Set<Runtime>();
       for (const runtime of [g.chrome?.runtime, g.browser?.runtime]) {
         if (!runtime || patched.has(runtime)) continue;
         patched.add(runtime);
         const original = runtime.sendMessage.bind(runtime);
         runtime.sendMessage = (message: unknown, ...rest: unknown[]) => {
-          if ((message as { type?: string })?.type !== "submitReport" || failed) return original(message, ...rest);
-          failed = true;
+          if ((message as { type?: string })?.type !== "submitReport" || lost) return original(message, ...rest);
+          lost = true;
           const answer = { error: "TechDesk's background service did not answer." };
           const callback = rest.find((a): a is (answer: unknown) => void => typeof a === "function");
-          if (callback) return callback(answer);
-          return Promise.resolve(answer);
+          const others = rest.filter((a) => typeof a !== "function");
+          if (callback) return original(message, ...others, () => callback(answer));
+          return Promise.resolve(original(message, ...others)).then(() => answer);
         };
       }
     });
     const note = `Sent again ${randomUUID()}`;
+    const filed = async () => {
+      const page1 = await staffGet("/v1/staff/tickets?category=screen", (b) => staffTicketPage.parse(b));
+      return page1.tickets.filter((t) => t.note === note).map((t) => `#${t.number}`);
+    };
     await page.getByLabel("Anything else we should know? (optional)").fill(note);
     await page.getByRole("button", { name: "Send" }).click();
     await page.getByRole("heading", { name: "Something went wrong" }).waitFor({ timeout: 20_000 });
     expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Something went wrong");
+    const [first] = await filed();
+    expect(first).toMatch(/^#\d+$/);
+
     await page.getByRole("button", { name: "Try again" }).click();
     const shown = page.getByTestId("ticket-number");
     await shown.waitFor({ timeout: 20_000 });
-    const page1 = await staffGet("/v1/staff/tickets?category=screen", (b) => staffTicketPage.parse(b));
-    const filed = page1.tickets.filter((t) => t.note === note);
-    expect(filed.map((t) => `#${t.number}`)).toEqual([await shown.textContent()]);
+    // The same report under the same key: the ticket already filed, not a second one, and not refused.
+    expect(await shown.textContent()).toBe(first);
+    expect(await filed()).toEqual([first]);
+    expect(await page.getByText("refused").count()).toBe(0);
   });
 });
 

@@ -4,12 +4,19 @@
  * screenshot is left off instead, and the student is told. A storage failure after the report was
  * saved never reads as a failure, and the delivery alarm is always re-armed.
  */
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
 import { browser } from "wxt/browser";
 import { fakeBrowser } from "wxt/testing/fake-browser";
 import { createCourier, deliveryAlarm } from "../../../extension/outbox/courier";
-import { Outbox, type OutboxState, type OutboxStorage, type SendOutcome } from "../../../extension/outbox/outbox";
+import {
+  Outbox,
+  type OutboxOptions,
+  type OutboxState,
+  type OutboxStorage,
+  type SendOutcome,
+  storedBytes,
+} from "../../../extension/outbox/outbox";
 import { maxScreenshotChars, type ProblemReport, problemReport } from "../../../shared";
 import wxtConfig from "../../../wxt.config";
 import { sampleDiagnostics } from "../../support/agent";
@@ -132,11 +139,12 @@ describe("the courier (the worker's Send)", () => {
     const outbox = new Outbox({ storage, send: school.send });
     const courier = createCourier({ outbox, isActive: async () => true });
     const report = screenshotReport("saved, then the disk filled");
-    // The enqueue write succeeds; the write that records the failed attempt does not.
+    // The enqueue write succeeds; the disk is then full: neither the note that the report is going
+    // (which does not stop it) nor the record of the failed attempt can be written.
     const enqueue = outbox.enqueue.bind(outbox);
     outbox.enqueue = async (r) => {
       const entry = await enqueue(r);
-      storage.refuseNextWrites = 1;
+      storage.refuseNextWrites = 2;
       return entry;
     };
 
@@ -158,5 +166,200 @@ describe("the courier (the worker's Send)", () => {
       outcome: "queued",
       screenshotLeftOff: true,
     });
+  });
+});
+
+/** An agent that, as ours does, answers a key sent again with another body `422 idempotency_key_reused`. */
+function strictAgent() {
+  const tickets = new Map<string, { number: number; bodyHash: string }>();
+  const sent: string[] = [];
+  let online = false;
+  const hash = (report: ProblemReport) => createHash("sha256").update(JSON.stringify(report)).digest("hex");
+  return {
+    tickets,
+    sent,
+    setOnline: (value: boolean) => {
+      online = value;
+    },
+    send: async (report: ProblemReport): Promise<SendOutcome> => {
+      if (!online) return { kind: "retry", error: "Could not reach the agent: Failed to fetch" };
+      sent.push(report.idempotencyKey);
+      const known = tickets.get(report.idempotencyKey);
+      if (known && known.bodyHash !== hash(report)) return { kind: "rejected", error: "idempotency_key_reused" };
+      const ticket = known ?? { number: tickets.size + 1, bodyHash: hash(report) };
+      tickets.set(report.idempotencyKey, ticket);
+      return { kind: "delivered", receipt: { ticket: { number: ticket.number } as never } };
+    },
+  };
+}
+
+/** A report whose text alone (1.6 KB) is more than the 1 KB of room left. */
+const longReport = (name: string) =>
+  screenshotReport(`${name}: ${"The screen flickers when I open the lid. ".repeat(40)}`);
+const nameOf = (report: ProblemReport) => report.note?.split(":")[0];
+
+/** An outbox over `storage`, bounded to what it holds now plus 1 KB. */
+async function nearlyFull(storage: QuotaStorage, send: OutboxOptions["send"]) {
+  return new Outbox({ storage, send, maxBytes: storedBytes(await storage.getValue()) + 1_024 });
+}
+
+describe("the outbox when a new report does not fit beside the ones waiting", () => {
+  it("keeps every report, leaving screenshots off, when the bound is within 1 KB", async () => {
+    const storage = new QuotaStorage(Number.POSITIVE_INFINITY);
+    const school = strictAgent();
+    const roomy = new Outbox({ storage, send: school.send, maxBytes: Number.POSITIVE_INFINITY });
+    const waiting = ["one", "two"].map(longReport);
+    for (const report of waiting) await roomy.enqueue(report);
+    const outbox = await nearlyFull(storage, school.send);
+
+    const latest = longReport("three");
+    await outbox.enqueue(latest);
+
+    const state = await outbox.status();
+    expect(state.droppedCount).toBe(0);
+    expect(state.entries.map((e) => nameOf(e.report))).toEqual(["one", "two", "three"]);
+    expect(storage.bytes).toBeLessThanOrEqual(outbox.maxBytes);
+    // The new report's screenshot goes first; then the oldest report never sent gives up its own.
+    expect(state.entries.map((e) => Boolean(e.report.screenshot))).toEqual([false, true, false]);
+    expect(state.entries.map((e) => e.screenshotLeftOff ?? false)).toEqual([true, false, true]);
+
+    school.setOnline(true);
+    await outbox.flush();
+    expect([...school.tickets.keys()]).toEqual([...waiting, latest].map((r) => r.idempotencyKey));
+  });
+
+  it("never changes the body of a report that may already have reached the agent", async () => {
+    const storage = new QuotaStorage(Number.POSITIVE_INFINITY);
+    const school = strictAgent();
+    const [tried, untried] = ["tried", "untried"].map(longReport) as [ProblemReport, ProblemReport];
+    // The agent files the first report, but its answer never comes back: the same body must go again.
+    school.setOnline(true);
+    let loseAnswer = true;
+    const lossy = new Outbox({
+      storage,
+      maxBytes: Number.POSITIVE_INFINITY,
+      send: async (report) => {
+        const outcome = await school.send(report);
+        if (!loseAnswer) return outcome;
+        loseAnswer = false;
+        return { kind: "retry", error: "Could not reach the agent: connection reset" };
+      },
+    });
+    await lossy.enqueue(tried);
+    await lossy.flush();
+    school.setOnline(false);
+    await lossy.enqueue(untried);
+    const outbox = await nearlyFull(storage, school.send);
+
+    await outbox.enqueue(longReport("latest"));
+
+    const state = await outbox.status();
+    expect(state.droppedCount).toBe(0);
+    expect(state.entries.map((e) => [nameOf(e.report), Boolean(e.report.screenshot)])).toEqual([
+      ["tried", true],
+      ["untried", false],
+      ["latest", false],
+    ]);
+    school.setOnline(true);
+    await new Outbox({ storage, send: school.send, now: () => Date.now() + 3_600_000 }).flush();
+    expect((await outbox.status()).entries).toEqual([]);
+    expect(school.tickets.size).toBe(3);
+  });
+
+  it("never changes the body of a report the worker was killed while sending, before it recorded the attempt", async () => {
+    const storage = new QuotaStorage(Number.POSITIVE_INFINITY);
+    const school = strictAgent();
+    school.setOnline(true);
+    const dying = new Outbox({
+      storage,
+      maxBytes: Number.POSITIVE_INFINITY,
+      send: async (report) => {
+        const outcome = await school.send(report);
+        storage.refuseNextWrites = 1; // the worker is gone before it can save the answer
+        return outcome;
+      },
+    });
+    const sending = longReport("sending");
+    await dying.enqueue(sending);
+    await expect(dying.flush()).rejects.toThrow();
+    expect((await storage.getValue()).entries[0]?.attempts).toBe(0);
+    school.setOnline(false);
+    await dying.enqueue(longReport("untried"));
+    const outbox = await nearlyFull(storage, school.send);
+
+    await outbox.enqueue(longReport("latest"));
+
+    const state = await outbox.status();
+    expect(state.entries[0]?.report).toEqual(sending);
+    expect(state.entries.map((e) => [nameOf(e.report), Boolean(e.report.screenshot)])).toEqual([
+      ["sending", true],
+      ["untried", false],
+      ["latest", false],
+    ]);
+    school.setOnline(true);
+    await outbox.flush();
+    expect((await outbox.status()).entries).toEqual([]);
+    expect([...school.tickets.values()].map((t) => t.number)).toEqual([1, 2, 3]);
+  });
+
+  it("drops whole reports, oldest first and counted, only when leaving screenshots off is not enough", async () => {
+    const storage = new QuotaStorage(Number.POSITIVE_INFINITY);
+    const school = strictAgent();
+    const roomy = new Outbox({ storage, send: school.send, maxBytes: Number.POSITIVE_INFINITY });
+    for (const name of ["one", "two"]) await roomy.enqueue(longReport(name));
+    // Both were tried (offline), so neither body may change.
+    const tried = await storage.getValue();
+    for (const entry of tried.entries) entry.attempts = 1;
+    await storage.setValue(tried);
+    const outbox = await nearlyFull(storage, school.send);
+
+    await outbox.enqueue(longReport("three"));
+
+    const state = await outbox.status();
+    expect(state.entries.map((e) => nameOf(e.report))).toEqual(["two", "three"]);
+    expect(state.droppedCount).toBe(1);
+    expect(state.entries[0]?.report.screenshot).toBeTruthy();
+  });
+});
+
+describe("Send again for a report the worker already handled", () => {
+  it("answers the ticket already filed, and sends nothing, when only the answer to the popup was lost", async () => {
+    const storage = new QuotaStorage(Number.POSITIVE_INFINITY);
+    const school = strictAgent();
+    school.setOnline(true);
+    const outbox = new Outbox({ storage, send: school.send });
+    const courier = createCourier({ outbox, isActive: async () => true });
+    const report = screenshotReport("the popup's copy keeps its screenshot");
+    // The first save found no room for the screenshot (a quota refusal), so the report was filed without it.
+    storage.refuseNextWrites = 1;
+    const first = await courier.submit(report);
+    expect(first).toMatchObject({ outcome: "delivered", ticketNumber: 1, screenshotLeftOff: true });
+
+    // The worker died before the popup heard; the student presses Try again with the popup's copy.
+    const again = await courier.submit(report);
+
+    expect(school.sent).toEqual([report.idempotencyKey]);
+    expect(again).toMatchObject({ outcome: "delivered", ticketNumber: 1, screenshotLeftOff: true });
+    expect((await outbox.status()).entries).toEqual([]);
+  });
+
+  it("keeps the saved body of a report still waiting, whatever copy is sent again", async () => {
+    const storage = new QuotaStorage(Number.POSITIVE_INFINITY);
+    const school = strictAgent();
+    const outbox = new Outbox({ storage, send: school.send });
+    const courier = createCourier({ outbox, isActive: async () => true });
+    const report = screenshotReport("saved without its screenshot");
+    storage.refuseNextWrites = 1;
+    expect(await courier.submit(report)).toMatchObject({ outcome: "queued", screenshotLeftOff: true });
+
+    // Try again with the popup's copy, which still has the screenshot: the saved body stays.
+    expect(await courier.submit(report)).toMatchObject({ outcome: "queued", screenshotLeftOff: true });
+    const [entry] = (await outbox.status()).entries;
+    expect(entry?.report.screenshot).toBeUndefined();
+
+    school.setOnline(true);
+    await new Outbox({ storage, send: school.send, now: () => Date.now() + 3_600_000 }).flush();
+    expect(school.sent).toEqual([report.idempotencyKey]);
+    expect(school.tickets.size).toBe(1);
   });
 });
