@@ -128,6 +128,11 @@ export class Outbox {
   readonly #now: () => number;
   readonly #random: () => number;
   #queue: Promise<unknown> = Promise.resolve();
+  /**
+   * Keys this worker handed to the agent: never changed afterwards, even when the disk was too full
+   * to note `firstSentAt` before the send.
+   */
+  readonly #handedOver = new Set<string>();
 
   constructor(options: OutboxOptions) {
     this.#storage = options.storage;
@@ -203,7 +208,9 @@ export class Outbox {
       }
     };
     if (await write()) return;
-    const older = next.entries.filter((e) => e !== entry && neverSent(e));
+    const older = next.entries.filter(
+      (e) => e !== entry && neverSent(e) && !this.#handedOver.has(e.report.idempotencyKey),
+    );
     for (const candidate of [entry, ...older]) {
       if (!candidate.report.screenshot) continue;
       const before = entryBytes(candidate);
@@ -239,6 +246,7 @@ export class Outbox {
       for (const entry of due) {
         const key = entry.report.idempotencyKey;
         if (entry.firstSentAt === undefined) await this.#markSent(key);
+        this.#handedOver.add(key);
         const outcome = await this.#send(entry.report).catch(
           (error: unknown): SendOutcome => ({
             kind: "retry",

@@ -302,6 +302,45 @@ describe("the outbox when a new report does not fit beside the ones waiting", ()
     expect([...school.tickets.values()].map((t) => t.number)).toEqual([1, 2, 3]);
   });
 
+  it("never changes the body of a report this worker sent while the disk was too full to note it", async () => {
+    const storage = new QuotaStorage(Number.POSITIVE_INFINITY);
+    const school = strictAgent();
+    const roomy = new Outbox({ storage, send: school.send, maxBytes: Number.POSITIVE_INFINITY });
+    const sending = longReport("sending");
+    await roomy.enqueue(sending);
+    await roomy.enqueue(longReport("untried"));
+    let loseAnswer = true;
+    const outbox = new Outbox({
+      storage,
+      maxBytes: storedBytes(await storage.getValue()) + 1_024,
+      send: async (report) => {
+        const outcome = await school.send(report);
+        if (!loseAnswer) return outcome;
+        loseAnswer = false;
+        return { kind: "retry", error: "Could not reach the agent: connection reset" };
+      },
+    });
+    school.setOnline(true);
+    storage.refuseNextWrites = 2; // neither the note before the send nor the attempt after it is saved
+    await expect(outbox.flush()).rejects.toThrow();
+    expect((await storage.getValue()).entries[0]).toMatchObject({ attempts: 0 });
+    expect(school.tickets.has(sending.idempotencyKey)).toBe(true);
+    school.setOnline(false);
+
+    await outbox.enqueue(longReport("latest"));
+
+    const state = await outbox.status();
+    expect(state.entries.map((e) => [nameOf(e.report), Boolean(e.report.screenshot)])).toEqual([
+      ["sending", true],
+      ["untried", false],
+      ["latest", false],
+    ]);
+    school.setOnline(true);
+    await new Outbox({ storage, send: school.send, now: () => Date.now() + 3_600_000 }).flush();
+    expect((await outbox.status()).entries).toEqual([]);
+    expect(school.tickets.size).toBe(3);
+  });
+
   it("drops whole reports, oldest first and counted, only when leaving screenshots off is not enough", async () => {
     const storage = new QuotaStorage(Number.POSITIVE_INFINITY);
     const school = strictAgent();
