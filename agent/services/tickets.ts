@@ -80,13 +80,13 @@ function reportReason(report: ProblemReport, fallback: string): string {
  * empty at that moment) takes them from its next report that carries them, once: what it already has
  * is never replaced. Without this it would stay without Google's id for good, its compliance outside
  * any school and its lost reports never verified. A report's attributes are the same claim an
- * enrollment's are.
+ * enrollment's are. Answers the enrollment as it is now, for this report too.
  */
 async function fillEnrollmentGaps(
   trx: Kysely<Database>,
   enrollment: DeviceEnrollment,
   attributes: ProblemReport["diagnostics"]["deviceAttributes"],
-): Promise<void> {
+): Promise<DeviceEnrollment> {
   const gaps = {
     ...(!enrollment.directoryDeviceId &&
       attributes?.directoryDeviceId && { directoryDeviceId: attributes.directoryDeviceId }),
@@ -100,6 +100,7 @@ async function fillEnrollmentGaps(
       .where("id", "=", enrollment.id)
       .where(column, "is", null)
       .execute();
+  return { ...enrollment, ...gaps };
 }
 
 export async function fileReport(
@@ -128,7 +129,9 @@ export async function fileReport(
         clientTime: report.clientTime,
         receivedAt: at,
       });
-      await fillEnrollmentGaps(trx, enrollment, attributes);
+      // The device is the one that enrolled: a report's own attributes only fill in what its
+      // enrollment lacks, so a report cannot name another device.
+      const device = await fillEnrollmentGaps(trx, enrollment, attributes);
       const ticket = await tickets.insertTicket(trx, {
         reportId,
         enrollmentId: enrollment.id,
@@ -137,13 +140,11 @@ export async function fileReport(
         tier: placement.tier,
         category: report.category,
         note: report.note || null,
-        // The device is the one that enrolled: a report's own attributes only fill in what its
-        // enrollment lacks, so a report cannot name another device.
-        serialNumber: enrollment.serialNumber ?? attributes?.serialNumber ?? null,
-        directoryDeviceId: enrollment.directoryDeviceId ?? attributes?.directoryDeviceId ?? null,
+        serialNumber: device.serialNumber ?? null,
+        directoryDeviceId: device.directoryDeviceId ?? null,
         userEmail: report.diagnostics.user?.email ?? null,
         school: enrollment.school,
-        assetId: enrollment.assetId ?? attributes?.assetId ?? null,
+        assetId: device.assetId ?? null,
         assigneeId: null,
         createdAt: at,
         updatedAt: at,
@@ -152,7 +153,7 @@ export async function fileReport(
         ticketNumber: ticket.number,
         kind: "created",
         actorId: null,
-        actorName: reportActorName(enrollment.serialNumber),
+        actorName: reportActorName(device.serialNumber),
         detail: JSON.stringify({ category: report.category, queue: placement.queue, tier: placement.tier }),
         createdAt: at,
       });
@@ -160,12 +161,12 @@ export async function fileReport(
         // A lost or stolen report marks the device missing, for the IT lead and the overnight lockdown,
         // only when its enrollment names one inventory device by both Google's device id and the serial
         // (see `verifiedDevice`: either alone is known to others). Otherwise the IT lead marks it.
-        const device = await verifiedDevice(trx, enrollment);
-        if (device)
+        const verified = await verifiedDevice(trx, device);
+        if (verified)
           await markMissing(
             trx,
-            { id: null, name: reportActorName(device.serialNumber) },
-            device,
+            { id: null, name: reportActorName(verified.serialNumber) },
+            verified,
             { reason: reportReason(report, "Reported lost or stolen"), ticketNumber: ticket.number },
             { now },
             trx,

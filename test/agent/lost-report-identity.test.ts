@@ -46,6 +46,18 @@ describe("a lost or stolen report", () => {
     expect(entries.map((e) => e.actorName)).not.toContain("principal@lincoln.example.org");
   });
 
+  it("marks it missing from the report that first gives an enrollment made without an identity its device", async () => {
+    // Enrolled while the enterprise API answered nothing; the lost report carries id and serial.
+    const credential = await agent.enroll({} as { serialNumber: string }, lincolnToken);
+    await agent.file(credential, {
+      ...lostReport,
+      diagnostics: sampleDiagnostics({
+        deviceAttributes: { directoryDeviceId: classmate.deviceId, serialNumber: classmate.serialNumber },
+      }),
+    });
+    expect(await missing(classmate.deviceId)).toMatchObject({ markedByName: "Report from Chromebook LOST000001" });
+  });
+
   it("does not mark it missing when the serial disagrees with Google's record of that id", async () => {
     const credential = await agent.enroll(
       { directoryDeviceId: classmate.deviceId, serialNumber: "NOT-LOST000001" },
