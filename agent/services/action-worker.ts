@@ -53,8 +53,8 @@ export interface ActionWorkerOptions {
   /** How often a command's state is asked for. */
   commandPollMs?: number;
   /**
-   * Tries at Google for one command (sending it, then each read of its state that fails) before
-   * TechDesk stops following it: about four and a half hours with the default backoff.
+   * Reads of an issued command's state that may fail before TechDesk stops following it (counted
+   * from when it was issued): about four and a half hours with the default backoff.
    */
   commandTries?: number;
   /** First wait after Google failed; doubles per attempt up to `maxBackoffMs`. */
