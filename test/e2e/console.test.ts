@@ -158,6 +158,12 @@ describe("the staff console", () => {
     await expect.poll(() => page.getByRole("status").first().textContent()).toMatch(/12 tickets/);
     const rows = await page.locator("table.tickets tbody tr td[data-label='Queue']").allTextContents();
     expect(rows.every((r) => r.startsWith("Coach"))).toBe(true);
+    // The applied filter still shows, so the next Apply (a search added) keeps it.
+    expect(await page.getByLabel("Queue").inputValue()).toBe("coach");
+    await page.getByLabel("Search").fill("a");
+    await page.getByRole("button", { name: "Apply" }).click();
+    await expect.poll(() => page.url()).toMatch(/q=a/);
+    expect(page.url()).toMatch(/queue=coach/);
     await page.close();
   });
 
@@ -236,6 +242,8 @@ describe("the staff console", () => {
 
     const row = page.locator("tr", { hasText: "new.coach@lincoln.example.org" });
     await row.getByText("Change role").click();
+    // The editor opens on the person's current role, not the first in the list.
+    expect(await row.getByLabel("Role", { exact: true }).inputValue()).toBe("coach");
     await row.getByLabel("Role", { exact: true }).selectOption("student_tech_team");
     await row.getByRole("button", { name: "Save role" }).click();
     await expect

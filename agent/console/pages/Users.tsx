@@ -172,9 +172,13 @@ function RoleEditor({
         }}
       >
         <label for={`role-${user.id}`}>Role</label>
-        <select id={`role-${user.id}`} name="role" defaultValue={first?.role}>
+        {user.grants.length > 1 && (
+          <p class="muted">Saving replaces all {user.grants.length} of this person's roles with the one below.</p>
+        )}
+        {/* The current role marked `selected`: a select has no `defaultValue` property. */}
+        <select id={`role-${user.id}`} name="role">
           {staffRoles.map((r) => (
-            <option key={r} value={r}>
+            <option key={r} value={r} selected={r === first?.role}>
               {staffRoleLabels[r]}
             </option>
           ))}
