@@ -189,8 +189,21 @@ describe("the staff console", () => {
     await page.getByRole("button", { name: "Add comment" }).click();
     await expect.poll(() => page.locator(".timeline").textContent()).toContain("Loaner LN-12 handed out.");
 
+    // Someone else resolves it meanwhile (here in the background): this page's Resolve is refused,
+    // and the page shows the ticket as it is now, with the reason.
+    const elsewhere = await page.evaluate(
+      (n) =>
+        fetch(`/api/tickets/${n}/resolve`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ resolution: "Hinge replaced, device returned" }),
+        }).then((r) => r.status),
+      target.number,
+    );
+    expect(elsewhere).toBe(204);
     await page.getByLabel("How was it fixed?").fill("Hinge replaced, device returned");
     await page.getByRole("button", { name: "Resolve" }).click();
+    await expect.poll(() => page.getByRole("alert").first().textContent()).toMatch(/already resolved/);
     await expect.poll(() => page.getByTestId("ticket-summary").textContent()).toMatch(/^Resolved/);
     const timeline = await page.locator(".timeline").textContent();
     for (const text of [
@@ -239,6 +252,14 @@ describe("the staff console", () => {
     await add.getByLabel(/^School/).fill(lincoln);
     await add.getByRole("button", { name: "Add user" }).click();
     await expect.poll(() => page.getByRole("status").textContent()).toMatch(/Added new.coach@lincoln.example.org/);
+    expect(await add.getByLabel("Email").inputValue()).toBe("");
+    // Added twice, it is refused: what was typed stays, to correct.
+    await add.getByLabel("Email").fill("new.coach@lincoln.example.org");
+    await add.getByLabel("Name").fill("Nia Coach");
+    await add.getByRole("button", { name: "Add user" }).click();
+    await expect.poll(() => page.getByRole("alert").textContent()).toMatch(/\S/);
+    expect(await add.getByLabel("Email").inputValue()).toBe("new.coach@lincoln.example.org");
+    expect(await add.getByLabel("Name").inputValue()).toBe("Nia Coach");
 
     const row = page.locator("tr", { hasText: "new.coach@lincoln.example.org" });
     await row.getByText("Change role").click();

@@ -22,6 +22,9 @@ function useAction(onChanged: () => void) {
       onChanged();
     } catch (failure) {
       setError((failure as Error).message);
+      // Refused most often because someone else changed the ticket (409): show it as it is now,
+      // keeping what this person typed and the reason it was refused.
+      onChanged();
     } finally {
       setBusy(false);
     }

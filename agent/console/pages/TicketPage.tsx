@@ -1,5 +1,5 @@
 /** One ticket: what is wrong, the device's diagnostics, the timeline, and the actions this person may take. */
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { type ConsoleTicketDetail, problemCategoryLabels } from "../../../shared";
 import { api } from "../api";
 import { DeviceFacts } from "../components/DeviceFacts";
@@ -12,10 +12,17 @@ import type { Session } from "../session";
 export function TicketPage({ number, onBack }: { number: number; session: Session; onBack: () => void }) {
   const [ticket, setTicket] = useState<ConsoleTicketDetail>();
   const [error, setError] = useState<string>();
+  // The ticket on screen: an answer for another one (a slow load, left behind by moving on) is dropped.
+  const showing = useRef(number);
+  showing.current = number;
   const load = () =>
     api<ConsoleTicketDetail>(`/api/tickets/${number}`)
-      .then(setTicket)
-      .catch((failure: Error) => setError(failure.message));
+      .then((answer) => {
+        if (showing.current === number) setTicket(answer);
+      })
+      .catch((failure: Error) => {
+        if (showing.current === number) setError(failure.message);
+      });
   useEffect(() => {
     setTicket(undefined);
     setError(undefined);

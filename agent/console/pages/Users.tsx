@@ -17,15 +17,18 @@ export function Users({ session }: { session: Session }) {
     load();
   }, []);
 
-  async function act(work: Promise<unknown>, done: string) {
+  /** Runs a change and says how it went; answers whether it was made. */
+  async function act(work: Promise<unknown>, done: string): Promise<boolean> {
     setError(undefined);
     setNotice(undefined);
     try {
       await work;
       setNotice(done);
       await load();
+      return true;
     } catch (failure) {
       setError((failure as Error).message);
+      return false;
     }
   }
 
@@ -108,22 +111,27 @@ interface NewUser {
   grants: { role: StaffRole; school: string }[];
 }
 
-function AddUser({ onAdd }: { onAdd: (body: NewUser) => void }) {
+function AddUser({ onAdd }: { onAdd: (body: NewUser) => Promise<boolean> }) {
+  const [busy, setBusy] = useState(false);
   return (
     <form
       class="add-user"
       aria-label="Add a user"
-      onSubmit={(event) => {
+      onSubmit={async (event) => {
         event.preventDefault();
-        const form = new FormData(event.currentTarget);
+        const element = event.currentTarget;
+        const form = new FormData(element);
         const text = (name: string) => String(form.get(name) ?? "").trim();
-        onAdd({
+        setBusy(true);
+        const added = await onAdd({
           email: text("email"),
           displayName: text("displayName"),
           password: text("password") || undefined,
           grants: [{ role: text("role") as StaffRole, school: text("school") || "*" }],
         });
-        event.currentTarget.reset();
+        setBusy(false);
+        // Cleared only once the person exists: a refused add keeps what was typed, to correct.
+        if (added) element.reset();
       }}
     >
       <h2>Add a user</h2>
@@ -143,7 +151,7 @@ function AddUser({ onAdd }: { onAdd: (body: NewUser) => void }) {
       </select>
       <label for="new-school">School (OU path, empty for the whole district)</label>
       <input id="new-school" name="school" placeholder="/Schools/Lincoln High" />
-      <button type="submit" class="primary">
+      <button type="submit" class="primary" disabled={busy}>
         Add user
       </button>
     </form>
