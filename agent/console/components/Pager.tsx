@@ -1,5 +1,5 @@
 /** Keyset paging for the console's lists: the cursors walked so far, and Previous / Next buttons. */
-import { useEffect, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
 
 export interface CursorPaging {
   /** The cursor of the page on screen (none for the first page). */
@@ -9,15 +9,18 @@ export interface CursorPaging {
   next(cursor: string): void;
 }
 
-/** Starts again from the first page whenever `query` changes. */
+/**
+ * Starts again from the first page whenever `query` changes: the cursors belong to the query they
+ * were walked under, so a new query never goes out with an old query's cursor, not even for one render.
+ */
 export function useCursorPaging(query: string): CursorPaging {
-  const [cursors, setCursors] = useState<string[]>([]);
-  useEffect(() => setCursors([]), [query]);
+  const [walked, setWalked] = useState<{ query: string; cursors: string[] }>({ query, cursors: [] });
+  const cursors = walked.query === query ? walked.cursors : [];
   return {
     cursor: cursors.at(-1),
     hasPrevious: cursors.length > 0,
-    previous: () => setCursors((all) => all.slice(0, -1)),
-    next: (cursor) => setCursors((all) => [...all, cursor]),
+    previous: () => setWalked({ query, cursors: cursors.slice(0, -1) }),
+    next: (cursor) => setWalked({ query, cursors: [...cursors, cursor] }),
   };
 }
 

@@ -37,9 +37,14 @@ export function Queue({ query, session }: { query: string; session: Session }) {
     const request = new URLSearchParams(query);
     if (cursor) request.set("cursor", cursor);
     setError(undefined);
+    // An answer for filters or a page already left behind is dropped.
+    let current = true;
     api<ConsoleTicketPage>(`/api/tickets?${request}`)
-      .then(setPage)
-      .catch((failure: Error) => setError(failure.message));
+      .then((answer) => current && setPage(answer))
+      .catch((failure: Error) => current && setError(failure.message));
+    return () => {
+      current = false;
+    };
   }, [query, cursor]);
 
   function applyFilters(event: Event) {
@@ -65,7 +70,7 @@ export function Queue({ query, session }: { query: string; session: Session }) {
             name="q"
             type="search"
             placeholder="Ticket #, serial, asset tag or student"
-            value={value("q")}
+            defaultValue={value("q")}
           />
         </div>
         <Select name="school" label="School" value={value("school")} options={schools.map((s) => [s, schoolName(s)])} />
