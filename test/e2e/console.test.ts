@@ -192,7 +192,12 @@ describe("the staff console", () => {
     expect(await page.getByRole("region", { name: "System" }).textContent()).toMatch(/Memory4\.0 GB/);
     expect(await page.getByRole("region", { name: "Battery" }).textContent()).toMatch(/Charge18%/);
 
+    // Going through the list by keyboard assigns nobody: the choice is made with the button.
+    await page.getByLabel("Assigned to").focus();
+    await page.keyboard.press("ArrowDown");
     await page.getByLabel("Assigned to").selectOption({ label: "Lee Lead" });
+    expect(await page.getByTestId("ticket-summary").textContent()).not.toMatch(/assigned to/);
+    await page.getByRole("button", { name: "Assign", exact: true }).click();
     await expect.poll(() => page.getByTestId("ticket-summary").textContent()).toMatch(/assigned to Lee Lead/);
 
     await page.getByLabel("Queue").selectOption("district_repair");

@@ -84,23 +84,38 @@ export function TicketActions({ ticket, onChanged }: { ticket: ConsoleTicketDeta
         </form>
       )}
       {ticket.can.assign && (
-        <div class="row">
+        // Chosen, then assigned with the button: a closed select changes on an arrow key, so
+        // assigning on change would assign whoever a keyboard user passed on the way.
+        <form
+          class="row"
+          aria-label="Assign"
+          key={ticket.assignee?.id ?? ""}
+          onSubmit={(event) => {
+            event.preventDefault();
+            const chosen = String(new FormData(event.currentTarget).get("assignee") ?? "");
+            run(`${base}/assign`, { assigneeId: chosen || null }, () => {});
+          }}
+        >
           <label for="assignee">Assigned to</label>
-          <select
-            id="assignee"
-            value={ticket.assignee?.id ?? ""}
-            disabled={busy}
-            onChange={(e) => run(`${base}/assign`, { assigneeId: e.currentTarget.value || null }, () => {})}
-          >
-            <option value="">Nobody</option>
-            {assigneeMissing && ticket.assignee && <option value={ticket.assignee.id}>{ticket.assignee.name}</option>}
+          <select id="assignee" name="assignee">
+            <option value="" selected={!ticket.assignee}>
+              Nobody
+            </option>
+            {assigneeMissing && ticket.assignee && (
+              <option value={ticket.assignee.id} selected>
+                {ticket.assignee.name}
+              </option>
+            )}
             {assignees.map((a) => (
-              <option key={a.id} value={a.id}>
+              <option key={a.id} value={a.id} selected={a.id === ticket.assignee?.id}>
                 {a.name}
               </option>
             ))}
           </select>
-        </div>
+          <button type="submit" class="secondary" disabled={busy}>
+            Assign
+          </button>
+        </form>
       )}
       {ticket.can.escalate && !resolved && !movable && (
         <p class="muted">
