@@ -102,6 +102,38 @@ describe("filter integrity in the console", () => {
     await page.close();
   });
 
+  it("saves one new baseline version for a double click on Save", async () => {
+    await createStaffUser(agent.store.db, {
+      email: "admin@district.example.org",
+      displayName: "Dee Admin",
+      password,
+      grants: [{ role: "district_admin", school: "*" }],
+    });
+    const page = await filterPage("admin@district.example.org");
+    await page
+      .getByText(/^Baseline/)
+      .first()
+      .click();
+    const editor = page.getByLabel("Baseline (JSON)");
+    await expect.poll(() => editor.inputValue(), { timeout: 30_000 }).toMatch(/"rules"/);
+    const versions = async () =>
+      Number(
+        (
+          await agent.store.db
+            .selectFrom("baselines")
+            .select((eb) => eb.fn.countAll().as("n"))
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
+    const before = await versions();
+    await page.getByRole("button", { name: "Save as a new version" }).dblclick();
+    await expect
+      .poll(() => page.getByRole("status").last().textContent(), { timeout: 30_000 })
+      .toMatch(/Saved as version/);
+    expect(await versions()).toBe(before + 1);
+    await page.close();
+  });
+
   it("lets the IT lead push TechDesk to the school in one action, configured for it", async () => {
     const page = await filterPage("lead@washington.example.org");
     const push = page.getByRole("region", { name: "Push TechDesk to a school" });

@@ -273,7 +273,7 @@ describe("the staff console", () => {
     await add.getByLabel(/^School/).fill(lincoln);
     await add.getByRole("button", { name: "Add user" }).click();
     await expect.poll(() => page.getByRole("status").textContent()).toMatch(/Added new.coach@lincoln.example.org/);
-    expect(await add.getByLabel("Email").inputValue()).toBe("");
+    await expect.poll(() => add.getByLabel("Email").inputValue()).toBe("");
     // Added twice, it is refused: what was typed stays, to correct.
     await add.getByLabel("Email").fill("new.coach@lincoln.example.org");
     await add.getByLabel("Name").fill("Nia Coach");

@@ -461,6 +461,7 @@ function BaselineEditor({ canEdit }: { canEdit: boolean }) {
   }>();
   const [error, setError] = useState<string>();
   const [notice, setNotice] = useState<string>();
+  const [saving, setSaving] = useState(false);
   const load = () =>
     api<{
       baseline: unknown;
@@ -486,12 +487,16 @@ function BaselineEditor({ canEdit }: { canEdit: boolean }) {
       setError(`The baseline is not valid JSON: ${(failure as Error).message}`);
       return;
     }
+    // One save at a time: each saved request is a new version, so a double click saved two.
+    setSaving(true);
     try {
       const saved = await api<{ baseline: { version: number } }>("/api/filter/baseline", { method: "POST", body });
       setNotice(`Saved as version ${saved.baseline.version}. The next check uses it.`);
       load();
     } catch (failure) {
       setError((failure as Error).message);
+    } finally {
+      setSaving(false);
     }
   }
   return (
@@ -508,7 +513,7 @@ function BaselineEditor({ canEdit }: { canEdit: boolean }) {
         <textarea rows={18} readOnly={!canEdit} value={text} onInput={(e) => setText(e.currentTarget.value)} />
       </label>
       {canEdit && (
-        <button type="button" class="primary" onClick={save}>
+        <button type="button" class="primary" onClick={save} disabled={saving}>
           Save as a new version
         </button>
       )}
@@ -537,6 +542,7 @@ export function Filter() {
   const [notice, setNotice] = useState<string>();
   const [preview, setPreview] = useState<Preview>();
   const [busy, setBusy] = useState(false);
+  const [startingCheck, setStartingCheck] = useState(false);
   const load = () =>
     api<Dashboard>("/api/filter")
       .then(setData)
@@ -555,12 +561,15 @@ export function Filter() {
 
   async function runCheck() {
     setError(undefined);
+    setStartingCheck(true);
     try {
       await api("/api/filter/checks", { method: "POST", body: {} });
       setNotice("Check started.");
       load();
     } catch (failure) {
       setError((failure as Error).message);
+    } finally {
+      setStartingCheck(false);
     }
   }
 
@@ -598,7 +607,7 @@ export function Filter() {
       <h1 id="filter-heading">Filter integrity</h1>
       <CheckStatus data={data} />
       {data.canRun && (
-        <button type="button" class="primary" onClick={runCheck} disabled={data.running}>
+        <button type="button" class="primary" onClick={runCheck} disabled={data.running || startingCheck}>
           Run check now
         </button>
       )}

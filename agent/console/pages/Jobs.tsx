@@ -19,13 +19,15 @@ export function Jobs() {
   const [notice, setNotice] = useState<string>();
   /** Jobs asked to run whose run the page has not shown yet: their button stays disabled. */
   const [starting, setStarting] = useState<string[]>([]);
+  /** Why the page could not be read; apart from `error` (Run now refused), which a poll must not erase. */
+  const [loadError, setLoadError] = useState<string>();
   const load = () =>
     api<JobsPage>("/api/jobs")
       .then((loaded) => {
         setData(loaded);
-        setError(undefined);
+        setLoadError(undefined);
       })
-      .catch((failure: Error) => setError(failure.message));
+      .catch((failure: Error) => setLoadError(failure.message));
   useEffect(() => {
     load();
     // Runs move on by themselves: keep the page current while it is open.
@@ -53,11 +55,11 @@ export function Jobs() {
   return (
     <section aria-labelledby="jobs-heading">
       <h1 id="jobs-heading">Jobs</h1>
-      {error && (
-        <p class="error" role="alert">
-          {error}
+      {[loadError, error].filter(Boolean).map((message) => (
+        <p key={message} class="error" role="alert">
+          {message}
         </p>
-      )}
+      ))}
       {notice && <p role="status">{notice}</p>}
       {data && !data.scheduledHere && (
         <p class="muted">
