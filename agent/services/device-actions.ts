@@ -663,40 +663,54 @@ async function cancelAction(
   why: string,
   context: { requestId?: string; now: Date },
 ): Promise<void> {
+  await db.transaction().execute((trx) => cancelActionIn(trx, action, actor, why, context));
+}
+
+/**
+ * Cancels `action` if it has not been claimed yet, inside the caller's transaction: it ends failed
+ * with `why`, audited and noted on its ticket. Answers whether it was cancelled (a worker may have
+ * claimed it meanwhile: then it is on its way to Google).
+ */
+export async function cancelActionIn(
+  trx: Kysely<Database>,
+  action: DeviceActionRow,
+  actor: Actor,
+  why: string,
+  context: { requestId?: string; now: Date },
+): Promise<boolean> {
   const at = context.now.toISOString();
-  await db.transaction().execute(async (trx) => {
-    const cancelled = await trx
-      .updateTable("deviceActions")
-      .set({ state: "failed", error: `Cancelled before it was sent: ${why}.`, finishedAt: at, updatedAt: at })
-      .where("id", "=", action.id)
-      .where("state", "=", "requested")
-      .executeTakeFirst();
-    if (!Number(cancelled.numUpdatedRows)) return;
-    await appendAudit(trx, {
-      at,
-      actorId: actor.id,
-      actorName: actor.name,
-      action: `${actionName(action)}.cancelled`,
-      deviceId: action.deviceId,
-      serialNumber: action.serialNumber,
-      school: action.school,
-      reason: why,
-      requestId: context.requestId,
-      before: { actionId: action.id, state: "requested" },
-      after: { actionId: action.id, state: "failed" },
-    });
-    await noteOnTicket(
-      trx,
-      action.ticketNumber,
-      actor,
-      {
-        event: "action_failed",
-        action: actionName(action),
-        actionId: action.id,
-        serialNumber: action.serialNumber,
-        error: `cancelled: ${why}`,
-      },
-      at,
-    );
+  const cancelled = await trx
+    .updateTable("deviceActions")
+    .set({ state: "failed", error: `Cancelled before it was sent: ${why}.`, finishedAt: at, updatedAt: at })
+    .where("id", "=", action.id)
+    .where("state", "=", "requested")
+    .executeTakeFirst();
+  if (!Number(cancelled.numUpdatedRows)) return false;
+  await appendAudit(trx, {
+    at,
+    actorId: actor.id,
+    actorName: actor.name,
+    action: `${actionName(action)}.cancelled`,
+    deviceId: action.deviceId,
+    serialNumber: action.serialNumber,
+    school: action.school,
+    reason: why,
+    requestId: context.requestId,
+    before: { actionId: action.id, state: "requested" },
+    after: { actionId: action.id, state: "failed" },
   });
+  await noteOnTicket(
+    trx,
+    action.ticketNumber,
+    actor,
+    {
+      event: "action_failed",
+      action: actionName(action),
+      actionId: action.id,
+      serialNumber: action.serialNumber,
+      error: `cancelled: ${why}`,
+    },
+    at,
+  );
+  return true;
 }

@@ -5,7 +5,7 @@ import { ApiError } from "../errors";
 import { appendAudit } from "../store/audit";
 import { isUniqueViolation } from "../store/db";
 import type { Database } from "../store/schema";
-import { actionName, systemActor } from "./device-actions";
+import { cancelActionIn, systemActor } from "./device-actions";
 import type { StaffPrincipal } from "./staff-accounts";
 
 /** How the overnight lockdown words an overdue loaner's disable: a return finds the disable by it. */
@@ -118,22 +118,21 @@ export async function returnLoan(
       before: { userEmail: open.userEmail, dueAt: open.dueAt },
       after: { loan: null },
     });
-    await cancelOverdueDisables(trx, staff, deviceId, { at, requestId: context.requestId });
+    await cancelOverdueDisables(trx, staff, deviceId, context);
   });
 }
 
 /**
  * A loaner that is back must not be disabled by the lockdown's overdue disable still waiting to go
  * out (or parked while Google failed): it ends cancelled, as a found device's waiting disable does.
- * One already sent is left to finish. The lockdown's disables carry no ticket, so there is no timeline note.
+ * One already sent is left to finish.
  */
 async function cancelOverdueDisables(
   trx: Kysely<Database>,
   staff: StaffPrincipal,
   deviceId: string,
-  context: { at: string; requestId?: string },
+  context: { now: Date; requestId?: string },
 ): Promise<void> {
-  const why = "the loaner was returned";
   const waiting = await trx
     .selectFrom("deviceActions")
     .selectAll()
@@ -144,32 +143,12 @@ async function cancelOverdueDisables(
     .where("requestedByName", "=", systemActor.name)
     .where("reason", "like", `${overdueLoaner}:%`)
     .execute();
-  for (const action of waiting) {
-    const cancelled = await trx
-      .updateTable("deviceActions")
-      .set({
-        state: "failed",
-        error: `Cancelled before it was sent: ${why}.`,
-        finishedAt: context.at,
-        updatedAt: context.at,
-      })
-      .where("id", "=", action.id)
-      .where("state", "=", "requested")
-      .executeTakeFirst();
-    // The worker claimed it meanwhile: it is on its way to Google.
-    if (!Number(cancelled.numUpdatedRows)) continue;
-    await appendAudit(trx, {
-      at: context.at,
-      actorId: staff.user.id,
-      actorName: staff.user.displayName,
-      action: `${actionName(action)}.cancelled`,
-      deviceId,
-      serialNumber: action.serialNumber,
-      school: action.school,
-      reason: why,
-      requestId: context.requestId,
-      before: { actionId: action.id, state: "requested" },
-      after: { actionId: action.id, state: "failed" },
-    });
-  }
+  for (const action of waiting)
+    await cancelActionIn(
+      trx,
+      action,
+      { id: staff.user.id, name: staff.user.displayName },
+      "the loaner was returned",
+      context,
+    );
 }
