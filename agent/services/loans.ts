@@ -5,7 +5,7 @@ import { ApiError } from "../errors";
 import { appendAudit } from "../store/audit";
 import { isUniqueViolation } from "../store/db";
 import type { Database } from "../store/schema";
-import { cancelActionIn, systemActor } from "./device-actions";
+import { actorOf, cancelActionIn, systemActor } from "./device-actions";
 import type { StaffPrincipal } from "./staff-accounts";
 
 /** How the overnight lockdown words an overdue loaner's disable: a return finds the disable by it. */
@@ -143,12 +143,5 @@ async function cancelOverdueDisables(
     .where("requestedByName", "=", systemActor.name)
     .where("reason", "like", `${overdueLoaner}:%`)
     .execute();
-  for (const action of waiting)
-    await cancelActionIn(
-      trx,
-      action,
-      { id: staff.user.id, name: staff.user.displayName },
-      "the loaner was returned",
-      context,
-    );
+  for (const action of waiting) await cancelActionIn(trx, action, actorOf(staff), "the loaner was returned", context);
 }
