@@ -5,7 +5,7 @@
  * device; deprovision and powerwash make the person type the action out. The device's actions
  * show with their live state (requested → sent → confirmed | failed) while any is open.
  */
-import { useState } from "preact/hooks";
+import { useRef, useState } from "preact/hooks";
 import {
   type DeviceAction,
   type DeviceCommand,
@@ -19,6 +19,7 @@ import {
 } from "../../../shared";
 import { api } from "../api";
 import { age, when } from "../format";
+import { Status } from "./Status";
 
 type Dialog =
   | { kind: "missing" }
@@ -260,24 +261,39 @@ export function DeviceActions({
   device: DeviceDetail & DeviceControls;
   /** The ticket the person came from, if any. */
   ticket?: number;
-  onChanged: () => void;
+  /** Reloads the device; a promise, when it gives one, of the reload done. */
+  onChanged: () => unknown;
 }) {
   const [dialog, setDialog] = useState<Dialog>();
   const [notice, setNotice] = useState<string>();
+  /** Why the last thing asked for here was refused; cleared when the person asks for the next. */
   const [error, setError] = useState<string>();
+  /** A return is on its way: the button waits (`aria-disabled`, which keeps focus on it) and a click does nothing. */
+  const [returning, setReturning] = useState(false);
+  const returnSent = useRef(false);
   const { can } = device;
   const status = device.status;
   const open = (d: Dialog) => {
     setNotice(undefined);
+    setError(undefined);
     setDialog(d);
   };
   async function giveBack() {
+    if (returnSent.current) return;
+    returnSent.current = true;
+    setReturning(true);
+    setNotice(undefined);
+    setError(undefined);
     try {
       await api(`/api/devices/${encodeURIComponent(device.deviceId)}/return`, { method: "POST", body: {} });
       setNotice("Loaner returned.");
-      onChanged();
+      // The button waits until the page shows the loan ended: a second return would be refused.
+      await onChanged();
     } catch (failure) {
       setError((failure as Error).message);
+    } finally {
+      returnSent.current = false;
+      setReturning(false);
     }
   }
   return (
@@ -327,7 +343,7 @@ export function DeviceActions({
           </button>
         )}
         {can.loan && device.loan && (
-          <button type="button" class="secondary" onClick={giveBack}>
+          <button type="button" class="secondary" onClick={giveBack} aria-disabled={returning}>
             Loaner returned
           </button>
         )}
@@ -362,7 +378,7 @@ export function DeviceActions({
           }}
         />
       )}
-      {notice && <p role="status">{notice}</p>}
+      <Status>{notice}</Status>
       {error && (
         <p class="error" role="alert">
           {error}

@@ -7,17 +7,23 @@ import { age } from "../format";
 export function Notifications() {
   const [data, setData] = useState<{ unread: number; notifications: Notification[] }>();
   const [open, setOpen] = useState(false);
+  /** Why marking read was refused; apart from `loadError`, which the next load that works clears. */
   const [error, setError] = useState<string>();
+  const [loadError, setLoadError] = useState<string>();
   const load = () =>
     api<{ unread: number; notifications: Notification[] }>("/api/notifications")
-      .then(setData)
-      .catch((failure: Error) => setError(failure.message));
+      .then((loaded) => {
+        setData(loaded);
+        setLoadError(undefined);
+      })
+      .catch((failure: Error) => setLoadError(failure.message));
   useEffect(() => {
     load();
     const timer = setInterval(load, 30_000);
     return () => clearInterval(timer);
   }, []);
   async function markRead(id: number | "all") {
+    setError(undefined);
     try {
       await api(`/api/notifications/${id}/read`, { method: "POST", body: {} });
       await load();
@@ -42,11 +48,11 @@ export function Notifications() {
       </button>
       {open && (
         <section class="dropdown" aria-label="Notifications">
-          {error && (
-            <p class="error" role="alert">
-              {error}
+          {[loadError, error].filter(Boolean).map((message) => (
+            <p key={message} class="error" role="alert">
+              {message}
             </p>
-          )}
+          ))}
           {!data?.notifications.length && <p class="muted">Nothing needs your attention.</p>}
           <ul>
             {data?.notifications.map((n) => (

@@ -6,6 +6,7 @@
 import { useEffect, useState } from "preact/hooks";
 import type { AuditEntry } from "../../../shared";
 import { api } from "../api";
+import { Status } from "../components/Status";
 
 interface Filters {
   action: string;
@@ -78,16 +79,14 @@ export function Audit() {
   return (
     <section aria-labelledby="audit-heading">
       <h1 id="audit-heading">Audit log</h1>
-      {chain &&
-        (chain.ok ? (
-          <p role="status" data-testid="chain">
-            Hash chain intact through {chain.entries} entr{chain.entries === 1 ? "y" : "ies"}.
-          </p>
-        ) : (
-          <p class="error" role="alert" data-testid="chain">
-            The hash chain breaks at entry #{chain.brokenAt}: {chain.problem}
-          </p>
-        ))}
+      <Status testId={chain?.ok === false ? undefined : "chain"}>
+        {chain?.ok && `Hash chain intact through ${chain.entries} entr${chain.entries === 1 ? "y" : "ies"}.`}
+      </Status>
+      {chain?.ok === false && (
+        <p class="error" role="alert" data-testid="chain">
+          The hash chain breaks at entry #{chain.brokenAt}: {chain.problem}
+        </p>
+      )}
       <form
         class="filters"
         aria-label="Audit filters"

@@ -1,7 +1,8 @@
 /** Scheduled jobs: when they run next, how their last runs went (progress, duration, errors), and Run now. */
-import { useEffect, useState } from "preact/hooks";
-import type { JobsPage, ScheduledJob } from "../../../shared";
+import { useEffect, useRef, useState } from "preact/hooks";
+import type { JobRun, JobsPage, ScheduledJob } from "../../../shared";
 import { api } from "../api";
+import { Status } from "../components/Status";
 import { when } from "../format";
 
 /** Figures whose names do not read well split into words. */
@@ -13,21 +14,73 @@ function describeDetail(detail: Record<string, unknown>): string {
     .join(", ");
 }
 
+/** A run's state said in a sentence, for the page's live region; its start time tells one run from the next. */
+function sayRun(job: ScheduledJob, run: JobRun): string {
+  const started = `started ${new Date(run.startedAt).toLocaleTimeString(undefined, { timeStyle: "short" })}`;
+  if (run.status === "running") return `${job.title} is running (${started}).`;
+  const took = run.durationMs !== undefined ? `, took ${(run.durationMs / 1000).toFixed(1)} s` : "";
+  if (run.status === "succeeded") return `${job.title} succeeded (${started}${took}).`;
+  return `${job.title} failed (${started}${took})${run.error ? `: ${run.error}` : "."}`;
+}
+
+/** Each job's newest run as an id and a state, to compare one poll's answer with the last. */
+const newestRuns = (page: JobsPage) =>
+  new Map(page.jobs.map((job) => [job.name, job.runs[0] ? `${job.runs[0].id} ${job.runs[0].status}` : ""]));
+
+/**
+ * The page's news for a screen reader: Run now taken, and a run starting or ending as the poll sees
+ * it. A poll that finds nothing new says nothing; the first load, which finds the page as it is, neither.
+ */
+function useRunNews() {
+  const [news, setNews] = useState<string>();
+  /** The newest runs as the last load saw them. */
+  const seen = useRef<Map<string, string> | undefined>(undefined);
+  /** Jobs this page asked to run: "started" is said already, so their run appearing is not said again. */
+  const askedHere = useRef(new Set<string>());
+  return {
+    news,
+    say: setNews,
+    asking: (name: string) => askedHere.current.add(name),
+    refused: (name: string) => askedHere.current.delete(name),
+    loaded(page: JobsPage) {
+      const before = seen.current;
+      const now = newestRuns(page);
+      seen.current = now;
+      if (!before) return;
+      const said: string[] = [];
+      for (const job of page.jobs) {
+        const run = job.runs[0];
+        if (!run || before.get(job.name) === now.get(job.name)) continue;
+        const asked = askedHere.current.delete(job.name);
+        if (!(asked && run.status === "running")) said.push(sayRun(job, run));
+      }
+      if (said.length) setNews(said.join(" "));
+    },
+  };
+}
+
 export function Jobs() {
   const [data, setData] = useState<JobsPage>();
   const [error, setError] = useState<string>();
-  const [notice, setNotice] = useState<string>();
+  const runNews = useRunNews();
   /** Jobs asked to run whose run the page has not shown yet: their button stays disabled. */
   const [starting, setStarting] = useState<string[]>([]);
   /** Why the page could not be read; apart from `error` (Run now refused), which a poll must not erase. */
   const [loadError, setLoadError] = useState<string>();
-  const load = () =>
-    api<JobsPage>("/api/jobs")
+  /** Loads asked for, and the latest whose answer shows: a slow answer overtaken by a later one is dropped. */
+  const loads = useRef({ asked: 0, shown: 0 });
+  const load = () => {
+    const mine = ++loads.current.asked;
+    return api<JobsPage>("/api/jobs")
       .then((loaded) => {
+        if (mine < loads.current.shown) return;
+        loads.current.shown = mine;
         setData(loaded);
         setLoadError(undefined);
+        runNews.loaded(loaded);
       })
       .catch((failure: Error) => setLoadError(failure.message));
+  };
   useEffect(() => {
     load();
     // Runs move on by themselves: keep the page current while it is open.
@@ -37,16 +90,18 @@ export function Jobs() {
 
   async function runNow(job: ScheduledJob) {
     setError(undefined);
-    setNotice(undefined);
+    runNews.say(undefined);
+    runNews.asking(job.name);
     setStarting((names) => [...names, job.name]);
     try {
       await api(`/api/jobs/${job.name}/run`, { method: "POST", body: {} });
-      setNotice(`${job.title} started.`);
+      runNews.say(`${job.title} started.`);
       setTimeout(() => {
         load();
         setStarting((names) => names.filter((name) => name !== job.name));
       }, 1000);
     } catch (failure) {
+      runNews.refused(job.name);
       setError((failure as Error).message);
       setStarting((names) => names.filter((name) => name !== job.name));
     }
@@ -60,7 +115,7 @@ export function Jobs() {
           {message}
         </p>
       ))}
-      {notice && <p role="status">{notice}</p>}
+      <Status testId="jobs-news">{runNews.news}</Status>
       {data && !data.scheduledHere && (
         <p class="muted">
           This agent does not run the jobs on their schedules (<code>JOBS_ENABLED</code> is false): another agent on the

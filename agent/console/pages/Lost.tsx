@@ -14,6 +14,7 @@ import {
 } from "../../../shared";
 import { api } from "../api";
 import { actionLabel } from "../components/DeviceActions";
+import { Status } from "../components/Status";
 import { age, when } from "../format";
 
 const stateWords: Record<DeviceAction["state"], string> = {
@@ -104,6 +105,8 @@ function BulkDisable({ canDisable, onChanged }: { canDisable: boolean; onChanged
   const [confirm, setConfirm] = useState("");
   const [actions, setActions] = useState<DeviceAction[]>();
   const [error, setError] = useState<string>();
+  /** Why the disables could not be looked up again; cleared by the next lookup that works. */
+  const [followError, setFollowError] = useState<string>();
   const [busy, setBusy] = useState(false);
   const matched = (lines ?? []).filter((l) => l.outcome === "matched").map((l) => l.devices[0]);
   const unique = [...new Map(matched.filter((d) => d !== undefined).map((d) => [d.deviceId, d])).values()];
@@ -112,6 +115,7 @@ function BulkDisable({ canDisable, onChanged }: { canDisable: boolean; onChanged
   async function match() {
     setBusy(true);
     setError(undefined);
+    setFollowError(undefined);
     setActions(undefined);
     try {
       setLines((await api<{ lines: MatchLine[] }>("/api/device-matches", { method: "POST", body: { text } })).lines);
@@ -137,6 +141,7 @@ function BulkDisable({ canDisable, onChanged }: { canDisable: boolean; onChanged
     event.preventDefault();
     setBusy(true);
     setError(undefined);
+    setFollowError(undefined);
     try {
       const answer = await api<{ actions: DeviceAction[] }>("/api/device-actions", {
         method: "POST",
@@ -167,6 +172,7 @@ function BulkDisable({ canDisable, onChanged }: { canDisable: boolean; onChanged
         actionsNow(open.map((a) => a.id))
           .then((found) => {
             if (stopped) return;
+            setFollowError(undefined);
             const byId = new Map(found.map((a) => [a.id, a]));
             const moved = open.some((a) => byId.get(a.id)?.state !== a.state);
             const missing = open.filter((a) => !byId.has(a.id)).map((a) => a.id);
@@ -179,7 +185,7 @@ function BulkDisable({ canDisable, onChanged }: { canDisable: boolean; onChanged
           })
           .catch((failure: Error) => {
             if (stopped) return;
-            setError(failure.message);
+            setFollowError(failure.message);
             setQuiet((n) => n + 1);
           });
       },
@@ -280,11 +286,11 @@ function BulkDisable({ canDisable, onChanged }: { canDisable: boolean; onChanged
           </tbody>
         </table>
       )}
-      {error && (
-        <p class="error" role="alert">
-          {error}
+      {[error, followError].filter(Boolean).map((message) => (
+        <p key={message} class="error" role="alert">
+          {message}
         </p>
-      )}
+      ))}
     </section>
   );
 }
@@ -343,7 +349,7 @@ function ReturnMessages() {
           </button>
         </form>
       ))}
-      {notice && <p role="status">{notice}</p>}
+      <Status>{notice}</Status>
       {error && (
         <p class="error" role="alert">
           {error}
@@ -358,7 +364,10 @@ export function Lost() {
   const [error, setError] = useState<string>();
   const load = () =>
     api<{ devices: MissingDevice[]; canDisable: boolean }>("/api/missing-devices")
-      .then(setData)
+      .then((loaded) => {
+        setData(loaded);
+        setError(undefined);
+      })
       .catch((failure: Error) => setError(failure.message));
   useEffect(() => {
     load();

@@ -13,6 +13,7 @@ import {
 import { api } from "../api";
 import { FilterSelect as Select } from "../components/FilterSelect";
 import { Pager, useCursorPaging } from "../components/Pager";
+import { Status } from "../components/Status";
 import { age, queueLabels, schoolName, statusLabels } from "../format";
 import { go } from "../router";
 import type { Session } from "../session";
@@ -59,6 +60,8 @@ export function Queue({ query, session }: { query: string; session: Session }) {
   }
 
   const value = (name: string) => params.get(name) ?? "";
+  const where = session.grants.every((g) => g.school !== "*") ? " in your schools" : "";
+  const countOf = (total: number) => `${total === 1 ? "1 ticket" : `${total.toLocaleString()} tickets`}${where}`;
   return (
     <section aria-labelledby="queue-heading">
       <h1 id="queue-heading">Tickets</h1>
@@ -129,12 +132,9 @@ export function Queue({ query, session }: { query: string; session: Session }) {
           {error}
         </p>
       )}
+      <Status class="muted">{page && countOf(page.total)}</Status>
       {page && (
         <>
-          <p class="muted" role="status">
-            {page.total === 1 ? "1 ticket" : `${page.total.toLocaleString()} tickets`}
-            {session.grants.every((g) => g.school !== "*") ? " in your schools" : ""}
-          </p>
           <table class="tickets">
             <thead>
               <tr>

@@ -1,6 +1,7 @@
 /** Settings: how TechDesk reaches Google, and whether it works, in words. */
 import { useEffect, useState } from "preact/hooks";
 import { api } from "../api";
+import { Status } from "../components/Status";
 import { when } from "../format";
 
 interface GoogleStatus {
@@ -25,6 +26,8 @@ export function Settings() {
     setBusy(true);
     try {
       setStatus(await api<GoogleStatus>("/api/settings/google/check", { method: "POST", body: {} }));
+      // A check that got through answers for the connection: an earlier failure to reach the agent no longer holds.
+      setError(undefined);
     } catch (failure) {
       setError((failure as Error).message);
     } finally {
@@ -44,13 +47,15 @@ export function Settings() {
           <h2>Google connection</h2>
           <p>{status.description}</p>
           <p class="muted">Customer: {status.customerId}</p>
-          {status.ok === undefined ? (
-            <p>Not checked yet.</p>
-          ) : (
-            <p role="status" class={status.ok ? "" : "error"}>
-              {status.message} {status.checkedAt ? <span class="muted">({when(status.checkedAt)})</span> : null}
-            </p>
-          )}
+          <Status class={status.ok === false ? "error" : undefined} testId="google-check">
+            {status.ok === undefined ? (
+              "Not checked yet."
+            ) : (
+              <>
+                {status.message} {status.checkedAt ? <span class="muted">({when(status.checkedAt)})</span> : null}
+              </>
+            )}
+          </Status>
           <button type="button" class="secondary" onClick={check} disabled={busy}>
             {busy ? "Checking…" : "Check the connection"}
           </button>

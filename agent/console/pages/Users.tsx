@@ -1,7 +1,8 @@
 /** Users and roles (district admins): who can sign in, with which role in which school. */
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { type StaffMember, type StaffRole, staffRoleLabels, staffRoles } from "../../../shared";
 import { api } from "../api";
+import { Status } from "../components/Status";
 import { schoolName } from "../format";
 import type { Session } from "../session";
 
@@ -9,6 +10,13 @@ export function Users({ session }: { session: Session }) {
   const [users, setUsers] = useState<StaffMember[]>();
   const [error, setError] = useState<string>();
   const [notice, setNotice] = useState<string>();
+  /**
+   * A change is on its way: every button that makes one waits, so a double click sends it once. The
+   * buttons are `aria-disabled`, not `disabled`: Chromium moves focus off a button that becomes
+   * disabled, to the page, and a keyboard or screen reader user would lose their place.
+   */
+  const [busy, setBusy] = useState(false);
+  const working = useRef(false);
   const load = () =>
     api<{ users: StaffMember[] }>("/api/users")
       .then((r) => setUsers(r.users))
@@ -17,18 +25,27 @@ export function Users({ session }: { session: Session }) {
     load();
   }, []);
 
-  /** Runs a change and says how it went; answers whether it was made. */
-  async function act(work: Promise<unknown>, done: string): Promise<boolean> {
+  /**
+   * Runs a change and says how it went; answers whether it was made. One at a time: one asked for
+   * while another is on its way (a click on a waiting button) is not sent.
+   */
+  async function act(work: () => Promise<unknown>, done: string): Promise<boolean> {
+    if (working.current) return false;
+    working.current = true;
+    setBusy(true);
     setError(undefined);
     setNotice(undefined);
     try {
-      await work;
+      await work();
       setNotice(done);
       await load();
       return true;
     } catch (failure) {
       setError((failure as Error).message);
       return false;
+    } finally {
+      working.current = false;
+      setBusy(false);
     }
   }
 
@@ -40,8 +57,11 @@ export function Users({ session }: { session: Session }) {
           {error}
         </p>
       )}
-      {notice && <p role="status">{notice}</p>}
-      <AddUser onAdd={(body) => act(api("/api/users", { method: "POST", body }), `Added ${body.email}.`)} />
+      <Status>{notice}</Status>
+      <AddUser
+        busy={busy}
+        onAdd={(body) => act(() => api("/api/users", { method: "POST", body }), `Added ${body.email}.`)}
+      />
       {users && (
         <table class="users">
           <thead>
@@ -67,9 +87,10 @@ export function Users({ session }: { session: Session }) {
                   {u.id !== session.user.id && (
                     <RoleEditor
                       user={u}
+                      busy={busy}
                       onSave={(grants) =>
                         act(
-                          api(`/api/users/${u.id}`, { method: "PATCH", body: { grants } }),
+                          () => api(`/api/users/${u.id}`, { method: "PATCH", body: { grants } }),
                           `Changed the role of ${u.email}.`,
                         )
                       }
@@ -84,9 +105,10 @@ export function Users({ session }: { session: Session }) {
                       type="button"
                       class="secondary"
                       aria-label={`${u.disabled ? "Enable" : "Disable"} ${u.email}`}
+                      aria-disabled={busy}
                       onClick={() =>
                         act(
-                          api(`/api/users/${u.id}`, { method: "PATCH", body: { disabled: !u.disabled } }),
+                          () => api(`/api/users/${u.id}`, { method: "PATCH", body: { disabled: !u.disabled } }),
                           `${u.email} is now ${u.disabled ? "enabled" : "disabled"}.`,
                         )
                       }
@@ -111,8 +133,7 @@ interface NewUser {
   grants: { role: StaffRole; school: string }[];
 }
 
-function AddUser({ onAdd }: { onAdd: (body: NewUser) => Promise<boolean> }) {
-  const [busy, setBusy] = useState(false);
+function AddUser({ busy, onAdd }: { busy: boolean; onAdd: (body: NewUser) => Promise<boolean> }) {
   return (
     <form
       class="add-user"
@@ -122,14 +143,12 @@ function AddUser({ onAdd }: { onAdd: (body: NewUser) => Promise<boolean> }) {
         const element = event.currentTarget;
         const form = new FormData(element);
         const text = (name: string) => String(form.get(name) ?? "").trim();
-        setBusy(true);
         const added = await onAdd({
           email: text("email"),
           displayName: text("displayName"),
           password: text("password") || undefined,
           grants: [{ role: text("role") as StaffRole, school: text("school") || "*" }],
         });
-        setBusy(false);
         // Cleared only once the person exists: a refused add keeps what was typed, to correct.
         if (added) element.reset();
       }}
@@ -151,7 +170,7 @@ function AddUser({ onAdd }: { onAdd: (body: NewUser) => Promise<boolean> }) {
       </select>
       <label for="new-school">School (OU path, empty for the whole district)</label>
       <input id="new-school" name="school" placeholder="/Schools/Lincoln High" />
-      <button type="submit" class="primary" disabled={busy}>
+      <button type="submit" class="primary" aria-disabled={busy}>
         Add user
       </button>
     </form>
@@ -161,9 +180,12 @@ function AddUser({ onAdd }: { onAdd: (body: NewUser) => Promise<boolean> }) {
 /** Replaces a person's role with one role in one school (or the whole district). */
 function RoleEditor({
   user,
+  busy,
   onSave,
 }: {
   user: StaffMember;
+  /** A change (this or another) is on its way. */
+  busy: boolean;
   onSave: (grants: { role: StaffRole; school: string }[]) => void;
 }) {
   const first = user.grants[0];
@@ -193,7 +215,7 @@ function RoleEditor({
         </select>
         <label for={`school-${user.id}`}>School (empty for the whole district)</label>
         <input id={`school-${user.id}`} name="school" defaultValue={first?.school === "*" ? "" : first?.school} />
-        <button type="submit" class="secondary">
+        <button type="submit" class="secondary" aria-disabled={busy}>
           Save role
         </button>
       </form>
