@@ -3,17 +3,19 @@
  * has Washington Middle's students drifted): a tech team member runs a check and sees the drifted
  * school, without a way to change policy; Washington's IT lead restores it from the dry run; the
  * sandbox holds the baseline's values again and the next check passes. Then the lead pushes
- * TechDesk, configured for the school, in one action.
+ * TechDesk, configured for the school, in one action. Around those: a push goes to the OU its dry run
+ * and its button name, an error from a moment's failure goes once the next load works, and the page's
+ * news lands in status regions that were there from the start.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { type Browser, chromium, type Page } from "playwright-core";
+import { type Browser, chromium, type Page, type Route } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { buildConsole } from "../../agent/console/build";
 import { type RunningAgent, startAgent } from "../../agent/server";
 import { createStaffUser } from "../../agent/services/staff-accounts";
-import { testConfig, washington } from "../support/agent";
+import { lincoln, testConfig, washington } from "../support/agent";
 import { chromiumArgs, chromiumPath, requireChromium } from "../support/chromium";
 import { signedInPage } from "../support/console";
 
@@ -42,6 +44,12 @@ beforeAll(async () => {
     password,
     grants: [{ role: "school_it_lead", school: washington }],
   });
+  await createStaffUser(agent.store.db, {
+    email: "admin@district.example.org",
+    displayName: "Dee Admin",
+    password,
+    grants: [{ role: "district_admin", school: "*" }],
+  });
   browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: chromiumArgs });
 });
 afterAll(async () => {
@@ -50,12 +58,29 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-async function filterPage(email: string): Promise<Page> {
+/** Signed in as `email` on Filter integrity; `beforeOpening` can route the page's requests first. */
+async function filterPage(email: string, beforeOpening?: (page: Page) => Promise<unknown>): Promise<Page> {
   const page = await signedInPage(browser, agent.url, email);
+  await beforeOpening?.(page);
   await page.getByRole("link", { name: "Filter integrity" }).click();
   await page.getByRole("heading", { name: "Filter integrity" }).waitFor();
   return page;
 }
+
+/** The agent's answer while it restarts, for a request the test fails on purpose. */
+const unavailable = (route: Route) =>
+  route.fulfill({
+    status: 503,
+    json: { error: { code: "internal", message: "The agent is restarting.", requestId: "e2e" } },
+  });
+
+/** Marks the page's status regions as they are now, to tell them later from regions added since. */
+const markStatusRegions = (page: Page) =>
+  page.locator('[role="status"]').evaluateAll((regions) => {
+    for (const region of regions) region.setAttribute("data-e2e-present", "");
+  });
+/** The text of the status regions that `markStatusRegions` found. */
+const markedStatusText = (page: Page) => page.locator('[role="status"][data-e2e-present]').allTextContents();
 
 const verdict = (page: Page) => page.getByTestId("filter-verdict").textContent({ timeout: 60_000 });
 
@@ -81,6 +106,25 @@ describe("filter integrity in the console", () => {
     await page.close();
   });
 
+  it("takes away a History error once History loads", async () => {
+    let failures = 1;
+    const page = await filterPage("tech@washington.example.org", (page) =>
+      page.route(
+        (url) => url.pathname === "/api/filter/history",
+        (route) => (failures-- > 0 ? unavailable(route) : route.continue()),
+      ),
+    );
+    const school = page.getByTestId(`ou-${drifted}`);
+    const history = school.getByText("History");
+    await history.click();
+    await school.getByRole("alert").filter({ hasText: "The agent is restarting." }).waitFor();
+    await history.click();
+    await history.click();
+    await expect.poll(() => school.textContent(), { timeout: 30_000 }).toMatch(/still open/);
+    expect(await school.getByRole("alert").count()).toBe(0);
+    await page.close();
+  });
+
   it("lets the school's IT lead restore it from a dry run, and the next check passes", async () => {
     const page = await filterPage("lead@washington.example.org");
     await expect.poll(() => verdict(page), { timeout: 30_000 }).toContain(drifted);
@@ -103,12 +147,6 @@ describe("filter integrity in the console", () => {
   });
 
   it("saves one new baseline version for a double click on Save", async () => {
-    await createStaffUser(agent.store.db, {
-      email: "admin@district.example.org",
-      displayName: "Dee Admin",
-      password,
-      grants: [{ role: "district_admin", school: "*" }],
-    });
     const page = await filterPage("admin@district.example.org");
     await page
       .getByText(/^Baseline/)
@@ -155,6 +193,104 @@ describe("filter integrity in the console", () => {
       agentUrl: { Value: agent.url },
       enrollmentToken: { Value: expect.any(String) },
     });
+    await page.close();
+  });
+
+  it("pushes TechDesk to the school its button names, though the school box changed after the dry run", async () => {
+    const page = await filterPage("admin@district.example.org");
+    const push = page.getByRole("region", { name: "Push TechDesk to a school" });
+    await push.getByLabel("School (OU)").fill(lincoln);
+    await push.getByRole("button", { name: "Dry run" }).click();
+    await expect.poll(() => push.textContent(), { timeout: 30_000 }).toContain(`TechDesk at ${lincoln}`);
+    await markStatusRegions(page);
+    await push.getByLabel("School (OU)").fill(washington);
+    const [pushed] = await Promise.all([
+      page.waitForRequest(
+        (request) => request.url().endsWith("/api/filter/apps/techdesk") && Boolean(request.postDataJSON()?.planHash),
+      ),
+      push.getByRole("button", { name: `Push TechDesk to ${lincoln}` }).click(),
+    ]);
+    expect(pushed.postDataJSON()).toMatchObject({ school: lincoln });
+    await expect
+      .poll(() => markedStatusText(page), { timeout: 30_000 })
+      .toContain(`TechDesk declared at ${lincoln} and queued for Google.`);
+    await expect
+      .poll(() => page.getByTestId(`remediation-${lincoln}`).textContent(), { timeout: 60_000 })
+      .toContain("applied");
+    expect(await push.getByRole("alert").count()).toBe(0);
+    await page.close();
+  });
+
+  it("pushes an app to the OU it was dry-run for, though the OU box changed after the dry run", async () => {
+    const page = await filterPage("admin@district.example.org");
+    await page.getByText("Push an app or extension").click();
+    await page.getByLabel("OU", { exact: true }).fill(lincoln);
+    await page.getByLabel("Extension id").fill("abcdefghijklmnopabcdefghijklmnop");
+    await page.getByLabel("Name", { exact: true }).fill("Reading Buddy");
+    await page.getByRole("button", { name: "Dry run" }).last().click();
+    await page.getByRole("button", { name: `Push to ${lincoln}` }).waitFor({ timeout: 30_000 });
+    await page.getByLabel("OU", { exact: true }).fill(washington);
+    const [pushed] = await Promise.all([
+      page.waitForRequest(
+        (request) => request.url().endsWith("/api/filter/apps") && Boolean(request.postDataJSON()?.planHash),
+      ),
+      page.getByRole("button", { name: `Push to ${lincoln}` }).click({ timeout: 5_000 }),
+    ]);
+    expect(pushed.postDataJSON()).toMatchObject({ ouPath: lincoln, app: { name: "Reading Buddy" } });
+    await expect
+      .poll(() => page.getByRole("status").allTextContents(), { timeout: 30_000 })
+      .toContain(`Reading Buddy declared at ${lincoln} and queued for Google.`);
+    await page.close();
+  });
+
+  it("takes the failed load's error away when the dashboard next loads", async () => {
+    let failNext = false;
+    let failed = false;
+    let recover = () => {};
+    const recovered = new Promise<void>((resolve) => {
+      recover = resolve;
+    });
+    const page = await filterPage("tech@washington.example.org", (page) =>
+      page.route(
+        (url) => url.pathname === "/api/filter",
+        async (route) => {
+          if (failNext) {
+            failNext = false;
+            failed = true;
+            return unavailable(route);
+          }
+          // Hold the loads after the failure until the test has seen its error.
+          if (failed) await recovered;
+          const response = await route.fetch();
+          // A check still running keeps the page loading the dashboard again.
+          return route.fulfill({ response, json: { ...(await response.json()), running: true } });
+        },
+      ),
+    );
+    await page.getByTestId("check-progress").waitFor();
+    failNext = true;
+    const failure = page.getByRole("alert").filter({ hasText: "The agent is restarting." });
+    await failure.waitFor();
+    recover();
+    await expect.poll(() => failure.count(), { timeout: 10_000 }).toBe(0);
+    await page.close();
+  });
+
+  it("says what happened in status regions that were in the page from the start", async () => {
+    const page = await filterPage("admin@district.example.org");
+    await page.getByTestId("filter-verdict").waitFor();
+    await markStatusRegions(page);
+    await page.getByRole("button", { name: "Run check now" }).click();
+    await expect.poll(() => markedStatusText(page), { timeout: 30_000 }).toContain("Check started.");
+    await page
+      .getByText(/^Baseline/)
+      .first()
+      .click();
+    await expect.poll(() => page.getByLabel("Baseline (JSON)").inputValue(), { timeout: 30_000 }).toMatch(/"rules"/);
+    await page.getByRole("button", { name: "Save as a new version" }).click();
+    await expect
+      .poll(async () => (await markedStatusText(page)).join(" | "), { timeout: 30_000 })
+      .toMatch(/Saved as version \d+\. The next check uses it\./);
     await page.close();
   });
 });

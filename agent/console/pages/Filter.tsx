@@ -7,6 +7,8 @@
 import { useEffect, useState } from "preact/hooks";
 import type { FilterVerdict } from "../../../shared";
 import { api } from "../api";
+import { type PlannedWrite, PushApp, PushTechdesk } from "../components/FilterPush";
+import { Status } from "../components/Status";
 import { age, when } from "../format";
 
 interface Problem {
@@ -67,12 +69,6 @@ interface Dashboard {
     withoutManagement: number;
   };
 }
-interface PlannedWrite {
-  policySchema: string;
-  label: string;
-  value: Record<string, unknown>;
-  current: Record<string, unknown>;
-}
 interface Preview {
   kind: "restore" | "apps";
   ouPath: string;
@@ -82,27 +78,34 @@ interface Preview {
 
 const shown = (value: unknown) => (value === undefined ? "not set" : JSON.stringify(value));
 
+const Alert = ({ message }: { message?: string }) =>
+  message ? (
+    <p class="error" role="alert">
+      {message}
+    </p>
+  ) : null;
+
+/**
+ * One status region from the first render whose text changes (none, checking, last check), so a
+ * screen reader hears the progress start and the check finish; a failed check is an alert.
+ */
 function CheckStatus({ data }: { data: Dashboard }) {
   const last = data.lastCheck;
-  if (!last) return <p>No check has run yet.</p>;
+  if (!last) return <Status>No check has run yet.</Status>;
   const d = last.detail as { ousDone?: number; ousTotal?: number; ous?: number; drift?: number; missing?: number };
   if (last.status === "running" || data.running)
     return (
-      <p role="status" data-testid="check-progress">
+      <Status testId="check-progress">
         Checking… {d.ousDone ?? 0} of {d.ousTotal ?? "?"} OUs.
-      </p>
+      </Status>
     );
   if (last.status === "failed")
-    return (
-      <p class="error" role="alert">
-        The last check ({when(last.startedAt)}) failed: {last.error}
-      </p>
-    );
+    return <Alert message={`The last check (${when(last.startedAt)}) failed: ${last.error}`} />;
   return (
-    <p data-testid="last-check">
+    <Status testId="last-check">
       Last check {age(last.finishedAt ?? last.startedAt)} against baseline version {data.baselineVersion}: {d.ous} OUs,{" "}
       {d.drift ?? 0} drifted setting{d.drift === 1 ? "" : "s"}, {d.missing ?? 0} missing.
-    </p>
+    </Status>
   );
 }
 
@@ -160,11 +163,7 @@ function RestorePanel({
           </table>
         </>
       )}
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <Alert message={error} />
       <div class="row">
         {preview.writes.length > 0 && (
           <button type="button" class="primary" disabled={busy} onClick={apply}>
@@ -184,11 +183,10 @@ function Queue({ queue }: { queue: Dashboard["queue"] }) {
   return (
     <section aria-labelledby="queue-heading">
       <h2 id="queue-heading">Changes to Google</h2>
-      {queue.writesWaiting > 0 && (
-        <p role="status">
-          {queue.writesWaiting} write{queue.writesWaiting === 1 ? "" : "s"} waiting for Google's quota (30 a minute).
-        </p>
-      )}
+      <Status>
+        {queue.writesWaiting > 0 &&
+          `${queue.writesWaiting} write${queue.writesWaiting === 1 ? "" : "s"} waiting for Google's quota (30 a minute).`}
+      </Status>
       <table>
         <thead>
           <tr>
@@ -220,77 +218,6 @@ function Queue({ queue }: { queue: Dashboard["queue"] }) {
   );
 }
 
-function PushTechdesk({ schools, onQueued }: { schools: string[]; onQueued: () => void }) {
-  const [school, setSchool] = useState(schools[0] ?? "");
-  const [preview, setPreview] = useState<{
-    school: string;
-    agentUrl: string;
-    writes: PlannedWrite[];
-    planHash: string;
-  }>();
-  const [error, setError] = useState<string>();
-  const [busy, setBusy] = useState(false);
-  async function call(planHash?: string) {
-    setBusy(true);
-    setError(undefined);
-    try {
-      const answer = await api<typeof preview>("/api/filter/apps/techdesk", {
-        method: "POST",
-        body: { school, planHash },
-      });
-      if (planHash) {
-        setPreview(undefined);
-        onQueued();
-      } else setPreview(answer);
-    } catch (failure) {
-      setError((failure as Error).message);
-    } finally {
-      setBusy(false);
-    }
-  }
-  return (
-    <section class="facts" aria-labelledby="push-heading">
-      <h2 id="push-heading">Push TechDesk to a school</h2>
-      <p class="muted">
-        Force-installs and pins TechDesk for the school's OU with its managed configuration: this agent's address and
-        the school's enrollment token.
-      </p>
-      <div class="row">
-        <label>
-          School (OU)
-          <input list="filter-schools" value={school} onInput={(e) => setSchool(e.currentTarget.value)} />
-        </label>
-        <datalist id="filter-schools">
-          {schools.map((s) => (
-            <option key={s} value={s} />
-          ))}
-        </datalist>
-        <button type="button" class="secondary" disabled={busy || !school} onClick={() => call()}>
-          Dry run
-        </button>
-      </div>
-      {preview && (
-        <div>
-          <p>
-            TechDesk at {preview.school}, reaching <code>{preview.agentUrl}</code>.{" "}
-            {preview.writes.length
-              ? `Would write: ${preview.writes.map((w) => w.label).join(", ")}.`
-              : "Google already has it so: nothing to write (it will be declared in the baseline)."}
-          </p>
-          <button type="button" class="primary" disabled={busy} onClick={() => call(preview.planHash)}>
-            Push TechDesk to {preview.school}
-          </button>
-        </div>
-      )}
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
-    </section>
-  );
-}
-
 interface HistoryEntry {
   rule: string;
   label: string;
@@ -310,17 +237,16 @@ function History({ ouPath }: { ouPath: string }) {
   function open(event: Event) {
     if (!(event.currentTarget as HTMLDetailsElement).open || entries) return;
     api<{ history: HistoryEntry[] }>(`/api/filter/history?ou=${encodeURIComponent(ouPath)}`)
-      .then((answer) => setEntries(answer.history))
+      .then((answer) => {
+        setEntries(answer.history);
+        setError(undefined);
+      })
       .catch((failure: Error) => setError(failure.message));
   }
   return (
     <details onToggle={open}>
       <summary>History</summary>
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <Alert message={error} />
       {entries && entries.length === 0 && <p>No drift recorded here.</p>}
       {entries && entries.length > 0 && (
         <ul>
@@ -337,116 +263,6 @@ function History({ ouPath }: { ouPath: string }) {
             </li>
           ))}
         </ul>
-      )}
-    </details>
-  );
-}
-
-/** Declare any app or extension at an OU (install type, managed configuration) and push it. */
-function PushApp({ ous, onQueued }: { ous: string[]; onQueued: () => void }) {
-  const [ouPath, setOuPath] = useState(ous[0] ?? "");
-  const [appId, setAppId] = useState("");
-  const [name, setName] = useState("");
-  const [installType, setInstallType] = useState("FORCED_AND_PIN_TO_TOOLBAR");
-  const [config, setConfig] = useState("");
-  const [preview, setPreview] = useState<{ writes: PlannedWrite[]; planHash: string }>();
-  const [error, setError] = useState<string>();
-  const [notice, setNotice] = useState<string>();
-  const [busy, setBusy] = useState(false);
-  async function call(planHash?: string) {
-    setError(undefined);
-    setNotice(undefined);
-    let managedConfiguration: unknown;
-    if (config.trim()) {
-      try {
-        managedConfiguration = JSON.parse(config);
-      } catch (failure) {
-        setError(`The managed configuration is not valid JSON: ${(failure as Error).message}`);
-        return;
-      }
-    }
-    const id = appId.trim();
-    const app = {
-      appId: id.startsWith("chrome:") ? id : `chrome:${id}`,
-      name: name.trim(),
-      installType,
-      managedConfiguration,
-    };
-    setBusy(true);
-    try {
-      const answer = await api<{ writes: PlannedWrite[]; planHash: string }>("/api/filter/apps", {
-        method: "POST",
-        body: { ouPath, app, planHash },
-      });
-      if (planHash) {
-        setPreview(undefined);
-        setNotice(`${app.name} declared at ${ouPath} and queued for Google.`);
-        onQueued();
-      } else setPreview(answer);
-    } catch (failure) {
-      setError((failure as Error).message);
-    } finally {
-      setBusy(false);
-    }
-  }
-  return (
-    <details class="facts">
-      <summary>Push an app or extension</summary>
-      <form
-        onSubmit={(e) => {
-          e.preventDefault();
-          void call();
-        }}
-      >
-        <label>
-          OU
-          <input list="filter-ous" value={ouPath} onInput={(e) => setOuPath(e.currentTarget.value)} required />
-        </label>
-        <datalist id="filter-ous">
-          {ous.map((o) => (
-            <option key={o} value={o} />
-          ))}
-        </datalist>
-        <label>
-          Extension id
-          <input value={appId} onInput={(e) => setAppId(e.currentTarget.value)} required placeholder="32 letters a–p" />
-        </label>
-        <label>
-          Name
-          <input value={name} onInput={(e) => setName(e.currentTarget.value)} required />
-        </label>
-        <label>
-          Install
-          <select value={installType} onChange={(e) => setInstallType(e.currentTarget.value)}>
-            <option value="FORCED_AND_PIN_TO_TOOLBAR">Force install and pin to the toolbar</option>
-            <option value="FORCED">Force install</option>
-          </select>
-        </label>
-        <label>
-          Managed configuration (JSON, optional)
-          <textarea rows={4} value={config} onInput={(e) => setConfig(e.currentTarget.value)} />
-        </label>
-        <button type="submit" class="secondary" disabled={busy}>
-          Dry run
-        </button>
-      </form>
-      {preview && (
-        <div>
-          <p>
-            {preview.writes.length
-              ? `Would write: ${preview.writes.map((w) => w.label).join(", ")}.`
-              : "Google already has it so: nothing to write (it will be declared in the baseline)."}
-          </p>
-          <button type="button" class="primary" disabled={busy} onClick={() => call(preview.planHash)}>
-            Push to {ouPath}
-          </button>
-        </div>
-      )}
-      {notice && <p role="status">{notice}</p>}
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
       )}
     </details>
   );
@@ -517,12 +333,8 @@ function BaselineEditor({ canEdit }: { canEdit: boolean }) {
           Save as a new version
         </button>
       )}
-      {notice && <p role="status">{notice}</p>}
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <Status>{notice}</Status>
+      <Alert message={error} />
       {info && info.versions.length > 0 && (
         <ul class="muted">
           {info.versions.map((v) => (
@@ -538,6 +350,9 @@ function BaselineEditor({ canEdit }: { canEdit: boolean }) {
 
 export function Filter() {
   const [data, setData] = useState<Dashboard>();
+  // Why the screen could not be loaded, kept apart from why an action failed: the next load that
+  // succeeds clears it, and the poll must not erase an action's error.
+  const [loadError, setLoadError] = useState<string>();
   const [error, setError] = useState<string>();
   const [notice, setNotice] = useState<string>();
   const [preview, setPreview] = useState<Preview>();
@@ -545,8 +360,11 @@ export function Filter() {
   const [startingCheck, setStartingCheck] = useState(false);
   const load = () =>
     api<Dashboard>("/api/filter")
-      .then(setData)
-      .catch((failure: Error) => setError(failure.message));
+      .then((answer) => {
+        setData(answer);
+        setLoadError(undefined);
+      })
+      .catch((failure: Error) => setLoadError(failure.message));
   const busyElsewhere =
     data?.running || data?.queue.remediations.some((r) => r.state === "queued" || r.state === "applying");
   useEffect(() => {
@@ -587,14 +405,7 @@ export function Filter() {
     }
   }
 
-  if (!data)
-    return error ? (
-      <p class="error" role="alert">
-        {error}
-      </p>
-    ) : (
-      <p class="loading">Loading…</p>
-    );
+  if (!data) return loadError ? <Alert message={loadError} /> : <p class="loading">Loading…</p>;
   const drifted = data.ous.filter((o) => o.drift > 0);
   const missingOnly = data.ous.filter((o) => o.drift === 0 && o.missing > 0);
   const clean = data.ous.filter((o) => o.drift === 0 && o.missing === 0);
@@ -611,12 +422,9 @@ export function Filter() {
           Run check now
         </button>
       )}
-      {notice && <p role="status">{notice}</p>}
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <Status>{notice}</Status>
+      <Alert message={loadError} />
+      <Alert message={error} />
 
       <p
         class={data.verdict.kind === "weakened" || data.verdict.kind === "missing" ? "error" : undefined}
