@@ -122,6 +122,27 @@ const environment = z.object({
     .min(0)
     .max(24 * 30)
     .default(24),
+  /** Every quarter hour: a student's ticket moves up within minutes of its SLA running out. */
+  JOB_SLA_CRON: cronExpression.default("*/15 * * * *"),
+  /** Hours a student tech team ticket may go unworked before it moves to the school IT lead. */
+  SLA_TIER1_HOURS: z.coerce
+    .number()
+    .int("must be a whole number of hours")
+    .min(1)
+    .max(24 * 30)
+    .default(24),
+  /** Hours a ticket with the school IT lead or a coach may go unworked before they are reminded. */
+  SLA_OVERDUE_HOURS: z.coerce
+    .number()
+    .int("must be a whole number of hours")
+    .min(1)
+    .max(24 * 90)
+    .default(72),
+  /**
+   * Whether Saturdays and Sundays (in JOBS_TIMEZONE) count towards the SLA hours. Skipped by default:
+   * a ticket filed on Friday afternoon is the student tech team's on Monday, not the IT lead's.
+   */
+  SLA_WEEKENDS: z.enum(["skip", "count"]).default("skip"),
   /** Every OU directly under this one is a school (return instructions are set per school). */
   SCHOOLS_OU: z.string().regex(/^\//, "must be an OU path starting with /").default("/Schools"),
   GOOGLE_OIDC_CLIENT_ID: z.string().min(10).optional(),
@@ -154,6 +175,10 @@ export interface AgentConfig {
     filterAuditCron: string;
     appReconcileCron: string;
     loanerGraceHours: number;
+    slaCron: string;
+    slaTier1Hours: number;
+    slaOverdueHours: number;
+    slaWeekends: "skip" | "count";
   };
   schoolsOu: string;
   /** Google sign-in (OpenID Connect), when configured: only these domains' accounts may sign in. */
@@ -231,6 +256,10 @@ export function loadConfig(env: Record<string, string | undefined>, demoSecrets?
       filterAuditCron: e.JOB_FILTER_AUDIT_CRON,
       appReconcileCron: e.JOB_APP_RECONCILE_CRON,
       loanerGraceHours: e.LOANER_GRACE_HOURS,
+      slaCron: e.JOB_SLA_CRON,
+      slaTier1Hours: e.SLA_TIER1_HOURS,
+      slaOverdueHours: e.SLA_OVERDUE_HOURS,
+      slaWeekends: e.SLA_WEEKENDS,
     },
     schoolsOu: e.SCHOOLS_OU.replace(/(.)\/$/, "$1"),
     googleSignIn: googleSignIn(e),

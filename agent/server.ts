@@ -12,6 +12,7 @@ import { inventoryJobs, inventoryLeaseMs } from "./jobs/inventory-jobs";
 import { lockdownJob } from "./jobs/lockdown-job";
 import { JobRunner } from "./jobs/runner";
 import { startScheduler } from "./jobs/scheduler";
+import { slaJob } from "./jobs/sla-job";
 import { createLogger, type Logger } from "./log";
 import { ActionWorker } from "./services/action-worker";
 import { fullSyncUnfinished } from "./services/inventory-sync";
@@ -67,6 +68,7 @@ export async function startAgent(
       ...inventoryJobs(config, directoryAdapter(google.client), telemetryAdapter(google.client)),
       lockdownJob(config, store.db, actions, now),
       ...filterJobs(config, filterGoogle, remediations, now),
+      slaJob(config, now),
     ],
     log,
   );

@@ -23,6 +23,7 @@ import { findStaffUser, grantsOf } from "../store/staff";
 import type { SchoolScope } from "../store/ticket-desk";
 import * as tickets from "../store/tickets";
 import { orUndefined } from "../store/values";
+import { type Actor, actorOf } from "./device-actions";
 import { deviceForTicket, inventoryMatch, toInventoryDevice } from "./devices";
 import type { StaffPrincipal } from "./staff-accounts";
 import { toTicket } from "./tickets";
@@ -123,16 +124,18 @@ type TicketState = Pick<TicketRow, "status" | "queue" | "tier" | "assigneeId">;
 /**
  * Writes `update` and its timeline entry, but only while the fields in `readAs` are still what this
  * action read: two people working the same ticket at once get one change, never a mix of both.
+ * `also` writes in the same transaction, once the change is certain (a notification about it).
  */
 async function change(
   db: Kysely<Database>,
-  staff: StaffPrincipal,
+  actor: Actor,
   row: TicketRow,
   kind: TicketEvent["kind"],
   detail: Record<string, unknown>,
   update: Partial<TicketState>,
   now: Date,
-  readAs: readonly (keyof TicketState)[] = [],
+  readAs: readonly (keyof TicketState | "updatedAt")[] = [],
+  also?: (trx: Kysely<Database>) => Promise<void>,
 ): Promise<void> {
   const at = now.toISOString();
   await db.transaction().execute(async (trx) => {
@@ -155,18 +158,55 @@ async function change(
     await tickets.insertTicketEvent(trx, {
       ticketNumber: row.number,
       kind,
-      actorId: staff.user.id,
-      actorName: staff.user.displayName,
+      actorId: actor.id,
+      actorName: actor.name,
       detail: JSON.stringify(detail),
       createdAt: at,
     });
+    await also?.(trx);
   });
+}
+
+/**
+ * A change TechDesk makes by itself (the SLA check), on the terms of a person's but yielding to
+ * people: it applies only while the ticket is exactly as read — `updatedAt` included, so anything a
+ * person did to it in between, a comment too, wins. Answers false, writing nothing, when it did not apply.
+ */
+export async function changeUnlessWorked(
+  db: Kysely<Database>,
+  actor: Actor,
+  row: TicketRow,
+  input: {
+    kind: TicketEvent["kind"];
+    detail: Record<string, unknown>;
+    update: Partial<TicketState>;
+    also?: (trx: Kysely<Database>) => Promise<void>;
+  },
+  now: Date,
+): Promise<boolean> {
+  try {
+    await change(
+      db,
+      actor,
+      row,
+      input.kind,
+      input.detail,
+      input.update,
+      now,
+      ["status", "queue", "tier", "assigneeId", "updatedAt"],
+      input.also,
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 409) return false;
+    throw error;
+  }
 }
 
 export async function commentOn(db: Kysely<Database>, staff: StaffPrincipal, number: number, body: string, now: Date) {
   const row = await visibleTicket(db, staff, number);
   requirePermission(staff, "ticket.comment", row.school, "comment");
-  await change(db, staff, row, "comment", { body }, {}, now);
+  await change(db, actorOf(staff), row, "comment", { body }, {}, now);
 }
 
 export async function assign(
@@ -193,10 +233,16 @@ export async function assign(
       : !assigneeId && row.status === "in_progress"
         ? "open"
         : row.status;
-  await change(db, staff, row, "assigned", { to: assigneeName, toId: assigneeId }, { assigneeId, status }, now, [
-    "status",
-    "assigneeId",
-  ]);
+  await change(
+    db,
+    actorOf(staff),
+    row,
+    "assigned",
+    { to: assigneeName, toId: assigneeId },
+    { assigneeId, status },
+    now,
+    ["status", "assigneeId"],
+  );
 }
 
 export async function escalate(
@@ -234,7 +280,7 @@ export async function escalate(
   }
   await change(
     db,
-    staff,
+    actorOf(staff),
     row,
     "escalated",
     { fromQueue: row.queue, fromTier: row.tier, toQueue: input.queue, toTier: input.tier, reason: input.reason },
@@ -255,7 +301,7 @@ export async function resolve(
   requirePermission(staff, "ticket.resolve", row.school, "resolve tickets");
   if (row.status === "resolved" || row.status === "closed")
     throw new ApiError(409, "conflict", `Ticket #${number} is already resolved.`);
-  await change(db, staff, row, "resolved", { resolution }, { status: "resolved" }, now, ["status"]);
+  await change(db, actorOf(staff), row, "resolved", { resolution }, { status: "resolved" }, now, ["status"]);
 }
 
 export async function reopen(db: Kysely<Database>, staff: StaffPrincipal, number: number, reason: string, now: Date) {
@@ -264,5 +310,5 @@ export async function reopen(db: Kysely<Database>, staff: StaffPrincipal, number
   if (row.status !== "resolved" && row.status !== "closed")
     throw new ApiError(409, "conflict", `Ticket #${number} is not resolved.`);
   const status = row.assigneeId ? "in_progress" : "open";
-  await change(db, staff, row, "reopened", { reason }, { status }, now, ["status", "assigneeId"]);
+  await change(db, actorOf(staff), row, "reopened", { reason }, { status }, now, ["status", "assigneeId"]);
 }

@@ -141,3 +141,95 @@ export async function ticketSchools(db: Kysely<Database>, scope: SchoolScope): P
     .execute();
   return rows.map((r) => r.school as string);
 }
+
+/** A system timeline entry, known by its actor's name and its kind. */
+export interface SystemEntry {
+  actorName: string;
+  kind: string;
+}
+
+/**
+ * The entries that start a ticket's quiet stretch anew: what a person did to it (an entry with
+ * someone's id; the device and TechDesk have none), and `restart`, a system entry that counts too.
+ */
+function workEvents(eb: ExpressionBuilder<Database, "tickets">, restart?: SystemEntry) {
+  return eb
+    .selectFrom("ticketEvents as work")
+    .whereRef("work.ticketNumber", "=", "tickets.number")
+    .where((inner) =>
+      restart
+        ? inner.or([
+            inner("work.actorId", "is not", null),
+            inner.and([
+              inner("work.actorId", "is", null),
+              inner("work.actorName", "=", restart.actorName),
+              inner("work.kind", "=", restart.kind),
+            ]),
+          ])
+        : inner("work.actorId", "is not", null),
+    );
+}
+
+export interface QuietTicketQuery {
+  queues: readonly string[];
+  /** Filed at or before this time, and no one has worked it since. */
+  quietSince: string;
+  /** A system entry that starts the quiet stretch anew, as a person's would. */
+  restartedBy?: SystemEntry;
+  /** Leaves out tickets with this system entry in their current quiet stretch: one note per stretch. */
+  notNotedBy?: SystemEntry;
+  /** Keyset paging: tickets numbered above this. */
+  after: number;
+  limit: number;
+}
+
+/**
+ * Open tickets in these queues (never with district repair or a vendor, tier 3 and up) that no one
+ * has worked since `quietSince`, lowest number first, each with when its quiet stretch began (its
+ * last work, or its filing). Same SQL on SQLite and PostgreSQL.
+ */
+export function quietTickets(db: Kysely<Database>, query: QuietTicketQuery) {
+  const { restartedBy, notNotedBy } = query;
+  let q = db
+    .selectFrom("tickets")
+    .leftJoin("staffUsers as assignee", "assignee.id", "tickets.assigneeId")
+    .selectAll("tickets")
+    .select("assignee.displayName as assigneeName")
+    .select((eb) =>
+      workEvents(eb, restartedBy)
+        .select((inner) => inner.fn.max("work.createdAt").as("at"))
+        .as("lastWorkedAt"),
+    )
+    .where("tickets.status", "in", ["open", "in_progress", "waiting"])
+    .where("tickets.queue", "in", [...query.queues])
+    .where("tickets.tier", "<", 3)
+    .where("tickets.createdAt", "<=", query.quietSince)
+    .where((eb) =>
+      eb.not(eb.exists(workEvents(eb, restartedBy).select("work.id").where("work.createdAt", ">", query.quietSince))),
+    )
+    .where("tickets.number", ">", query.after);
+  if (notNotedBy)
+    q = q.where((eb) =>
+      eb.not(
+        eb.exists(
+          eb
+            .selectFrom("ticketEvents as note")
+            .select("note.id")
+            .whereRef("note.ticketNumber", "=", "tickets.number")
+            .where("note.actorId", "is", null)
+            .where("note.actorName", "=", notNotedBy.actorName)
+            .where("note.kind", "=", notNotedBy.kind)
+            // Ids only grow: a note after the ticket's last work belongs to this quiet stretch.
+            .where(
+              "note.id",
+              ">",
+              eb.fn.coalesce(
+                workEvents(eb, restartedBy).select((inner) => inner.fn.max("work.id").as("id")),
+                eb.lit(0),
+              ),
+            ),
+        ),
+      ),
+    );
+  return q.orderBy("tickets.number").limit(query.limit).execute();
+}

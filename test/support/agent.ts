@@ -8,6 +8,7 @@ import { policyAdapter } from "../../agent/google/policy";
 import { filterJobs } from "../../agent/jobs/filter-jobs";
 import { JobRunner } from "../../agent/jobs/runner";
 import { startScheduler } from "../../agent/jobs/scheduler";
+import { slaJob } from "../../agent/jobs/sla-job";
 import { createLogger } from "../../agent/log";
 import { ActionWorker } from "../../agent/services/action-worker";
 import { RemediationWorker } from "../../agent/services/remediations";
@@ -75,7 +76,8 @@ export async function createTestAgent(
   location: StoreLocation = { sqliteFile: ":memory:" },
   overrides: Record<string, string> = {},
   now: () => Date = () => new Date(),
-  options: { google?: boolean; schedule?: boolean } = {},
+  /** `sla`: the SLA escalation job joins the jobs, on this agent's clock (`now`). */
+  options: { google?: boolean; schedule?: boolean; sla?: boolean } = {},
 ): Promise<TestAgent> {
   const config = testConfig(overrides);
   const store = await openStore(location);
@@ -103,6 +105,7 @@ export async function createTestAgent(
       noopJob,
       noopFollowerJob,
       ...(filterGoogle && remediations ? filterJobs(config, filterGoogle, remediations, now) : []),
+      ...(options.sla ? [slaJob(config, now)] : []),
     ],
     log,
   );

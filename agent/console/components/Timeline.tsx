@@ -8,7 +8,8 @@ function describe(event: TicketEvent): string {
     case "created":
       return `reported ${problemCategoryLabels[d.category as ProblemCategory] ?? "a problem"}; placed with ${queueLabels[d.queue as TicketQueue] ?? d.queue}`;
     case "comment":
-      return "commented";
+      // The SLA check's reminder is a note on the timeline, not a person's comment.
+      return d.sla ? "noted that no one is working it" : "commented";
     case "assigned":
       return d.to ? `assigned it to ${d.to}` : "unassigned it";
     case "escalated":
