@@ -50,6 +50,7 @@ export const routeGroups = {
   compliance: complianceRoutes,
 } as const;
 
+/** `given.deviceLimits` replaces the device endpoints' rate limits (for test harnesses; see auth/device-throttle.ts). */
 export function createApp(given: AgentDeps) {
   const google = given.config.googleSignIn;
   const deps: AgentDeps =
@@ -90,7 +91,8 @@ export function createApp(given: AgentDeps) {
       origin: (origin) => (allowedOrigins.has(origin) ? origin : null),
       allowMethods: ["GET", "POST"],
       allowHeaders: ["content-type", "authorization", "idempotency-key"],
-      exposeHeaders: ["idempotent-replayed"],
+      // Retry-After tells the extension how long to wait after a 429; it is not CORS-safelisted.
+      exposeHeaders: ["idempotent-replayed", "retry-after"],
       maxAge: 600,
     }),
   );

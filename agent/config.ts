@@ -95,6 +95,13 @@ const environment = z.object({
     .max(24 * 30)
     .default(12),
   SIGN_IN_MAX_FAILURES: z.coerce.number().int().min(3).max(100).default(5),
+  /**
+   * Enrollments one client address may make in an hour (and at once). A school's Chromebooks share
+   * its NAT address, and behind a reverse proxy every device shares the proxy's: the default lets a
+   * whole school enrol on a Monday morning more than twice over; a district rolling TechDesk out to
+   * every device at once behind one proxy raises it. It only slows a script minting credentials.
+   */
+  ENROLLMENTS_PER_ADDRESS_HOUR: z.coerce.number().int().min(1).max(1_000_000).default(2000),
   SIGN_IN_LOCK_MINUTES: z.coerce
     .number()
     .int()
@@ -163,6 +170,7 @@ export interface AgentConfig {
   staffApiToken: string;
   extensionIds: string[];
   maxBodyBytes: number;
+  enrollmentsPerAddressHour: number;
   logLevel: z.infer<typeof environment>["LOG_LEVEL"];
   sessions: { idleMinutes: number; maxHours: number; maxFailures: number; lockMinutes: number };
   google: { mode: GoogleAuthMode; customerId: string; sandboxLatencyMs: number };
@@ -273,6 +281,7 @@ export function loadConfig(env: Record<string, string | undefined>, demoSecrets?
     staffApiToken,
     extensionIds: e.EXTENSION_IDS,
     maxBodyBytes: e.MAX_BODY_BYTES,
+    enrollmentsPerAddressHour: e.ENROLLMENTS_PER_ADDRESS_HOUR,
     logLevel: e.LOG_LEVEL,
     sessions: {
       idleMinutes: e.SESSION_IDLE_MINUTES,

@@ -2,6 +2,7 @@
 
 import type { RequestIdVariables } from "hono/request-id";
 import type { Kysely } from "kysely";
+import type { DeviceLimits } from "./auth/device-throttle";
 import type { GoogleSignIn } from "./auth/google-signin";
 import type { AgentConfig } from "./config";
 import type { GoogleConnection } from "./google/connect";
@@ -30,6 +31,11 @@ export interface AgentDeps {
   actions?: ActionWorker;
   /** Writes queued filter remediations and app pushes to Google (present with `google`). */
   remediations?: RemediationWorker;
+  /**
+   * Replaces some of the device endpoints' rate limits: for a test harness that sends more than any
+   * device would (the security matrix files hundreds of tickets from one device).
+   */
+  deviceLimits?: Partial<DeviceLimits>;
 }
 
 export type AgentEnv = {

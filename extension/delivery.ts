@@ -12,6 +12,8 @@ function outcomeOf(error: unknown): SendOutcome {
   return {
     kind: "retry",
     error: error instanceof Error ? error.message : String(error),
+    // A 429 (or 503) says how long to wait; the outbox holds its reports at least that long.
+    ...(error instanceof AgentError && error.retryAfterMs !== undefined ? { retryAfterMs: error.retryAfterMs } : {}),
   };
 }
 

@@ -5,13 +5,18 @@
  */
 import { Hono } from "hono";
 import { complianceReport } from "../../shared";
+import { DeviceThrottle, deviceLimits } from "../auth/device-throttle";
 import { deviceAuth } from "../auth/tokens";
 import type { AgentDeps, AgentEnv } from "../context";
 import { parseBody, requireJson } from "../http";
 import { verifiedDevice } from "../services/devices";
 
 export function complianceRoutes(deps: AgentDeps) {
-  return new Hono<AgentEnv>().post("/v1/compliance", deviceAuth(deps), requireJson, async (c) => {
+  const throttle = new DeviceThrottle(
+    deps.deviceLimits?.compliance ?? deviceLimits.compliance,
+    "This Chromebook has sent a lot of compliance reports in a short time",
+  );
+  return new Hono<AgentEnv>().post("/v1/compliance", deviceAuth(deps, throttle), requireJson, async (c) => {
     const report = await parseBody(c, complianceReport);
     const enrollment = c.get("enrollment");
     // Google's id only when the enrollment is that inventory device by id and serial, checked now (the

@@ -2,6 +2,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { Hono } from "hono";
 import { type EnrollmentResponse, enrollmentRequest } from "../../shared";
+import { clientAddress, DeviceThrottle } from "../auth/device-throttle";
 import type { AgentDeps, AgentEnv } from "../context";
 import { ApiError } from "../errors";
 import { parseBody, requireJson, secretEquals, sha256 } from "../http";
@@ -9,7 +10,17 @@ import { inventoryMatch } from "../services/devices";
 import { insertEnrollment } from "../store/enrollments";
 
 export function enrollRoutes(deps: AgentDeps) {
+  // Per address, not per device: nothing identifies a device before it has a credential. Counted
+  // before the body is read, for every answer, so a flood costs no database work.
+  const throttle = new DeviceThrottle(
+    deps.deviceLimits?.enrollPerAddress ?? {
+      burst: deps.config.enrollmentsPerAddressHour,
+      perHour: deps.config.enrollmentsPerAddressHour,
+    },
+    "Many devices on this network have enrolled in a short time",
+  );
   return new Hono<AgentEnv>().post("/v1/enroll", requireJson, async (c) => {
+    throttle.enforce(c, clientAddress(c), deps.now().getTime());
     const body = await parseBody(c, enrollmentRequest);
     const matched = deps.config.enrollmentTokens.find((entry) => secretEquals(entry.token, body.enrollmentToken));
     if (!matched) throw new ApiError(401, "unauthenticated", "The enrollment token is not valid for this agent.");

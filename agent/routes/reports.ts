@@ -1,6 +1,7 @@
 /** POST /v1/reports: a device files a problem report and gets its ticket number. */
 import { Hono } from "hono";
 import { problemReport, type ReportReceipt } from "../../shared";
+import { DeviceThrottle, deviceLimits } from "../auth/device-throttle";
 import { deviceAuth } from "../auth/tokens";
 import type { AgentDeps, AgentEnv } from "../context";
 import { ApiError } from "../errors";
@@ -8,7 +9,11 @@ import { parseBody, requireJson } from "../http";
 import { fileReport } from "../services/tickets";
 
 export function reportRoutes(deps: AgentDeps) {
-  return new Hono<AgentEnv>().post("/v1/reports", deviceAuth(deps), requireJson, async (c) => {
+  const throttle = new DeviceThrottle(
+    deps.deviceLimits?.reports ?? deviceLimits.reports,
+    "This Chromebook has sent a lot of reports in a short time",
+  );
+  return new Hono<AgentEnv>().post("/v1/reports", deviceAuth(deps, throttle), requireJson, async (c) => {
     const report = await parseBody(c, problemReport);
     const headerKey = c.req.header("idempotency-key");
     if (headerKey !== undefined && headerKey !== report.idempotencyKey) {

@@ -25,6 +25,8 @@ export class AgentError extends Error {
     /** HTTP status, or 0 when the agent could not be reached. */
     readonly status: number,
     readonly code?: string,
+    /** How long the agent asked to wait before trying again (its `Retry-After`), when it said. */
+    readonly retryAfterMs?: number,
   ) {
     super(message);
   }
@@ -59,6 +61,22 @@ export function requestTimeoutMs(timeoutMs: number, body: RequestInit["body"]): 
   return timeoutMs + Math.ceil((bytes * 8 * 1000) / minUploadBitsPerSecond);
 }
 
+/**
+ * The longest `Retry-After` taken at its word. The agent's own limits ask for minutes at most; a
+ * longer wait (a proxy's maintenance page saying "tomorrow") would hold back a report that may be
+ * urgent, such as a lost Chromebook, so the outbox tries again after an hour and asks again.
+ */
+export const maxRetryAfterMs = 60 * 60_000;
+
+/** `Retry-After` as milliseconds: delay-seconds or an HTTP date (RFC 9110 §10.2.3); nothing when absent or unreadable. */
+export function retryAfterMs(header: string | null, now = Date.now()): number | undefined {
+  const value = header?.trim();
+  if (!value) return undefined;
+  const ms = /^\d+$/.test(value) ? Number(value) * 1000 : Date.parse(value) - now;
+  if (Number.isNaN(ms)) return undefined;
+  return Math.min(maxRetryAfterMs, Math.max(0, ms));
+}
+
 export function createAgentClient({ agentUrl, fetch: fetchImpl = fetch, timeoutMs = 15_000 }: AgentClientOptions) {
   const base = agentUrl.replace(/\/+$/, "");
 
@@ -76,7 +94,12 @@ export function createAgentClient({ agentUrl, fetch: fetchImpl = fetch, timeoutM
     if (!response.ok) {
       const envelope = errorEnvelope.safeParse(body);
       const message = envelope.success ? envelope.data.error.message : `The agent answered ${response.status}.`;
-      throw new AgentError(message, response.status, envelope.success ? envelope.data.error.code : undefined);
+      throw new AgentError(
+        message,
+        response.status,
+        envelope.success ? envelope.data.error.code : undefined,
+        retryAfterMs(response.headers.get("retry-after")),
+      );
     }
     const parsed = schema.safeParse(body);
     if (!parsed.success) throw new AgentError("The agent's answer was not understood.", 502);

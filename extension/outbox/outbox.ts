@@ -279,6 +279,13 @@ export class Outbox {
           else
             current.nextAttemptAt = this.#now() + Math.max(outcome.retryAfterMs ?? 0, this.backoffMs(current.attempts));
         }
+        // A Retry-After is the agent's word for this device, not for one report (its limit counts them
+        // all): the other waiting reports hold back as long, rather than each being refused in turn.
+        if (outcome.kind === "retry" && outcome.retryAfterMs !== undefined) {
+          const until = this.#now() + outcome.retryAfterMs;
+          for (const waiting of state.entries)
+            if (!waiting.rejected) waiting.nextAttemptAt = Math.max(waiting.nextAttemptAt, until);
+        }
         await this.#storage.setValue(state);
         if (outcome.kind === "retry") break;
       }

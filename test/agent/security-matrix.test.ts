@@ -581,7 +581,11 @@ const notSessionRoutes: Record<string, string> = {
 let agent: TestAgent;
 let district: District;
 beforeAll(async () => {
-  agent = await createTestAgent(undefined, {}, undefined, { google: true });
+  // Every case files a ticket from one device per school: hundreds in a minute, past a device's limit.
+  agent = await createTestAgent(undefined, {}, undefined, {
+    google: true,
+    deviceLimits: { reports: { burst: 10_000, perHour: 10_000 } },
+  });
   district = await seedDistrict(agent);
 });
 afterAll(() => agent.close());

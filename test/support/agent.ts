@@ -1,6 +1,7 @@
 /** An agent app over a fresh store for route tests, driven through `app.request()` (no port). */
 import { randomUUID } from "node:crypto";
 import { createApp } from "../../agent/app";
+import type { DeviceLimits } from "../../agent/auth/device-throttle";
 import { type AgentConfig, loadConfig } from "../../agent/config";
 import { connectGoogle, type GoogleConnection } from "../../agent/google/connect";
 import { directoryAdapter } from "../../agent/google/directory";
@@ -77,7 +78,7 @@ export async function createTestAgent(
   overrides: Record<string, string> = {},
   now: () => Date = () => new Date(),
   /** `sla`: the SLA escalation job joins the jobs, on this agent's clock (`now`). */
-  options: { google?: boolean; schedule?: boolean; sla?: boolean } = {},
+  options: { google?: boolean; schedule?: boolean; deviceLimits?: Partial<DeviceLimits>; sla?: boolean } = {},
 ): Promise<TestAgent> {
   const config = testConfig(overrides);
   const store = await openStore(location);
@@ -121,6 +122,7 @@ export async function createTestAgent(
     google,
     actions,
     remediations,
+    ...(options.deviceLimits ? { deviceLimits: options.deviceLimits } : {}),
   });
   const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
     Promise.resolve(
