@@ -1,7 +1,7 @@
 /** The console shell: sign-in, the navigation, and the page the address names. */
 import { useEffect, useState } from "preact/hooks";
 import { staffRoleLabels } from "../../shared";
-import { api, whenSignedOut } from "./api";
+import { ApiFailure, api, resumeAfterSignIn, whenSignedOut } from "./api";
 import { Notifications } from "./components/Notifications";
 import { Audit } from "./pages/Audit";
 import { DevicePage } from "./pages/DevicePage";
@@ -11,7 +11,7 @@ import { Jobs } from "./pages/Jobs";
 import { Lost } from "./pages/Lost";
 import { Queue } from "./pages/Queue";
 import { Settings } from "./pages/Settings";
-import { SignIn } from "./pages/SignIn";
+import { SignIn, SignInAgain, useLastFocus } from "./pages/SignIn";
 import { TicketPage } from "./pages/TicketPage";
 import { Users } from "./pages/Users";
 import { go, useRoute } from "./router";
@@ -19,23 +19,56 @@ import type { Session } from "./session";
 
 export function App() {
   const [session, setSession] = useState<Session | null>();
+  // The session ended mid-work: sign-in shows over the page, which keeps what was typed.
+  const [ended, setEnded] = useState(false);
+  const [signOutError, setSignOutError] = useState<string>();
   const route = useRoute();
+  const lastFocus = useLastFocus();
 
   const load = () =>
     api<Session>("/api/session")
-      .then(setSession)
+      .then((fresh) => {
+        setSession(fresh);
+        setEnded(false);
+      })
       .catch(() => setSession(null));
   useEffect(() => {
-    whenSignedOut(() => setSession(null));
+    whenSignedOut(() => setEnded(true));
     load();
   }, []);
 
   if (session === undefined) return <p class="loading">Loading…</p>;
   if (session === null) return <SignIn onSignedIn={load} />;
+  const signedIn = session;
+
+  /** Back from the dialog: the same person carries on here; anyone else gets a fresh console. */
+  async function signedInAgain() {
+    const fresh = await api<Session>("/api/session");
+    if (fresh.user.id !== signedIn.user.id) {
+      // The page on screen holds the first person's data: reload so none of it stays.
+      location.reload();
+      return;
+    }
+    setSession(fresh);
+    setEnded(false);
+    setSignOutError(undefined);
+    resumeAfterSignIn();
+  }
 
   async function signOut(everywhere: boolean) {
-    if (everywhere) await api("/api/session/sign-out-everywhere", { method: "POST", body: {} });
-    else await api("/api/session", { method: "DELETE" });
+    setSignOutError(undefined);
+    try {
+      if (everywhere) await api("/api/session/sign-out-everywhere", { method: "POST", body: {} });
+      else await api("/api/session", { method: "DELETE" });
+    } catch (failure) {
+      if (!(failure instanceof ApiFailure && failure.status === 401)) {
+        setSignOutError(`Sign-out did not work, so you are still signed in: ${(failure as Error).message}`);
+        return;
+      }
+      // The session had already ended: signed out here. Signing out everywhere needs someone
+      // signed in, so the dialog asks for that first.
+      if (everywhere) return;
+    }
     setSession(null);
   }
 
@@ -97,6 +130,11 @@ export function App() {
           <button type="button" class="link" onClick={() => signOut(true)}>
             Sign out everywhere
           </button>
+          {signOutError && (
+            <p class="error" role="alert">
+              {signOutError}
+            </p>
+          )}
         </div>
       </header>
       <main>
@@ -113,6 +151,14 @@ export function App() {
         {route.page === "audit" && <Audit />}
         {route.page === "settings" && <Settings />}
       </main>
+      {ended && (
+        <SignInAgain
+          email={session.user.email}
+          returnFocus={lastFocus.current}
+          onSignedIn={signedInAgain}
+          onDismiss={() => setEnded(false)}
+        />
+      )}
     </>
   );
 }

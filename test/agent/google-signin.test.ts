@@ -18,13 +18,13 @@ beforeAll(async () => {
 });
 afterAll(() => google.close());
 
-beforeEach(async () => {
-  store = await openStore({ sqliteFile: ":memory:" });
+/** An agent with Google sign-in against the fake Google, answering at `url`. */
+function googleApp(url: string) {
   const config = loadConfig({
     ENROLLMENT_TOKENS: "enrollment-token-000001",
     STAFF_API_TOKEN: "x".repeat(24),
     LOG_LEVEL: "silent",
-    PUBLIC_URL: publicUrl,
+    PUBLIC_URL: url,
     GOOGLE_OIDC_CLIENT_ID: clientId,
     GOOGLE_OIDC_CLIENT_SECRET: "test-client-secret",
     GOOGLE_SIGNIN_DOMAINS: "district.example",
@@ -33,7 +33,12 @@ beforeEach(async () => {
     config.googleSignIn as NonNullable<typeof config.googleSignIn>,
     google.endpoints,
   );
-  app = createApp({ db: store.db, config, log: createLogger("silent"), now: () => new Date(), googleSignIn });
+  return createApp({ db: store.db, config, log: createLogger("silent"), now: () => new Date(), googleSignIn });
+}
+
+beforeEach(async () => {
+  store = await openStore({ sqliteFile: ":memory:" });
+  app = googleApp(publicUrl);
   await createStaffUser(store.db, {
     email: "lead@district.example",
     displayName: "Lead",
@@ -42,16 +47,20 @@ beforeEach(async () => {
   return () => store.close();
 });
 
-/** The browser's round trip: our start URL → Google → our callback, carrying the flow cookie. */
-async function roundTrip(): Promise<Response> {
-  const start = await app.request(`${publicUrl}/api/auth/google`);
+/**
+ * The browser's round trip: our start URL (with the console page to come back to) → Google → our
+ * callback, carrying the flow cookie.
+ */
+async function roundTrip(route?: string, on = { app, url: publicUrl }): Promise<Response> {
+  const query = route === undefined ? "" : `?route=${encodeURIComponent(route)}`;
+  const start = await on.app.request(`${on.url}/api/auth/google${query}`);
   expect(start.status).toBe(302);
   const flowCookie = (start.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
   expect(start.headers.get("set-cookie")).toMatch(/HttpOnly/);
   const atGoogle = await fetch(start.headers.get("location") ?? "", { redirect: "manual" });
   const callback = atGoogle.headers.get("location") ?? "";
-  expect(callback.startsWith(`${publicUrl}/api/auth/google/callback?`)).toBe(true);
-  return app.request(callback, { headers: { cookie: flowCookie } });
+  expect(callback.startsWith(`${on.url}/api/auth/google/callback?`)).toBe(true);
+  return on.app.request(callback, { headers: { cookie: flowCookie } });
 }
 
 describe("Google sign-in", () => {
@@ -103,6 +112,78 @@ describe("Google sign-in", () => {
     expect((await app.request(callback, { headers: { cookie: other } })).headers.get("location")).toBe(
       "/?signin_error=expired",
     );
+  });
+
+  it("keeps the flow cookie to this host over HTTPS: __Host- prefixed, Path=/ and Secure", async () => {
+    const start = await app.request(`${publicUrl}/api/auth/google`);
+    const flow = start.headers.get("set-cookie") ?? "";
+    expect(flow).toMatch(/^__Host-techdesk_google_signin=[\w-]+;/);
+    expect(flow).toMatch(/; Path=\/(;|$)/);
+    expect(flow).toMatch(/; Secure/);
+    expect(flow).toMatch(/; SameSite=Lax/);
+    expect(flow).not.toMatch(/Domain=/i);
+
+    google.signInAs({ email: "lead@district.example", hd: "district.example" });
+    const atGoogle = await fetch(start.headers.get("location") ?? "", { redirect: "manual" });
+    const done = await app.request(atGoogle.headers.get("location") ?? "", {
+      headers: { cookie: flow.split(";")[0] ?? "" },
+    });
+    expect(done.headers.get("location")).toBe("/");
+    const cleared = done.headers.getSetCookie().find((c) => c.includes("techdesk_google_signin=")) ?? "";
+    expect(cleared).toMatch(/^__Host-techdesk_google_signin=;.*Max-Age=0/);
+  });
+
+  it("ignores a flow cookie without the __Host- prefix over HTTPS (one a sibling subdomain could plant)", async () => {
+    google.signInAs({ email: "lead@district.example", hd: "district.example" });
+    const start = await app.request(`${publicUrl}/api/auth/google`);
+    const value = (start.headers.get("set-cookie") ?? "").split(";")[0]?.split("=")[1] ?? "";
+    expect(value).not.toBe("");
+    const atGoogle = await fetch(start.headers.get("location") ?? "", { redirect: "manual" });
+    const done = await app.request(atGoogle.headers.get("location") ?? "", {
+      headers: { cookie: `techdesk_google_signin=${value}` },
+    });
+    expect(done.headers.get("location")).toBe("/?signin_error=expired");
+    expect(done.headers.getSetCookie().some((c) => c.includes("techdesk_session=") && !c.includes("Max-Age=0"))).toBe(
+      false,
+    );
+  });
+
+  it("keeps a plain flow cookie over HTTP on localhost, where the prefix cannot be used", async () => {
+    const url = "http://localhost:8080";
+    const local = googleApp(url);
+    const start = await local.request(`${url}/api/auth/google`);
+    expect(start.headers.get("set-cookie")).toMatch(/^techdesk_google_signin=[\w-]+;/);
+    expect(start.headers.get("set-cookie")).not.toMatch(/Secure/);
+    google.signInAs({ email: "lead@district.example", hd: "district.example" });
+    const done = await roundTrip("#/tickets/7", { app: local, url });
+    expect(done.headers.get("location")).toBe("/#/tickets/7");
+  });
+
+  it("comes back to the console page the person started from", async () => {
+    google.signInAs({ email: "lead@district.example", hd: "district.example" });
+    expect((await roundTrip("#/tickets/123")).headers.get("location")).toBe("/#/tickets/123");
+    const device = `#/devices/${encodeURIComponent("a1b2/c3 d4")}?ticket=5`;
+    expect((await roundTrip(device)).headers.get("location")).toBe(`/${device}`);
+    // Refused, it still comes back there: the sign-in page shows why, then goes on to the ticket.
+    google.signInAs({ email: "stranger@district.example", hd: "district.example" });
+    expect((await roundTrip("#/tickets/123")).headers.get("location")).toBe("/?signin_error=no_account#/tickets/123");
+  });
+
+  it.each([
+    ["another site", "https://evil.example/#/tickets/1"],
+    ["a protocol-relative address", "//evil.example"],
+    ["a backslash path", "/\\evil.example"],
+    ["a path on this site", "/api/session"],
+    ["a script", "javascript:alert(1)"],
+    ["a hash that is not a route", "#tickets"],
+    ["a route with a backslash", "#/\\evil.example"],
+    ["a route with a space", "#/tickets/1 2"],
+    ["a route with a line break", "#/tickets/1\r\nSet-Cookie: x=y"],
+    ["a route with a second hash", "#/tickets/1#x"],
+    ["a route that is too long", `#/${"a".repeat(300)}`],
+  ])("comes back to the console's home page, never elsewhere, given %s", async (_, route) => {
+    google.signInAs({ email: "lead@district.example", hd: "district.example" });
+    expect((await roundTrip(route)).headers.get("location")).toBe("/");
   });
 
   it("is off unless configured, and its configuration must be whole", () => {
