@@ -18,7 +18,6 @@
  *   a support packet's files are attached to the action's ticket.
  * Every ending is written with its audit entry and ticket timeline entry in one transaction.
  */
-import { randomUUID } from "node:crypto";
 import type { Kysely } from "kysely";
 import { CircuitOpenError } from "../google/circuit-breaker";
 import { GoogleCallError } from "../google/client";
@@ -28,14 +27,16 @@ import type { Logger } from "../log";
 import { appendAudit } from "../store/audit";
 import type { Database, DeviceActionRow } from "../store/schema";
 import * as tickets from "../store/tickets";
+import { ClaimingWorker, type ClaimingWorkerOptions, isTransient } from "./claiming-worker";
 import { actionName, notify } from "./device-actions";
-import { Kicker } from "./kicker";
 
 const statusAfter: Record<string, string> = { disable: "DISABLED", reenable: "ACTIVE", deprovision: "DEPROVISIONED" };
 const googleAction = { disable: "DISABLE", reenable: "REENABLE", deprovision: "DEPROVISION" } as const;
 const endedCommandStates = new Set(["EXECUTED_BY_CLIENT", "EXPIRED", "CANCELLED"]);
 /** The most actions one pass claims, so that a pass ends even while work keeps arriving. */
 const actionsPerPass = 500;
+/** How often due work is looked for, how long a claim lasts, and the backoff, unless told otherwise. */
+const pacing = { pollMs: 2000, claimMs: 5 * 60_000, backoffMs: 15_000, maxBackoffMs: 15 * 60_000 };
 
 /**
  * What an outcome may be written over: the claim a worker holds (`claimedUntil` too when taking
@@ -43,13 +44,7 @@ const actionsPerPass = 500;
  */
 type Hold = { claimedBy: string | null; claimedUntil?: string | null } | { commandId: string };
 
-export interface ActionWorkerOptions {
-  holder?: string;
-  now?: () => Date;
-  /** How often due work is looked for when nothing kicks the worker. */
-  pollMs?: number;
-  /** How long a claim lasts: a worker that dies holding actions loses them after this. */
-  claimMs?: number;
+export interface ActionWorkerOptions extends ClaimingWorkerOptions {
   /** How often a command's state is asked for. */
   commandPollMs?: number;
   /**
@@ -57,66 +52,34 @@ export interface ActionWorkerOptions {
    * from when it was issued): about four and a half hours with the default backoff.
    */
   commandTries?: number;
-  /** First wait after Google failed; doubles per attempt up to `maxBackoffMs`. */
-  backoffMs?: number;
-  maxBackoffMs?: number;
 }
 
-export class ActionWorker {
-  readonly holder: string;
-  readonly #now: () => Date;
-  readonly #options: Required<Omit<ActionWorkerOptions, "holder" | "now">>;
-  readonly #kicker: Kicker;
+export class ActionWorker extends ClaimingWorker {
+  readonly #options: Required<Pick<ActionWorkerOptions, "commandPollMs" | "commandTries">>;
   #pass: Promise<number> | undefined;
   #nextPass: Promise<number> | undefined;
 
   constructor(
     readonly db: Kysely<Database>,
     readonly directory: DirectoryAdapter,
-    readonly log: Logger,
+    log: Logger,
     options: ActionWorkerOptions = {},
   ) {
-    this.holder = options.holder ?? `worker-${process.pid}-${randomUUID().slice(0, 8)}`;
-    this.#now = options.now ?? (() => new Date());
+    super(log, options, { holderPrefix: "worker", name: "device action worker", ...pacing });
     this.#options = {
-      pollMs: options.pollMs ?? 2000,
-      claimMs: options.claimMs ?? 5 * 60_000,
       commandPollMs: options.commandPollMs ?? 3000,
       commandTries: options.commandTries ?? 24,
-      backoffMs: options.backoffMs ?? 15_000,
-      maxBackoffMs: options.maxBackoffMs ?? 15 * 60_000,
     };
-    this.#kicker = new Kicker(
-      () => this.tick(),
-      (error) => this.log.error("device action worker failed", { error: String(error) }),
-    );
-  }
-
-  start(): void {
-    this.#kicker.start(this.#options.pollMs);
-  }
-
-  async stop(): Promise<void> {
-    await this.#kicker.stop();
-  }
-
-  /** Looks for due work now (after a request), without waiting for the next poll. */
-  kick(): void {
-    this.#kicker.kick();
   }
 
   /** Until no action is open or `timeoutMs` passes: for the overnight job and tests. */
-  async drain(timeoutMs = 60_000, ids?: string[]): Promise<boolean> {
-    const until = Date.now() + timeoutMs;
-    while (Date.now() < until) {
-      await this.#kicker.settled();
-      await this.tick();
+  drain(timeoutMs = 60_000, ids?: string[]): Promise<boolean> {
+    const noneOpen = async () => {
       let open = this.db.selectFrom("deviceActions").select("id").where("state", "in", ["requested", "sent"]);
       if (ids?.length) open = open.where("id", "in", ids);
-      if (!(await open.limit(1).execute()).length) return true;
-      await new Promise((resolve) => setTimeout(resolve, Math.min(250, this.#options.commandPollMs)));
-    }
-    return false;
+      return !(await open.limit(1).execute()).length;
+    };
+    return this.drainUntil(noneOpen, timeoutMs, Math.min(250, this.#options.commandPollMs));
   }
 
   /**
@@ -124,7 +87,7 @@ export class ActionWorker {
    * pass after it (calls meanwhile share that one): two passes beside each other in one process
    * would each take the other's work for a lapsed claim.
    */
-  tick(): Promise<number> {
+  override tick(): Promise<number> {
     if (this.#nextPass) return this.#nextPass;
     if (!this.#pass) return this.#startPass();
     const next = this.#pass
@@ -146,10 +109,10 @@ export class ActionWorker {
   }
 
   async #runPass(): Promise<number> {
-    await this.#recoverLapsedClaims(this.#now());
+    await this.#recoverLapsedClaims(this.now());
     let moved = 0;
     for (let looked = 0; looked < actionsPerPass; ) {
-      const { due, claimed } = await this.#claimNext(this.#now());
+      const { due, claimed } = await this.#claimNext(this.now());
       if (!due) break;
       looked += due;
       moved += claimed.length;
@@ -168,12 +131,12 @@ export class ActionWorker {
     const renew = () =>
       this.db
         .updateTable("deviceActions")
-        .set({ claimedUntil: new Date(this.#now().getTime() + this.#options.claimMs).toISOString() })
+        .set({ claimedUntil: this.claimEnd(this.now()) })
         .where("claimedBy", "=", token)
         .where("state", "=", "sent")
         .execute()
         .catch((error) => this.log.warn("device action claim not renewed", { holder: token, error: String(error) }));
-    const timer = setInterval(renew, Math.max(10, Math.floor(this.#options.claimMs / 3)));
+    const timer = setInterval(renew, Math.max(10, Math.floor(this.pacing.claimMs / 3)));
     timer.unref?.();
     try {
       await work();
@@ -255,13 +218,13 @@ export class ActionWorker {
         : due
             .filter((d) => d.kind === first.kind && d.deprovisionReason === first.deprovisionReason)
             .slice(0, idsPerBatch);
-    const token = `${this.holder}:${randomUUID()}`;
+    const token = this.claimToken();
     await this.db
       .updateTable("deviceActions")
       .set((eb) => ({
         state: "sent",
         claimedBy: token,
-        claimedUntil: new Date(now.getTime() + this.#options.claimMs).toISOString(),
+        claimedUntil: this.claimEnd(now),
         attempts: eb("attempts", "+", 1),
         updatedAt: at,
       }))
@@ -340,7 +303,7 @@ export class ActionWorker {
         action.id,
         payload,
       );
-      const at = this.#now().toISOString();
+      const at = this.now().toISOString();
       const recorded = await this.db
         .updateTable("deviceActions")
         // From here `attempts` counts reads of its state that failed, not the tries to send it.
@@ -371,7 +334,7 @@ export class ActionWorker {
   }
 
   async #followCommands(): Promise<number> {
-    const at = this.#now();
+    const at = this.now();
     const due = await this.db
       .selectFrom("deviceActions")
       .selectAll()
@@ -449,17 +412,12 @@ export class ActionWorker {
     this.log.warn("command state not read; trying later", { actionId: action.id, error: message });
     await this.db
       .updateTable("deviceActions")
-      .set({ attempts: tries, nextAttemptAt: this.#later(tries), error: message })
+      .set({ attempts: tries, nextAttemptAt: this.later(tries).toISOString(), error: message })
       .where("id", "=", action.id)
       .where("state", "=", "sent")
       .where("commandId", "=", held.commandId)
       .execute();
     return false;
-  }
-
-  #later(attempts: number): string {
-    const wait = Math.min(this.#options.maxBackoffMs, this.#options.backoffMs * 2 ** Math.max(0, attempts - 1));
-    return new Date(this.#now().getTime() + wait).toISOString();
   }
 
   /** Google did not answer (outage, breaker open) or refused outright: park or fail the lot. */
@@ -470,12 +428,9 @@ export class ActionWorker {
         await this.#finish(action, { claimedBy: action.claimedBy }, "failed", { error: message });
       return;
     }
-    const at = this.#now().toISOString();
+    const at = this.now().toISOString();
     for (const action of actions) {
-      const next =
-        error instanceof CircuitOpenError
-          ? new Date(Math.max(error.retryAtMs, this.#now().getTime())).toISOString()
-          : this.#later(action.attempts);
+      const next = this.retryAt(error, action.attempts).toISOString();
       await this.db
         .updateTable("deviceActions")
         .set({
@@ -505,7 +460,7 @@ export class ActionWorker {
     state: "confirmed" | "failed",
     outcome: { google?: unknown; error?: string; commandState?: string; files?: unknown[] },
   ): Promise<void> {
-    const at = this.#now().toISOString();
+    const at = this.now().toISOString();
     const name = actionName(action);
     const ended = await this.db.transaction().execute(async (trx) => {
       let update = trx
@@ -595,11 +550,6 @@ export class ActionWorker {
         error: outcome.error,
       });
   }
-}
-
-/** Google did not answer (throttled, failing, unreachable) or was not asked (breaker open): worth asking again. */
-function isTransient(error: unknown): boolean {
-  return error instanceof CircuitOpenError || (error instanceof GoogleCallError && isRetryable(error.failure));
 }
 
 /** Why a command was not sent again: Google may have acted on it (a dropped connection, a 500, 502 or 504), or refused it. */

@@ -20,17 +20,14 @@ import {
   refreshLists,
   toPolicyWrites,
 } from "../filter/remediation";
-import { CircuitOpenError } from "../google/circuit-breaker";
-import { GoogleCallError } from "../google/client";
 import type { DirectoryAdapter } from "../google/directory";
 import type { PolicyAdapter } from "../google/policy";
-import { isRetryable } from "../google/retry";
 import type { Logger } from "../log";
 import { appendAudit } from "../store/audit";
 import type { Database, RemediationTable } from "../store/schema";
 import { orUndefined } from "../store/values";
+import { ClaimingWorker, type ClaimingWorkerOptions, isTransient } from "./claiming-worker";
 import { currentBaseline, recordCheck } from "./filter-checks";
-import { Kicker } from "./kicker";
 import type { StaffPrincipal } from "./staff-accounts";
 
 export interface FilterGoogle {
@@ -42,6 +39,8 @@ type RemediationRow = Selectable<RemediationTable>;
 
 const permissionFor = { restore: "policy.write", apps: "app.push" } as const;
 const actionName = { restore: "filter.restore", apps: "app.push" } as const;
+/** How often due work is looked for, how long a claim lasts, and the backoff, unless told otherwise. */
+const pacing = { pollMs: 5000, claimMs: 10 * 60_000, backoffMs: 30_000, maxBackoffMs: 15 * 60_000 };
 
 /** The OU at `path`, with its id, or a 404 in words. */
 export async function findOu(directory: DirectoryAdapter, path: string): Promise<OrgUnitRef> {
@@ -229,77 +228,38 @@ export async function listRemediations(db: Kysely<Database>, staff: StaffPrincip
     .map(toRemediation);
 }
 
-export interface RemediationWorkerOptions {
-  holder?: string;
-  now?: () => Date;
-  pollMs?: number;
-  claimMs?: number;
-  backoffMs?: number;
-  maxBackoffMs?: number;
-}
+export type RemediationWorkerOptions = ClaimingWorkerOptions;
 
 /**
  * Applies queued remediations one at a time (Google's write quota is per customer, so more at once
  * would only queue in the client), then checks the OU again so the dashboard shows the result.
  */
-export class RemediationWorker {
-  readonly holder: string;
-  readonly #now: () => Date;
-  readonly #options: Required<Omit<RemediationWorkerOptions, "holder" | "now">>;
-  readonly #kicker: Kicker;
-
+export class RemediationWorker extends ClaimingWorker {
   constructor(
     readonly db: Kysely<Database>,
     readonly google: FilterGoogle,
-    readonly log: Logger,
+    log: Logger,
     options: RemediationWorkerOptions = {},
   ) {
-    this.holder = options.holder ?? `remediation-${process.pid}-${randomUUID().slice(0, 8)}`;
-    this.#now = options.now ?? (() => new Date());
-    this.#options = {
-      pollMs: options.pollMs ?? 5000,
-      claimMs: options.claimMs ?? 10 * 60_000,
-      backoffMs: options.backoffMs ?? 30_000,
-      maxBackoffMs: options.maxBackoffMs ?? 15 * 60_000,
-    };
-    this.#kicker = new Kicker(
-      () => this.tick(),
-      (error) => this.log.error("remediation worker failed", { error: String(error) }),
-    );
-  }
-
-  start(): void {
-    this.#kicker.start(this.#options.pollMs);
-  }
-
-  async stop(): Promise<void> {
-    await this.#kicker.stop();
-  }
-
-  kick(): void {
-    this.#kicker.kick();
+    super(log, options, { holderPrefix: "remediation", name: "remediation worker", ...pacing });
   }
 
   /** Until nothing is queued or applying, or `timeoutMs` passes: for tests and shutdown. */
-  async drain(timeoutMs = 120_000): Promise<boolean> {
-    const until = Date.now() + timeoutMs;
-    while (Date.now() < until) {
-      await this.#kicker.settled();
-      await this.tick();
+  drain(timeoutMs = 120_000): Promise<boolean> {
+    const noneOpen = async () => {
       const open = await this.db
         .selectFrom("remediations")
         .select("id")
         .where("state", "in", ["queued", "applying"])
         .limit(1)
         .execute();
-      if (!open.length) return true;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    return false;
+      return !open.length;
+    };
+    return this.drainUntil(noneOpen, timeoutMs, 100);
   }
 
   /** Applies every due remediation, one after another; answers how many ended. */
-  async tick(): Promise<number> {
+  override async tick(): Promise<number> {
     let ended = 0;
     for (;;) {
       const claimed = await this.#claim();
@@ -309,7 +269,7 @@ export class RemediationWorker {
   }
 
   async #claim(): Promise<RemediationRow | undefined> {
-    const now = this.#now();
+    const now = this.now();
     const at = now.toISOString();
     // A worker that died while applying left its claim: the writes are idempotent, so queue it again.
     await this.db
@@ -327,13 +287,13 @@ export class RemediationWorker {
       .limit(1)
       .executeTakeFirst();
     if (!due) return undefined;
-    const token = `${this.holder}:${randomUUID()}`;
+    const token = this.claimToken();
     await this.db
       .updateTable("remediations")
       .set((eb) => ({
         state: "applying",
         claimedBy: token,
-        claimedUntil: new Date(now.getTime() + this.#options.claimMs).toISOString(),
+        claimedUntil: this.claimEnd(now),
         attempts: eb("attempts", "+", 1),
       }))
       .where("id", "=", due.id)
@@ -357,7 +317,7 @@ export class RemediationWorker {
     } catch (error) {
       return this.#failed(row, writes, error);
     }
-    const at = this.#now().toISOString();
+    const at = this.now().toISOString();
     await this.db.transaction().execute(async (trx) => {
       const updated = await trx
         .updateTable("remediations")
@@ -395,19 +355,15 @@ export class RemediationWorker {
   /** Google is failing (park it with backoff) or refused (fail it, audited, with Google's words). */
   async #failed(row: RemediationRow, writes: PlannedWrite[], error: unknown): Promise<boolean> {
     const message = error instanceof Error ? error.message : String(error);
-    const transient =
-      error instanceof CircuitOpenError || (error instanceof GoogleCallError && isRetryable(error.failure));
-    const now = this.#now();
-    if (transient) {
-      const wait = Math.min(this.#options.maxBackoffMs, this.#options.backoffMs * 2 ** Math.max(0, row.attempts - 1));
-      const next = error instanceof CircuitOpenError ? Math.max(error.retryAtMs, now.getTime()) : now.getTime() + wait;
+    const now = this.now();
+    if (isTransient(error)) {
       await this.db
         .updateTable("remediations")
         .set({
           state: "queued",
           claimedBy: null,
           claimedUntil: null,
-          nextAttemptAt: new Date(next).toISOString(),
+          nextAttemptAt: this.retryAt(error, row.attempts, now).toISOString(),
           error: message,
         })
         .where("id", "=", row.id)
@@ -442,7 +398,7 @@ export class RemediationWorker {
   async #recheck(ouPath: string): Promise<void> {
     const units = await orgUnitsOf(this.google.directory);
     const { baseline } = await currentBaseline(this.db);
-    const audited = await auditOus(this.google.policy, units, baseline, { only: new Set([ouPath]), now: this.#now });
-    await recordCheck(this.db, audited, baseline.version, this.#now(), { partial: true });
+    const audited = await auditOus(this.google.policy, units, baseline, { only: new Set([ouPath]), now: this.now });
+    await recordCheck(this.db, audited, baseline.version, this.now(), { partial: true });
   }
 }
