@@ -15,6 +15,7 @@ import { ActionWorker } from "../../agent/services/action-worker";
 import { type Actor, recordActions } from "../../agent/services/device-actions";
 import { fullSync } from "../../agent/services/inventory-sync";
 import { openStore, type Store } from "../../agent/store/db";
+import { gate } from "../support/gate";
 
 const log = createLogger("silent");
 const fast = { maxTries: 3, baseMs: 1, capMs: 5, jitterMs: 1 };
@@ -34,19 +35,6 @@ beforeEach(async () => {
   await fullSync(store.db, real);
 });
 afterEach(() => store.close());
-
-/** A promise the test opens when it wants: Google "still working" until then. */
-function gate() {
-  let open = () => {};
-  const opened = new Promise<void>((resolve) => {
-    open = resolve;
-  });
-  let arrive = () => {};
-  const arrived = new Promise<void>((resolve) => {
-    arrive = resolve;
-  });
-  return { opened, open, arrived, arrive };
-}
 
 /** Waits until `condition` holds, or gives up after `boundMs` (the assertions after it decide). */
 async function until(condition: () => Promise<boolean>, boundMs: number): Promise<void> {

@@ -6,6 +6,7 @@ import { ActionWorker } from "../../agent/services/action-worker";
 import { markMissing, recordActions, systemActor } from "../../agent/services/device-actions";
 import { deviceAction, deviceControls, matchLine, missingDevice } from "../../shared";
 import { lincolnToken, sampleDiagnostics } from "../support/agent";
+import { gate } from "../support/gate";
 import { createGoogleDistrict, type GoogleDistrict } from "../support/google-district";
 import { type SignedIn, signIn } from "../support/staff";
 
@@ -34,6 +35,19 @@ async function act(who: SignedIn, body: Record<string, unknown>) {
 
 async function drained() {
   expect(await g.agent.actions?.drain(20_000)).toBe(true);
+}
+
+/** A device's row as the store has it. */
+function storedDevice(deviceId: string) {
+  return g.agent.store.db.selectFrom("devices").selectAll().where("deviceId", "=", deviceId).executeTakeFirstOrThrow();
+}
+
+/** A device of its own for the test, marked missing by the system; its row as it was before. */
+async function deviceMarkedMissing() {
+  const device = await g.takeDevice();
+  const row = await storedDevice(device.deviceId);
+  await markMissing(g.agent.store.db, systemActor, row, { reason: "Missing" }, { now: new Date() });
+  return { device, row };
 }
 
 async function auditFor(deviceId: string) {
@@ -192,13 +206,7 @@ describe("disable and re-enable", () => {
   });
 
   it("cancels a disable that has not gone out when the device is found", async () => {
-    const device = await g.takeDevice();
-    const row = await g.agent.store.db
-      .selectFrom("devices")
-      .selectAll()
-      .where("deviceId", "=", device.deviceId)
-      .executeTakeFirstOrThrow();
-    await markMissing(g.agent.store.db, systemActor, row, { reason: "Missing" }, { now: new Date() });
+    const { device, row } = await deviceMarkedMissing();
     const [waiting] = await recordActions(
       g.agent.store.db,
       systemActor,
@@ -223,13 +231,7 @@ describe("disable and re-enable", () => {
   });
 
   it("leaves a disable an IT lead asked for alone when the tech team marks the device found", async () => {
-    const device = await g.takeDevice();
-    const row = await g.agent.store.db
-      .selectFrom("devices")
-      .selectAll()
-      .where("deviceId", "=", device.deviceId)
-      .executeTakeFirstOrThrow();
-    await markMissing(g.agent.store.db, systemActor, row, { reason: "Missing" }, { now: new Date() });
+    const { device, row } = await deviceMarkedMissing();
     // Asked for by a person (not yet sent): only someone who may disable this device may call it off.
     const [asked] = await recordActions(
       g.agent.store.db,
@@ -267,34 +269,21 @@ describe("disable and re-enable", () => {
     "sends a re-enable only after a disable still in flight has landed%s, so the device ends active",
     async (_, skewMs) => {
       const replicaNow = () => new Date(Date.now() + skewMs);
-      const device = await g.takeDevice();
-      const row = await g.agent.store.db
-        .selectFrom("devices")
-        .selectAll()
-        .where("deviceId", "=", device.deviceId)
-        .executeTakeFirstOrThrow();
-      await markMissing(g.agent.store.db, systemActor, row, { reason: "Missing" }, { now: new Date() });
+      const { device, row } = await deviceMarkedMissing();
       await recordActions(g.agent.store.db, systemActor, [{ device: row, kind: "disable", reason: "Lockdown" }], {
         now: replicaNow(),
       });
       const client = g.agent.google?.client;
       if (!client || !g.agent.actions) throw new Error("no Google");
       const real = directoryAdapter(client);
-      let open = () => {};
-      const opened = new Promise<void>((resolve) => {
-        open = resolve;
-      });
-      let arrive = () => {};
-      const arrived = new Promise<void>((resolve) => {
-        arrive = resolve;
-      });
       // This replica's disable is on its way to Google (slow) when the device is found.
+      const inFlight = gate();
       const slow: DirectoryAdapter = {
         ...real,
         async changeStatus(ids, action, ...rest) {
           if (action === "DISABLE") {
-            arrive();
-            await opened;
+            inFlight.arrive();
+            await inFlight.opened;
           }
           return real.changeStatus(ids, action, ...rest);
         },
@@ -304,14 +293,14 @@ describe("disable and re-enable", () => {
         now: replicaNow,
       });
       const first = replica.tick();
-      await arrived;
+      await inFlight.arrived;
       const found = await lead.request(`/api/devices/${device.deviceId}/found`, {
         method: "POST",
         body: { note: "Bus driver returned it", reenable: true },
       });
       expect(found.status).toBe(200);
       await g.agent.actions.tick();
-      open();
+      inFlight.open();
       await first;
       await drained();
       expect(g.googleStatus(device.deviceId)).toBe("ACTIVE");
@@ -634,11 +623,7 @@ describe("following a bulk request's own actions", () => {
   it("lists more than 100 actions by their ids, whichever batch each is in, and only to those who may see them", async () => {
     const devices = await Promise.all(Array.from({ length: 120 }, () => g.takeDevice()));
     const first = devices[0] as (typeof devices)[number];
-    const row = await g.agent.store.db
-      .selectFrom("devices")
-      .selectAll()
-      .where("deviceId", "=", first.deviceId)
-      .executeTakeFirstOrThrow();
+    const row = await storedDevice(first.deviceId);
     // The overnight lockdown's disable is still open: the bulk request keeps it, with its own batch.
     const [earlier] = await recordActions(
       g.agent.store.db,

@@ -1,16 +1,14 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { deviceTicketList } from "../../shared";
-import { bearer, createTestAgent, staffToken, type TestAgent } from "../support/agent";
+import { bearer, staffToken, type TestAgent } from "../support/agent";
+import { type EnrolledAgent, enrolledAgentEach } from "../support/fresh-agent";
 
 let agent: TestAgent;
 let credential: string;
-beforeEach(async () => {
-  agent = await createTestAgent();
-  credential = await agent.enroll();
+let file: EnrolledAgent["file"];
+enrolledAgentEach((enrolled) => {
+  ({ agent, credential, file } = enrolled);
 });
-afterEach(() => agent.close());
-
-const file = (overrides: Parameters<TestAgent["file"]>[1] = {}, as = credential) => agent.file(as, overrides);
 
 describe("GET /v1/device/tickets", () => {
   it("lists this device's tickets and no other device's", async () => {

@@ -62,23 +62,6 @@ beforeEach(async () => {
   sandbox.context.faults.clear();
 });
 
-/** Turns SafeSearch off locally at each OU (as someone in the Admin console might). */
-function weaken(paths: string[]) {
-  const district = sandbox.context.district;
-  for (const path of paths) {
-    const id = district.orgUnits.find((o) => o.orgUnitPath === path)?.orgUnitId?.replace(/^id:/, "") ?? "";
-    const local = district.policies.get(id) ?? new Map<string, Record<string, unknown>>();
-    local.set("chrome.users.SafeSearchRestrictedMode", { forceGoogleSafeSearch: false });
-    district.policies.set(id, local);
-  }
-}
-
-function safeSearchAt(path: string): unknown {
-  const district = sandbox.context.district;
-  const id = district.orgUnits.find((o) => o.orgUnitPath === path)?.orgUnitId?.replace(/^id:/, "") ?? "";
-  return district.policies.get(id)?.get("chrome.users.SafeSearchRestrictedMode")?.forceGoogleSafeSearch;
-}
-
 const restore = (ouPath: string) =>
   requestRemediation(store.db, google, admin, { kind: "restore", ouPath }, { now: new Date() });
 
@@ -95,6 +78,33 @@ function setLocal(path: string, values: Record<string, Record<string, unknown>>)
 }
 
 const localAt = (path: string, key: string) => sandbox.context.district.policies.get(idOf(path))?.get(key);
+
+/** Turns SafeSearch off locally at each OU (as someone in the Admin console might). */
+function weaken(paths: string[]) {
+  for (const path of paths)
+    setLocal(path, { "chrome.users.SafeSearchRestrictedMode": { forceGoogleSafeSearch: false } });
+}
+
+const safeSearchAt = (path: string): unknown =>
+  localAt(path, "chrome.users.SafeSearchRestrictedMode")?.forceGoogleSafeSearch;
+
+/** Google answers 503 to the next 20 policy writes. */
+function failPolicyWrites() {
+  sandbox.context.faults.inject({
+    match: /orgunits:batchModify$/,
+    fault: { kind: "status", status: 503 },
+    times: 20,
+  });
+}
+
+/** As if a worker had claimed the remediation and died: its claim ran out a minute ago. */
+async function abandonClaim(id: string) {
+  await store.db
+    .updateTable("remediations")
+    .set({ state: "applying", claimedBy: "dead-worker:1", claimedUntil: new Date(Date.now() - 60_000).toISOString() })
+    .where("id", "=", id)
+    .execute();
+}
 
 /** The shipped baseline plus a district block list at the root. */
 async function saveBaselineWithBlocklist(urlBlocklist: string[]) {
@@ -157,11 +167,7 @@ describe("the remediation queue", () => {
     const path = "/Schools/School 1/Staff";
     weaken([path]);
     const queued = await restore(path);
-    sandbox.context.faults.inject({
-      match: /orgunits:batchModify$/,
-      fault: { kind: "status", status: 503 },
-      times: 20,
-    });
+    failPolicyWrites();
     const worker = new RemediationWorker(store.db, google, log, { backoffMs: 50 });
     await worker.tick();
     const parked = await store.db
@@ -206,12 +212,7 @@ describe("the remediation queue", () => {
     const path = "/Schools/School 3/Staff";
     weaken([path]);
     const queued = await restore(path);
-    // A worker claimed it and died: its claim ran out a minute ago.
-    await store.db
-      .updateTable("remediations")
-      .set({ state: "applying", claimedBy: "dead-worker:1", claimedUntil: new Date(Date.now() - 60_000).toISOString() })
-      .where("id", "=", queued.id)
-      .execute();
+    await abandonClaim(queued.id);
     const worker = new RemediationWorker(store.db, google, log);
     expect(await worker.drain(10_000)).toBe(true);
     const [done] = await listRemediations(store.db, admin);
@@ -260,11 +261,7 @@ describe("the remediation queue", () => {
         value: { urlBlocklist: ["chrome://extensions", "*.proxysite.example"] },
       }),
     ]);
-    sandbox.context.faults.inject({
-      match: /orgunits:batchModify$/,
-      fault: { kind: "status", status: 503 },
-      times: 20,
-    });
+    failPolicyWrites();
     const worker = new RemediationWorker(store.db, google, log, { backoffMs: 50 });
     await worker.tick();
     expect(await store.db.selectFrom("remediations").select("state").executeTakeFirstOrThrow()).toEqual({
@@ -286,11 +283,7 @@ describe("the remediation queue", () => {
     await saveBaselineWithBlocklist(["*.proxysite.example"]);
     setLocal(path, { "chrome.users.UrlBlocking": { urlBlocklist: [] } });
     const queued = await restore(path);
-    await store.db
-      .updateTable("remediations")
-      .set({ state: "applying", claimedBy: "dead-worker:1", claimedUntil: new Date(Date.now() - 60_000).toISOString() })
-      .where("id", "=", queued.id)
-      .execute();
+    await abandonClaim(queued.id);
     setLocal(path, { "chrome.users.UrlBlocking": { urlBlocklist: ["games.example"] } });
     const worker = new RemediationWorker(store.db, google, log);
     expect(await worker.drain(10_000)).toBe(true);

@@ -1,20 +1,21 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { abandonedRunError } from "../../agent/jobs/runner";
 import { jobsPage } from "../../shared";
 import { createTestAgent, type TestAgent } from "../support/agent";
 import { type District, seedDistrict } from "../support/district";
+import { seededAgentEach } from "../support/fresh-agent";
 import { runningRun } from "../support/jobs";
 import { type SignedIn, signIn } from "../support/staff";
 
 let agent: TestAgent;
 let district: District;
 let admin: SignedIn;
-beforeEach(async () => {
-  agent = await createTestAgent();
-  district = await seedDistrict(agent);
-  admin = await signIn(agent, district.districtAdminEmail);
-});
-afterEach(() => agent.close());
+seededAgentEach(
+  (district) => district.districtAdminEmail,
+  (seeded) => {
+    ({ agent, district, signedIn: admin } = seeded);
+  },
+);
 
 describe("/api/jobs", () => {
   it("lists the jobs with their schedule, and runs one on demand with its run recorded", async () => {

@@ -1,19 +1,23 @@
 /** The console's bell: notifications reach whoever holds the permission in the school, read per person. */
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { notify } from "../../agent/services/device-actions";
-import { createTestAgent, lincoln, type TestAgent, washington } from "../support/agent";
-import { type District, seedDistrict } from "../support/district";
+import { lincoln, type TestAgent, washington } from "../support/agent";
+import type { District } from "../support/district";
+import { seededAgentEach } from "../support/fresh-agent";
+import { bell, notifyWashingtonCrowd } from "../support/notifications";
 import { type SignedIn, signIn } from "../support/staff";
 
 let agent: TestAgent;
 let district: District;
 let lead: SignedIn;
-type Bell = { unread: number; notifications: { id: number; title: string; read: boolean }[] };
 
+seededAgentEach(
+  (district) => district.staffEmail("school_it_lead"),
+  (seeded) => {
+    ({ agent, district, signedIn: lead } = seeded);
+  },
+);
 beforeEach(async () => {
-  agent = await createTestAgent();
-  district = await seedDistrict(agent);
-  lead = await signIn(agent, district.staffEmail("school_it_lead"));
   const at = new Date().toISOString();
   await notify(agent.store.db, {
     permission: "device.disable",
@@ -31,9 +35,6 @@ beforeEach(async () => {
   });
   await notify(agent.store.db, { permission: "device.disable", school: null, title: "District one", body: "b", at });
 });
-afterEach(() => agent.close());
-
-const bell = async (who: SignedIn) => (await (await who.request("/api/notifications")).json()) as Bell;
 
 describe("/api/notifications", () => {
   it("shows each person what their permissions and schools cover", async () => {
@@ -77,19 +78,7 @@ describe("/api/notifications", () => {
       body: "b",
       at,
     });
-    await agent.store.db
-      .insertInto("notifications")
-      .values(
-        Array.from({ length: 520 }, (_, i) => ({
-          permission: "device.disable",
-          school: washington,
-          title: `Washington ${i}`,
-          body: "b",
-          link: null,
-          createdAt: at,
-        })),
-      )
-      .execute();
+    await notifyWashingtonCrowd(agent.store.db, 520, at);
     const before = await bell(lead);
     expect(before.unread).toBe(2);
     expect(before.notifications.map((n) => n.title)).toEqual(["Lincoln old", "Lincoln one"]);

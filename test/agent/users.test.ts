@@ -1,17 +1,16 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createTestAgent, type TestAgent } from "../support/agent";
-import { type District, seedDistrict } from "../support/district";
+import { describe, expect, it } from "vitest";
+import type { TestAgent } from "../support/agent";
+import { seededAgentEach } from "../support/fresh-agent";
 import { type SignedIn, signIn } from "../support/staff";
 
 let agent: TestAgent;
-let district: District;
 let admin: SignedIn;
-beforeEach(async () => {
-  agent = await createTestAgent();
-  district = await seedDistrict(agent);
-  admin = await signIn(agent, district.districtAdminEmail);
-});
-afterEach(() => agent.close());
+seededAgentEach(
+  (district) => district.districtAdminEmail,
+  (seeded) => {
+    ({ agent, signedIn: admin } = seeded);
+  },
+);
 
 describe("/api/users", () => {
   it("lists staff with their roles per school", async () => {

@@ -4,12 +4,10 @@
  * tampering (done here by a database owner who drops the guard) found by the chain check.
  */
 import { type KyselyPlugin, sql } from "kysely";
-import { afterEach, beforeEach, describe, expect, inject, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { appendAudit, verifyAuditChain } from "../../agent/store/audit";
-import { openStore, type Store } from "../../agent/store/db";
-import { type Backend, postgresBackend, sqliteBackend } from "../support/databases";
-
-const backends: Backend[] = [sqliteBackend, postgresBackend(inject("postgresUrl"))];
+import type { Store } from "../../agent/store/db";
+import { freshStoreEach, storageBackends } from "../support/databases";
 
 const entry = (n: number) => ({
   at: new Date(Date.UTC(2026, 10, 24, 1, 0, n)).toISOString(),
@@ -25,17 +23,10 @@ const entry = (n: number) => ({
   google: { deviceId: `dev-${n}` },
 });
 
-describe.each(backends)("audit log on $name", (backend) => {
+describe.each(storageBackends())("audit log on $name", (backend) => {
   let store: Store;
-  let drop: () => Promise<void>;
-  beforeEach(async () => {
-    const created = await backend.create();
-    drop = created.drop;
-    store = await openStore(created.location);
-  });
-  afterEach(async () => {
-    await store.close();
-    await drop();
+  freshStoreEach(backend, (opened) => {
+    store = opened;
   });
 
   it("chains every entry to the one before, even when appends race", async () => {

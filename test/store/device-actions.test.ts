@@ -2,7 +2,7 @@
  * Device actions on SQLite and PostgreSQL: two workers (as two agent replicas would) share one
  * database's queue and every disable reaches Google exactly once, with one confirmation each.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createGoogleClient } from "../../agent/google/client";
 import { type DirectoryAdapter, directoryAdapter } from "../../agent/google/directory";
 import { createLogger } from "../../agent/log";
@@ -12,10 +12,9 @@ import { ActionWorker } from "../../agent/services/action-worker";
 import { recordActions } from "../../agent/services/device-actions";
 import { fullSync } from "../../agent/services/inventory-sync";
 import { verifyAuditChain } from "../../agent/store/audit";
-import { openStore, type Store } from "../../agent/store/db";
-import { type Backend, postgresBackend, sqliteBackend } from "../support/databases";
+import type { Store } from "../../agent/store/db";
+import { freshStoreEach, storageBackends } from "../support/databases";
 
-const backends: Backend[] = [sqliteBackend, postgresBackend(inject("postgresUrl"))];
 const fast = { maxTries: 10, baseMs: 1, capMs: 5, jitterMs: 1 };
 let sandbox: RunningSandbox;
 beforeAll(async () => {
@@ -23,18 +22,13 @@ beforeAll(async () => {
 });
 afterAll(() => sandbox.close());
 
-describe.each(backends)("device actions on $name", (backend) => {
+describe.each(storageBackends())("device actions on $name", (backend) => {
   let store: Store;
-  let drop: () => Promise<void>;
-  beforeEach(async () => {
-    const created = await backend.create();
-    drop = created.drop;
-    store = await openStore(created.location);
-    await fullSync(store.db, directoryAdapter(createGoogleClient({ rootUrl: sandbox.url, retry: fast })));
+  freshStoreEach(backend, (opened) => {
+    store = opened;
   });
-  afterEach(async () => {
-    await store.close();
-    await drop();
+  beforeEach(async () => {
+    await fullSync(store.db, directoryAdapter(createGoogleClient({ rootUrl: sandbox.url, retry: fast })));
   });
 
   it("records one open action when the same disable is asked for at the same instant", async () => {

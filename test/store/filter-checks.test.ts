@@ -3,13 +3,12 @@
  * advisory lock): two recordings at once both land, and an OU recorded after another check read it
  * keeps the newer verdict.
  */
-import { afterEach, beforeEach, describe, expect, inject, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { AuditedOu } from "../../agent/filter/audit";
 import { recordCheck } from "../../agent/services/filter-checks";
-import { openStore, type Store } from "../../agent/store/db";
-import { type Backend, postgresBackend, sqliteBackend } from "../support/databases";
+import type { Store } from "../../agent/store/db";
+import { freshStoreEach, storageBackends } from "../support/databases";
 
-const backends: Backend[] = [sqliteBackend, postgresBackend(inject("postgresUrl"))];
 const rule = "chrome.users.IncognitoMode.incognitoModeAvailability";
 
 function read(ouPath: string, actual: string, readAt: string): AuditedOu {
@@ -30,17 +29,10 @@ function read(ouPath: string, actual: string, readAt: string): AuditedOu {
   };
 }
 
-describe.each(backends)("filter check recording on $name", (backend) => {
+describe.each(storageBackends())("filter check recording on $name", (backend) => {
   let store: Store;
-  let drop: () => Promise<void>;
-  beforeEach(async () => {
-    const created = await backend.create();
-    drop = created.drop;
-    store = await openStore(created.location);
-  });
-  afterEach(async () => {
-    await store.close();
-    await drop();
+  freshStoreEach(backend, (opened) => {
+    store = opened;
   });
 
   it.each([

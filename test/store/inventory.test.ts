@@ -1,7 +1,7 @@
 /** Inventory sync against the sandbox, on SQLite and on PostgreSQL. */
 
 import { Migrator, sql } from "kysely";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createGoogleClient } from "../../agent/google/client";
 import { type DevicePageQuery, type DirectoryAdapter, directoryAdapter } from "../../agent/google/directory";
 import { telemetryAdapter } from "../../agent/google/telemetry";
@@ -18,12 +18,11 @@ import {
   type TelemetryProgress,
 } from "../../agent/services/inventory-sync";
 import { endAssignment } from "../../agent/store/assignments";
-import { migrate, openStore, type Store } from "../../agent/store/db";
+import { migrate, type Store } from "../../agent/store/db";
 import { type DeviceRow, readSyncState, upsertDevices, writeDevices, writeSyncState } from "../../agent/store/devices";
 import { migrationProvider } from "../../agent/store/migrations";
-import { type Backend, postgresBackend, sqliteBackend } from "../support/databases";
+import { freshStoreEach, storageBackends } from "../support/databases";
 
-const backends: Backend[] = [sqliteBackend, postgresBackend(inject("postgresUrl"))];
 const fast = { maxTries: 10, baseMs: 1, capMs: 5, jitterMs: 1 };
 
 /** As an admin reorganizing in Google: a new OU `to` takes every device of `from`, which may go. */
@@ -49,19 +48,14 @@ beforeAll(async () => {
 });
 afterAll(() => sandbox.close());
 
-describe.each(backends)("inventory sync on $name", (backend) => {
+describe.each(storageBackends())("inventory sync on $name", (backend) => {
   let store: Store;
-  let drop: () => Promise<void>;
-  beforeEach(async () => {
+  beforeEach(() => {
     sandbox.context.faults.clear();
     sandbox.context.faults.behaviour.latencyMs = 0;
-    const created = await backend.create();
-    drop = created.drop;
-    store = await openStore(created.location);
   });
-  afterEach(async () => {
-    await store.close();
-    await drop();
+  freshStoreEach(backend, (opened) => {
+    store = opened;
   });
 
   const directory = (maxTries = 10) =>

@@ -3,7 +3,7 @@ import { execFile } from "node:child_process";
 import path from "node:path";
 import { promisify } from "node:util";
 import { sql } from "kysely";
-import { afterEach, beforeEach, describe, expect, inject, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { acquireLease } from "../../agent/jobs/lease";
 import {
   abandonedRunError,
@@ -13,11 +13,10 @@ import {
   leaseLostNote,
 } from "../../agent/jobs/runner";
 import { createLogger } from "../../agent/log";
-import { openStore, type Store } from "../../agent/store/db";
-import { type Backend, postgresBackend, sqliteBackend } from "../support/databases";
+import type { Store, StoreLocation } from "../../agent/store/db";
+import { freshStoreEach, storageBackends } from "../support/databases";
 import { gatedJob, runningRun } from "../support/jobs";
 
-const backends: Backend[] = [sqliteBackend, postgresBackend(inject("postgresUrl"))];
 const log = createLogger("silent");
 
 function job(overrides: Partial<JobDefinition> = {}): JobDefinition {
@@ -31,17 +30,12 @@ function job(overrides: Partial<JobDefinition> = {}): JobDefinition {
   };
 }
 
-describe.each(backends)("jobs on $name", (backend) => {
+describe.each(storageBackends())("jobs on $name", (backend) => {
   let store: Store;
-  let drop: () => Promise<void>;
-  let location: Awaited<ReturnType<Backend["create"]>>["location"];
-  beforeEach(async () => {
-    ({ location, drop } = await backend.create());
-    store = await openStore(location);
-  });
-  afterEach(async () => {
-    await store.close();
-    await drop();
+  let location: StoreLocation;
+  freshStoreEach(backend, (opened, where) => {
+    store = opened;
+    location = where;
   });
 
   it("records a run's status, duration, progress and result, and a failure's error", async () => {

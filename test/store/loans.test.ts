@@ -3,16 +3,15 @@
  * leads press Lend at the same instant, and a database that already lent one twice is repaired on upgrade.
  */
 import { Migrator, sql } from "kysely";
-import { afterEach, beforeEach, describe, expect, inject, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { ApiError } from "../../agent/errors";
 import { lendDevice } from "../../agent/services/loans";
 import type { StaffPrincipal } from "../../agent/services/staff-accounts";
 import { verifyAuditChain } from "../../agent/store/audit";
-import { migrate, openStore, type Store } from "../../agent/store/db";
+import { migrate, type Store } from "../../agent/store/db";
 import { migrationProvider } from "../../agent/store/migrations";
-import { type Backend, postgresBackend, sqliteBackend } from "../support/databases";
+import { freshStoreEach, storageBackends } from "../support/databases";
 
-const backends: Backend[] = [sqliteBackend, postgresBackend(inject("postgresUrl"))];
 const school = "/Schools/Lincoln High/Loaners";
 const lead: StaffPrincipal = {
   user: { id: "lead-1", email: "pat@example.org", displayName: "Pat Lead" },
@@ -32,13 +31,12 @@ async function failure(promise: Promise<unknown>): Promise<ApiError | undefined>
   }
 }
 
-describe.each(backends)("loaners on $name", (backend) => {
+describe.each(storageBackends())("loaners on $name", (backend) => {
   let store: Store;
-  let drop: () => Promise<void>;
+  freshStoreEach(backend, (opened) => {
+    store = opened;
+  });
   beforeEach(async () => {
-    const created = await backend.create();
-    drop = created.drop;
-    store = await openStore(created.location);
     await store.db
       .insertInto("devices")
       .values(
@@ -51,10 +49,6 @@ describe.each(backends)("loaners on $name", (backend) => {
         })),
       )
       .execute();
-  });
-  afterEach(async () => {
-    await store.close();
-    await drop();
   });
 
   const openLoans = (deviceId: string) =>

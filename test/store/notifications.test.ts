@@ -1,31 +1,24 @@
 /** The console's bell on SQLite and on a real PostgreSQL server: filtered in SQL, before the limit. */
-import { afterEach, beforeEach, describe, expect, inject, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { notify } from "../../agent/services/device-actions";
-import { createTestAgent, lincoln, type TestAgent, washington } from "../support/agent";
-import { type Backend, postgresBackend, sqliteBackend } from "../support/databases";
+import { createTestAgent, lincoln, type TestAgent } from "../support/agent";
+import { freshDatabaseEach, storageBackends } from "../support/databases";
 import { type District, seedDistrict } from "../support/district";
+import { bell, notifyWashingtonCrowd } from "../support/notifications";
 import { type SignedIn, signIn } from "../support/staff";
 
-const backends: Backend[] = [sqliteBackend, postgresBackend(inject("postgresUrl"))];
-type Bell = { unread: number; notifications: { id: number; title: string; read: boolean }[] };
-
-describe.each(backends)("notifications on $name", (backend) => {
+describe.each(storageBackends())("notifications on $name", (backend) => {
   let agent: TestAgent;
-  let drop: () => Promise<void>;
   let district: District;
 
+  freshDatabaseEach(backend, async (location) => {
+    agent = await createTestAgent(location);
+    return () => agent.close();
+  });
   beforeEach(async () => {
-    const created = await backend.create();
-    drop = created.drop;
-    agent = await createTestAgent(created.location);
     district = await seedDistrict(agent);
   });
-  afterEach(async () => {
-    await agent.close();
-    await drop();
-  });
 
-  const bell = async (who: SignedIn) => (await (await who.request("/api/notifications")).json()) as Bell;
   const read = (who: SignedIn, id: number | "all") =>
     who.request(`/api/notifications/${id}/read`, { method: "POST", body: {} });
 
@@ -33,19 +26,7 @@ describe.each(backends)("notifications on $name", (backend) => {
     const at = new Date().toISOString();
     await notify(agent.store.db, { permission: "device.disable", school: lincoln, title: "Lincoln", body: "b", at });
     await notify(agent.store.db, { permission: "device.disable", school: null, title: "District", body: "b", at });
-    await agent.store.db
-      .insertInto("notifications")
-      .values(
-        Array.from({ length: 520 }, (_, i) => ({
-          permission: "device.disable",
-          school: washington,
-          title: `Washington ${i}`,
-          body: "b",
-          link: null,
-          createdAt: at,
-        })),
-      )
-      .execute();
+    await notifyWashingtonCrowd(agent.store.db, 520, at);
     const lead = await signIn(agent, district.staffEmail("school_it_lead"));
     const mine = await bell(lead);
     expect(mine).toMatchObject({ unread: 1, notifications: [{ title: "Lincoln", read: false }] });

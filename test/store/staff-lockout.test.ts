@@ -3,13 +3,12 @@
  * still lock the account, and a right password whose read came before the lock cannot clear it.
  */
 import type { KyselyPlugin, PluginTransformResultArgs, QueryResult, UnknownRow } from "kysely";
-import { afterEach, beforeEach, describe, expect, inject, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { ApiError } from "../../agent/errors";
 import { createStaffUser, type SessionPolicy, signIn } from "../../agent/services/staff-accounts";
 import { openStore, type Store } from "../../agent/store/db";
-import { type Backend, postgresBackend, sqliteBackend } from "../support/databases";
+import { freshDatabaseEach, storageBackends } from "../support/databases";
 
-const backends: Backend[] = [sqliteBackend, postgresBackend(inject("postgresUrl"))];
 const policy: SessionPolicy = { idleMinutes: 120, maxHours: 12, maxFailures: 5, lockMinutes: 15 };
 const email = "lead@lincoln.example.org";
 const password = "correct horse battery staple";
@@ -37,22 +36,20 @@ function afterAccountRead(meanwhile: () => Promise<unknown>): KyselyPlugin {
   };
 }
 
-describe.each(backends)("sign-in lockout on $name", (backend) => {
+describe.each(storageBackends())("sign-in lockout on $name", (backend) => {
   let store: Store;
   /** A second connection to the same database, as another agent request would have. */
   let other: Store;
-  let drop: () => Promise<void>;
-  beforeEach(async () => {
-    const created = await backend.create();
-    drop = created.drop;
-    store = await openStore(created.location);
-    other = await openStore(created.location);
-    await createStaffUser(store.db, { email, displayName: "Pat Lead", password, grants: [] }, now);
+  freshDatabaseEach(backend, async (location) => {
+    store = await openStore(location);
+    other = await openStore(location);
+    return async () => {
+      await store.close();
+      await other.close();
+    };
   });
-  afterEach(async () => {
-    await store.close();
-    await other.close();
-    await drop();
+  beforeEach(async () => {
+    await createStaffUser(store.db, { email, displayName: "Pat Lead", password, grants: [] }, now);
   });
 
   const wrongAttempts = (n: number, db = store.db) =>

@@ -5,28 +5,29 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import SQLite from "better-sqlite3";
 import { type Kysely, sql } from "kysely";
-import { afterEach, beforeEach, describe, expect, inject, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { ApiError } from "../../agent/errors";
 import { fileReport } from "../../agent/services/tickets";
-import { migrate, newDatabasePageSize, openStore, type Store } from "../../agent/store/db";
+import { migrate, newDatabasePageSize, openStore, type Store, type StoreLocation } from "../../agent/store/db";
 import { findEnrollmentByCredentialHash, insertEnrollment } from "../../agent/store/enrollments";
 import { migrationProvider } from "../../agent/store/migrations";
 import type { DeviceEnrollment } from "../../agent/store/schema";
 import { listTickets } from "../../agent/store/tickets";
 import { sampleReport } from "../support/agent";
-import { type Backend, postgresBackend, sqliteBackend } from "../support/databases";
+import { freshDatabaseEach, storageBackends } from "../support/databases";
 
-const backends: Backend[] = [sqliteBackend, postgresBackend(inject("postgresUrl"))];
-
-describe.each(backends)("store on $name", (backend) => {
+describe.each(storageBackends())("store on $name", (backend) => {
   let store: Store;
-  let drop: () => Promise<void>;
-  let location: Awaited<ReturnType<Backend["create"]>>["location"];
+  let location: StoreLocation;
   let device: DeviceEnrollment;
 
-  beforeEach(async () => {
-    ({ location, drop } = await backend.create());
+  freshDatabaseEach(backend, async (created) => {
+    location = created;
     store = await openStore(location);
+    // A store the test opened again is the one to close.
+    return () => store.close();
+  });
+  beforeEach(async () => {
     const at = new Date().toISOString();
     const enrollment = {
       id: randomUUID(),
@@ -42,10 +43,6 @@ describe.each(backends)("store on $name", (backend) => {
     };
     await insertEnrollment(store.db, enrollment);
     device = enrollment;
-  });
-  afterEach(async () => {
-    await store.close();
-    await drop();
   });
 
   it("runs its migrations once: opening an existing database again changes nothing", async () => {

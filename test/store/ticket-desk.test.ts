@@ -2,10 +2,10 @@
  * Two staff working the same ticket at the same moment, on SQLite and on a real PostgreSQL server:
  * exactly one change wins, the other is told the ticket changed, and the ticket agrees with its timeline.
  */
-import { afterEach, beforeEach, describe, expect, inject, it, vi } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import { consoleTicketDetail, errorEnvelope } from "../../shared";
 import { createTestAgent, type TestAgent } from "../support/agent";
-import { type Backend, postgresBackend, sqliteBackend } from "../support/databases";
+import { freshDatabaseEach, storageBackends } from "../support/databases";
 import { type District, seedDistrict } from "../support/district";
 import { type SignedIn, signIn } from "../support/staff";
 
@@ -48,20 +48,18 @@ async function atOnce(actions: (() => Promise<Response>)[]): Promise<Response[]>
   }
 }
 
-const backends: Backend[] = [sqliteBackend, postgresBackend(inject("postgresUrl"))];
-
-describe.each(backends)("the ticket desk under concurrent changes on $name", (backend) => {
+describe.each(storageBackends())("the ticket desk under concurrent changes on $name", (backend) => {
   let agent: TestAgent;
-  let drop: () => Promise<void>;
   let district: District;
   let lead: SignedIn;
   let tech: SignedIn;
   let ids: { lead: string; tech: string };
 
+  freshDatabaseEach(backend, async (location) => {
+    agent = await createTestAgent(location);
+    return () => agent.close();
+  });
   beforeEach(async () => {
-    const created = await backend.create();
-    drop = created.drop;
-    agent = await createTestAgent(created.location);
     district = await seedDistrict(agent);
     lead = await signIn(agent, district.staffEmail("school_it_lead"));
     tech = await signIn(agent, district.staffEmail("student_tech_team"));
@@ -71,10 +69,6 @@ describe.each(backends)("the ticket desk under concurrent changes on $name", (ba
       lead: idOf(district.staffEmail("school_it_lead")),
       tech: idOf(district.staffEmail("student_tech_team")),
     };
-  });
-  afterEach(async () => {
-    await agent.close();
-    await drop();
   });
 
   const post = (who: SignedIn, path: string, body: unknown) => who.request(path, { method: "POST", body });
