@@ -3,9 +3,10 @@
  * Google's answer, in UTC; filters, more on demand, the same filters as CSV, and whether the hash
  * chain holds (a changed or removed entry breaks it).
  */
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import type { AuditEntry } from "../../../shared";
 import { api } from "../api";
+import { LoadFailed } from "../components/LoadFailed";
 import { Status } from "../components/Status";
 
 interface Filters {
@@ -35,7 +36,10 @@ export function Audit() {
   const [entries, setEntries] = useState<AuditEntry[]>([]);
   const [nextBefore, setNextBefore] = useState<number>();
   const [chain, setChain] = useState<Chain>();
+  /** Why the chain could not be checked: kept apart from the entries' error, until a later check works. */
+  const [chainError, setChainError] = useState<string>();
   const [error, setError] = useState<string>();
+  const heading = useRef<HTMLHeadingElement>(null);
   const [busy, setBusy] = useState(false);
 
   async function load(which: Filters, before?: number) {
@@ -52,11 +56,21 @@ export function Audit() {
       setBusy(false);
     }
   }
+  const checkChain = () =>
+    api<Chain>("/api/audit/verify").then(
+      (answer) => {
+        setChain(answer);
+        setChainError(undefined);
+        return true;
+      },
+      (failure: Error) => {
+        setChainError(failure.message);
+        return false;
+      },
+    );
   useEffect(() => {
     void load(empty);
-    api<Chain>("/api/audit/verify")
-      .then(setChain)
-      .catch((failure: Error) => setError(failure.message));
+    void checkChain();
   }, []);
 
   const field = (key: keyof Filters, label: string) => (
@@ -78,7 +92,9 @@ export function Audit() {
 
   return (
     <section aria-labelledby="audit-heading">
-      <h1 id="audit-heading">Audit log</h1>
+      <h1 id="audit-heading" ref={heading} tabIndex={-1}>
+        Audit log
+      </h1>
       <Status testId={chain?.ok === false ? undefined : "chain"}>
         {chain?.ok && `Hash chain intact through ${chain.entries} entr${chain.entries === 1 ? "y" : "ies"}.`}
       </Status>
@@ -86,6 +102,13 @@ export function Audit() {
         <p class="error" role="alert" data-testid="chain">
           The hash chain breaks at entry #{chain.brokenAt}: {chain.problem}
         </p>
+      )}
+      {chainError && (
+        <LoadFailed
+          message={`The hash chain could not be checked: ${chainError}`}
+          onRetry={checkChain}
+          landing={() => heading.current}
+        />
       )}
       <form
         class="filters"

@@ -4,10 +4,11 @@
  * progress, and for IT leads: restoring an OU from a dry run, the write queue, pushing TechDesk to
  * a school, and the baseline itself (edited district-wide only).
  */
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import type { FilterVerdict } from "../../../shared";
 import { api } from "../api";
 import { type PlannedWrite, PushApp, PushTechdesk } from "../components/FilterPush";
+import { LoadFailed } from "../components/LoadFailed";
 import { Status } from "../components/Status";
 import { age, when } from "../format";
 
@@ -76,6 +77,24 @@ interface Preview {
   planHash: string;
 }
 
+/** Work this person started on this page, followed on the dashboard until it is done. */
+type Started = { kind: "check" } | { kind: "restore"; id: string; ouPath: string };
+
+/**
+ * The notice once `dashboard` shows `work` done, or undefined while it is still going. A finished
+ * check leaves none: the check's own status says how it went. A restore says whether Google took it.
+ */
+function doneNotice(work: Started, dashboard: Dashboard): { text?: string } | undefined {
+  if (work.kind === "check") return dashboard.running ? undefined : {};
+  const restore = dashboard.queue.remediations.find((r) => r.id === work.id);
+  if (restore?.state === "queued" || restore?.state === "applying") return undefined;
+  if (restore?.state === "applied")
+    return { text: `Restore of ${work.ouPath} applied: Google has the baseline's settings there again.` };
+  if (restore?.state === "failed") return { text: `Restore of ${work.ouPath} failed: ${restore.error}` };
+  // No longer in the list the dashboard gives: there is nothing left to say about it.
+  return {};
+}
+
 const shown = (value: unknown) => (value === undefined ? "not set" : JSON.stringify(value));
 
 const Alert = ({ message }: { message?: string }) =>
@@ -115,7 +134,8 @@ function RestorePanel({
   onCancel,
 }: {
   preview: Preview;
-  onApplied: () => void;
+  /** Called with the restore the agent queued. */
+  onApplied: (restore: Remediation) => void;
   onCancel: () => void;
 }) {
   const [busy, setBusy] = useState(false);
@@ -124,11 +144,11 @@ function RestorePanel({
     setBusy(true);
     setError(undefined);
     try {
-      await api("/api/filter/restores", {
+      const answer = await api<{ remediation: Remediation }>("/api/filter/restores", {
         method: "POST",
         body: { kind: preview.kind, ouPath: preview.ouPath, planHash: preview.planHash },
       });
-      onApplied();
+      onApplied(answer.remediation);
     } catch (failure) {
       setError((failure as Error).message);
     } finally {
@@ -358,13 +378,35 @@ export function Filter() {
   const [preview, setPreview] = useState<Preview>();
   const [busy, setBusy] = useState(false);
   const [startingCheck, setStartingCheck] = useState(false);
-  const load = () =>
-    api<Dashboard>("/api/filter")
-      .then((answer) => {
+  const heading = useRef<HTMLHeadingElement>(null);
+  // The work the notice is about, and how many loads had started when it was started: only a
+  // dashboard loaded after that can show it done.
+  const following = useRef<{ work: Started; after: number } | undefined>(undefined);
+  const loads = useRef(0);
+  function follow(work: Started, text: string) {
+    following.current = { work, after: loads.current };
+    setNotice(text);
+  }
+  const load = () => {
+    const sequence = ++loads.current;
+    return api<Dashboard>("/api/filter").then(
+      (answer) => {
         setData(answer);
         setLoadError(undefined);
-      })
-      .catch((failure: Error) => setLoadError(failure.message));
+        const followed = following.current;
+        const done = followed && sequence > followed.after ? doneNotice(followed.work, answer) : undefined;
+        if (done) {
+          following.current = undefined;
+          setNotice(done.text);
+        }
+        return true;
+      },
+      (failure: Error) => {
+        setLoadError(failure.message);
+        return false;
+      },
+    );
+  };
   const busyElsewhere =
     data?.running || data?.queue.remediations.some((r) => r.state === "queued" || r.state === "applying");
   useEffect(() => {
@@ -382,7 +424,7 @@ export function Filter() {
     setStartingCheck(true);
     try {
       await api("/api/filter/checks", { method: "POST", body: {} });
-      setNotice("Check started.");
+      follow({ kind: "check" }, "Check started.");
       load();
     } catch (failure) {
       setError((failure as Error).message);
@@ -405,7 +447,19 @@ export function Filter() {
     }
   }
 
-  if (!data) return loadError ? <Alert message={loadError} /> : <p class="loading">Loading…</p>;
+  const title = (
+    <h1 id="filter-heading" ref={heading} tabIndex={-1}>
+      Filter integrity
+    </h1>
+  );
+  const loadFailed = loadError && <LoadFailed message={loadError} onRetry={load} landing={() => heading.current} />;
+  if (!data)
+    return (
+      <section aria-labelledby="filter-heading">
+        {title}
+        {loadFailed || <p class="loading">Loading…</p>}
+      </section>
+    );
   const drifted = data.ous.filter((o) => o.drift > 0);
   const missingOnly = data.ous.filter((o) => o.drift === 0 && o.missing > 0);
   const clean = data.ous.filter((o) => o.drift === 0 && o.missing === 0);
@@ -415,15 +469,15 @@ export function Filter() {
 
   return (
     <section aria-labelledby="filter-heading">
-      <h1 id="filter-heading">Filter integrity</h1>
+      {title}
       <CheckStatus data={data} />
       {data.canRun && (
         <button type="button" class="primary" onClick={runCheck} disabled={data.running || startingCheck}>
           Run check now
         </button>
       )}
-      <Status>{notice}</Status>
-      <Alert message={loadError} />
+      <Status testId="filter-notice">{notice}</Status>
+      {loadFailed}
       <Alert message={error} />
 
       <p
@@ -475,9 +529,12 @@ export function Filter() {
             <RestorePanel
               preview={preview}
               onCancel={() => setPreview(undefined)}
-              onApplied={() => {
+              onApplied={(restore) => {
                 setPreview(undefined);
-                setNotice(`Restore of ${ou.ouPath} queued: it is written to Google below, then checked again.`);
+                follow(
+                  { kind: "restore", id: restore.id, ouPath: ou.ouPath },
+                  `Restore of ${ou.ouPath} queued: it is written to Google below, then checked again.`,
+                );
                 load();
               }}
             />

@@ -4,7 +4,7 @@
  * shows the device it matched exactly, or that it matched none or several; only exact matches are
  * acted on), and the message disabled devices show, per school.
  */
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import {
   actionIdsPerLookup,
   type DeviceAction,
@@ -307,12 +307,21 @@ function ReturnMessages() {
   const [drafts, setDrafts] = useState<Record<string, string>>({});
   const [notice, setNotice] = useState<string>();
   const [error, setError] = useState<string>();
+  /**
+   * A message is being saved: every Save waits, so a double click saves once. `aria-disabled`, not
+   * `disabled`, so that the button keeps focus (Chromium moves it off a button that becomes disabled).
+   */
+  const [saving, setSaving] = useState(false);
+  const working = useRef(false);
   useEffect(() => {
     api<{ schools: SchoolMessage[] }>("/api/return-instructions")
       .then((answer) => setSchools(answer.schools))
       .catch((failure: Error) => setError(failure.message));
   }, []);
   async function save(school: string) {
+    if (working.current) return;
+    working.current = true;
+    setSaving(true);
     setError(undefined);
     setNotice(undefined);
     try {
@@ -320,6 +329,9 @@ function ReturnMessages() {
       setNotice(`Saved: disabled devices at ${school} now show this message.`);
     } catch (failure) {
       setError((failure as Error).message);
+    } finally {
+      working.current = false;
+      setSaving(false);
     }
   }
   return (
@@ -344,7 +356,7 @@ function ReturnMessages() {
               placeholder="Please return this Chromebook to the front office, 123 Main St. Phone 555-0100."
             />
           </label>
-          <button type="submit" class="secondary">
+          <button type="submit" class="secondary" aria-disabled={saving}>
             Save
           </button>
         </form>

@@ -4,6 +4,7 @@ import { type ConsoleTicketDetail, problemCategoryLabels } from "../../../shared
 import { api } from "../api";
 import { DeviceFacts } from "../components/DeviceFacts";
 import { Diagnostics } from "../components/Diagnostics";
+import { LoadFailed } from "../components/LoadFailed";
 import { TicketActions } from "../components/TicketActions";
 import { Timeline } from "../components/Timeline";
 import { age, queueLabels, schoolName, statusLabels, when } from "../format";
@@ -11,30 +12,39 @@ import type { Session } from "../session";
 
 export function TicketPage({ number, onBack }: { number: number; session: Session; onBack: () => void }) {
   const [ticket, setTicket] = useState<ConsoleTicketDetail>();
+  /**
+   * Why the ticket could not be loaded. Once it has been shown, a reload that fails (after an action,
+   * say) keeps it on screen, as last loaded, with this beside it: the person can try again.
+   */
   const [error, setError] = useState<string>();
+  const heading = useRef<HTMLHeadingElement>(null);
   // The ticket on screen: an answer for another one (a slow load, left behind by moving on) is dropped.
   const showing = useRef(number);
   showing.current = number;
   const load = () =>
-    api<ConsoleTicketDetail>(`/api/tickets/${number}`)
-      .then((answer) => {
-        if (showing.current === number) setTicket(answer);
-      })
-      .catch((failure: Error) => {
+    api<ConsoleTicketDetail>(`/api/tickets/${number}`).then(
+      (answer) => {
+        if (showing.current !== number) return false;
+        setTicket(answer);
+        setError(undefined);
+        return true;
+      },
+      (failure: Error) => {
         if (showing.current === number) setError(failure.message);
-      });
+        return false;
+      },
+    );
   useEffect(() => {
     setTicket(undefined);
     setError(undefined);
     load();
   }, [number]);
+  const failed = (message: string) => <LoadFailed message={message} onRetry={load} landing={() => heading.current} />;
 
-  if (error)
+  if (!ticket && error)
     return (
       <section>
-        <p class="error" role="alert">
-          {error}
-        </p>
+        {failed(error)}
         <button type="button" class="secondary" onClick={onBack}>
           Back to tickets
         </button>
@@ -46,9 +56,10 @@ export function TicketPage({ number, onBack }: { number: number; session: Sessio
       <p>
         <a href="#/tickets">← All tickets</a>
       </p>
-      <h1 id="ticket-heading">
+      <h1 id="ticket-heading" ref={heading} tabIndex={-1}>
         #{ticket.number} · {problemCategoryLabels[ticket.category]}
       </h1>
+      {error && failed(`This ticket could not be loaded again, so it shows as it was: ${error}`)}
       <p class="summary" data-testid="ticket-summary">
         <span class={`badge status-${ticket.status}`}>{statusLabels[ticket.status]}</span> {queueLabels[ticket.queue]} ·
         tier {ticket.tier} · {schoolName(ticket.school)} ·{" "}
