@@ -6,14 +6,10 @@
 import type { ComponentChildren } from "preact";
 import { useState } from "preact/hooks";
 import { api } from "../api";
+import { Alert, useAction } from "./FilterAction";
+import type { PlannedWrite } from "./FilterDashboard";
 import { Status } from "./Status";
 
-export interface PlannedWrite {
-  policySchema: string;
-  label: string;
-  value: Record<string, unknown>;
-  current: Record<string, unknown>;
-}
 interface Plan {
   writes: PlannedWrite[];
   planHash: string;
@@ -44,25 +40,19 @@ function usePush<Request extends object, Answer extends Plan>(
   const [reviewed, setReviewed] = useState<{ request: Request; plan: Answer }>();
   const [error, setError] = useState<string>();
   const [notice, setNotice] = useState<string>();
-  const [busy, setBusy] = useState(false);
-  async function send(request: Request, planHash?: string) {
-    setBusy(true);
-    setError(undefined);
+  const { busy, run } = useAction(setError);
+  function send(request: Request, planHash?: string) {
     setNotice(undefined);
     // A new dry run replaces the last one: a failed one must not leave the old plan pushable.
     if (!planHash) setReviewed(undefined);
-    try {
+    return run(async () => {
       const answer = await api<Answer & Pushed>(path, { method: "POST", body: { ...request, planHash } });
       if (planHash) {
         setReviewed(undefined);
         setNotice(queuedNotice(request, Boolean(answer.remediation)));
         onQueued();
       } else setReviewed({ request, plan: answer });
-    } catch (failure) {
-      setError((failure as Error).message);
-    } finally {
-      setBusy(false);
-    }
+    });
   }
   return {
     reviewed,
@@ -107,11 +97,7 @@ function PushReview<Request extends object, Answer extends Plan>({
         </div>
       )}
       <Status>{flow.notice}</Status>
-      {flow.error && (
-        <p class="error" role="alert">
-          {flow.error}
-        </p>
-      )}
+      <Alert message={flow.error} />
     </>
   );
 }

@@ -5,77 +5,19 @@
  * a school, and the baseline itself (edited district-wide only).
  */
 import { useEffect, useRef, useState } from "preact/hooks";
-import type { FilterVerdict } from "../../../shared";
 import { api } from "../api";
-import { type PlannedWrite, PushApp, PushTechdesk } from "../components/FilterPush";
+import { Alert, useAction } from "../components/FilterAction";
+import { BaselineEditor } from "../components/FilterBaselineEditor";
+import { CheckStatus } from "../components/FilterCheckStatus";
+import { type Dashboard, type Preview, shown } from "../components/FilterDashboard";
+import { DeviceReports } from "../components/FilterDeviceReports";
+import { History } from "../components/FilterHistory";
+import { PushApp, PushTechdesk } from "../components/FilterPush";
+import { Queue } from "../components/FilterQueue";
+import { RestorePanel } from "../components/FilterRestorePanel";
 import { LoadFailed } from "../components/LoadFailed";
 import { Status } from "../components/Status";
-import { age, when } from "../format";
-
-interface Problem {
-  rule: string;
-  label: string;
-  status: "drift" | "missing";
-  expected?: unknown;
-  actual?: unknown;
-  setBy?: string;
-  firstSeen: string;
-  ticketNumber?: number;
-}
-interface OuStatus {
-  ouPath: string;
-  pass: number;
-  drift: number;
-  missing: number;
-  problems: Problem[];
-}
-interface Remediation {
-  id: string;
-  kind: "restore" | "apps";
-  ouPath: string;
-  state: "queued" | "applying" | "applied" | "failed";
-  writes: PlannedWrite[];
-  requestedBy: string;
-  createdAt: string;
-  finishedAt?: string;
-  error?: string;
-}
-interface Dashboard {
-  baselineVersion: number;
-  running: boolean;
-  /** The agent's one-line answer: weakened, settings missing, as the baseline wants, or not checked. */
-  verdict: FilterVerdict;
-  lastCheck?: {
-    status: string;
-    startedAt: string;
-    finishedAt?: string;
-    error?: string;
-    detail: Record<string, unknown>;
-  };
-  ous: OuStatus[];
-  canRun: boolean;
-  canChangePolicy: boolean;
-  canPushApps: boolean;
-  canEditBaseline: boolean;
-  queue: { remediations: Remediation[]; writesWaiting: number };
-  devices: {
-    disagreeing: {
-      deviceId: string;
-      serialNumber?: string;
-      orgUnitPath?: string;
-      reportedAt: string;
-      problems: string[];
-    }[];
-    reporting: number;
-    withoutManagement: number;
-  };
-}
-interface Preview {
-  kind: "restore" | "apps";
-  ouPath: string;
-  writes: PlannedWrite[];
-  planHash: string;
-}
+import { age } from "../format";
 
 /** Work this person started on this page, followed on the dashboard until it is done. */
 type Started = { kind: "check" } | { kind: "restore"; id: string; ouPath: string };
@@ -95,279 +37,6 @@ function doneNotice(work: Started, dashboard: Dashboard): { text?: string } | un
   return {};
 }
 
-const shown = (value: unknown) => (value === undefined ? "not set" : JSON.stringify(value));
-
-const Alert = ({ message }: { message?: string }) =>
-  message ? (
-    <p class="error" role="alert">
-      {message}
-    </p>
-  ) : null;
-
-/**
- * One status region from the first render whose text changes (none, checking, last check), so a
- * screen reader hears the progress start and the check finish; a failed check is an alert.
- */
-function CheckStatus({ data }: { data: Dashboard }) {
-  const last = data.lastCheck;
-  if (!last) return <Status>No check has run yet.</Status>;
-  const d = last.detail as { ousDone?: number; ousTotal?: number; ous?: number; drift?: number; missing?: number };
-  if (last.status === "running" || data.running)
-    return (
-      <Status testId="check-progress">
-        Checking… {d.ousDone ?? 0} of {d.ousTotal ?? "?"} OUs.
-      </Status>
-    );
-  if (last.status === "failed")
-    return <Alert message={`The last check (${when(last.startedAt)}) failed: ${last.error}`} />;
-  return (
-    <Status testId="last-check">
-      Last check {age(last.finishedAt ?? last.startedAt)} against baseline version {data.baselineVersion}: {d.ous} OUs,{" "}
-      {d.drift ?? 0} drifted setting{d.drift === 1 ? "" : "s"}, {d.missing ?? 0} missing.
-    </Status>
-  );
-}
-
-function RestorePanel({
-  preview,
-  onApplied,
-  onCancel,
-}: {
-  preview: Preview;
-  /** Called with the restore the agent queued. */
-  onApplied: (restore: Remediation) => void;
-  onCancel: () => void;
-}) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string>();
-  async function apply() {
-    setBusy(true);
-    setError(undefined);
-    try {
-      const answer = await api<{ remediation: Remediation }>("/api/filter/restores", {
-        method: "POST",
-        body: { kind: preview.kind, ouPath: preview.ouPath, planHash: preview.planHash },
-      });
-      onApplied(answer.remediation);
-    } catch (failure) {
-      setError((failure as Error).message);
-    } finally {
-      setBusy(false);
-    }
-  }
-  return (
-    <section class="facts" aria-label={`Dry run for ${preview.ouPath}`}>
-      <h3>Dry run: {preview.ouPath}</h3>
-      {preview.writes.length === 0 ? (
-        <p>{preview.ouPath} already matches the baseline: nothing would be written.</p>
-      ) : (
-        <>
-          <p>These settings would be written to Google (whole values, grouped by namespace):</p>
-          <table>
-            <thead>
-              <tr>
-                <th>Setting</th>
-                <th>Now</th>
-                <th>Will be</th>
-              </tr>
-            </thead>
-            <tbody>
-              {preview.writes.map((w) => (
-                <tr key={`${w.policySchema}:${w.label}`}>
-                  <td>{w.label}</td>
-                  <td>{Object.keys(w.current).length ? JSON.stringify(w.current) : "not set"}</td>
-                  <td>{JSON.stringify(w.value)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </>
-      )}
-      <Alert message={error} />
-      <div class="row">
-        {preview.writes.length > 0 && (
-          <button type="button" class="primary" disabled={busy} onClick={apply}>
-            Apply {preview.writes.length} change{preview.writes.length === 1 ? "" : "s"}
-          </button>
-        )}
-        <button type="button" class="secondary" onClick={onCancel}>
-          Cancel
-        </button>
-      </div>
-    </section>
-  );
-}
-
-function Queue({ queue }: { queue: Dashboard["queue"] }) {
-  if (!queue.remediations.length) return null;
-  return (
-    <section aria-labelledby="queue-heading">
-      <h2 id="queue-heading">Changes to Google</h2>
-      <Status>
-        {queue.writesWaiting > 0 &&
-          `${queue.writesWaiting} write${queue.writesWaiting === 1 ? "" : "s"} waiting for Google's quota (30 a minute).`}
-      </Status>
-      <table>
-        <thead>
-          <tr>
-            <th>OU</th>
-            <th>What</th>
-            <th>State</th>
-            <th>Requested</th>
-          </tr>
-        </thead>
-        <tbody>
-          {queue.remediations.map((r) => (
-            <tr key={r.id} data-testid={`remediation-${r.ouPath}`}>
-              <td>{r.ouPath}</td>
-              <td>
-                {r.kind === "apps" ? "Push apps" : "Restore baseline"}: {r.writes.map((w) => w.label).join(", ")}
-              </td>
-              <td>
-                <strong>{r.state}</strong>
-                {r.error ? <span class={r.state === "failed" ? "error" : "muted"}> — {r.error}</span> : null}
-              </td>
-              <td>
-                {r.requestedBy}, {age(r.createdAt)}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </section>
-  );
-}
-
-interface HistoryEntry {
-  rule: string;
-  label: string;
-  status: string;
-  expected?: unknown;
-  actual?: unknown;
-  setBy?: string;
-  firstSeen: string;
-  resolvedAt?: string;
-  ticketNumber?: number;
-}
-
-/** Every drift an OU has had: when it appeared, when it went, and its ticket (loaded when opened). */
-function History({ ouPath }: { ouPath: string }) {
-  const [entries, setEntries] = useState<HistoryEntry[]>();
-  const [error, setError] = useState<string>();
-  function open(event: Event) {
-    if (!(event.currentTarget as HTMLDetailsElement).open || entries) return;
-    api<{ history: HistoryEntry[] }>(`/api/filter/history?ou=${encodeURIComponent(ouPath)}`)
-      .then((answer) => {
-        setEntries(answer.history);
-        setError(undefined);
-      })
-      .catch((failure: Error) => setError(failure.message));
-  }
-  return (
-    <details onToggle={open}>
-      <summary>History</summary>
-      <Alert message={error} />
-      {entries && entries.length === 0 && <p>No drift recorded here.</p>}
-      {entries && entries.length > 0 && (
-        <ul>
-          {entries.map((e) => (
-            <li key={`${e.rule}:${e.firstSeen}`}>
-              {e.label}: {e.status}, found {shown(e.actual)} (set at {e.setBy ?? "—"}), {when(e.firstSeen)}
-              {e.resolvedAt ? ` → put right ${when(e.resolvedAt)}` : " — still open"}
-              {e.ticketNumber ? (
-                <>
-                  {" "}
-                  (<a href={`#/tickets/${e.ticketNumber}`}>#{e.ticketNumber}</a>)
-                </>
-              ) : null}
-            </li>
-          ))}
-        </ul>
-      )}
-    </details>
-  );
-}
-
-function BaselineEditor({ canEdit }: { canEdit: boolean }) {
-  const [text, setText] = useState<string>();
-  const [info, setInfo] = useState<{
-    savedBy: string;
-    savedAt?: string;
-    versions: { version: number; savedBy: string; savedAt: string }[];
-  }>();
-  const [error, setError] = useState<string>();
-  const [notice, setNotice] = useState<string>();
-  const [saving, setSaving] = useState(false);
-  const load = () =>
-    api<{
-      baseline: unknown;
-      savedBy: string;
-      savedAt?: string;
-      versions: { version: number; savedBy: string; savedAt: string }[];
-    }>("/api/filter/baseline")
-      .then((answer) => {
-        setText(JSON.stringify(answer.baseline, null, 2));
-        setInfo(answer);
-      })
-      .catch((failure: Error) => setError(failure.message));
-  useEffect(() => {
-    load();
-  }, []);
-  async function save() {
-    setError(undefined);
-    setNotice(undefined);
-    let body: unknown;
-    try {
-      body = JSON.parse(text ?? "");
-    } catch (failure) {
-      setError(`The baseline is not valid JSON: ${(failure as Error).message}`);
-      return;
-    }
-    // One save at a time: each saved request is a new version, so a double click saved two.
-    setSaving(true);
-    try {
-      const saved = await api<{ baseline: { version: number } }>("/api/filter/baseline", { method: "POST", body });
-      setNotice(`Saved as version ${saved.baseline.version}. The next check uses it.`);
-      load();
-    } catch (failure) {
-      setError((failure as Error).message);
-    } finally {
-      setSaving(false);
-    }
-  }
-  return (
-    <details class="facts">
-      <summary>
-        Baseline{info ? ` (saved by ${info.savedBy}${info.savedAt ? `, ${when(info.savedAt)}` : ""})` : ""}
-      </summary>
-      <p class="muted">
-        Expected filter settings per OU subtree (deeper rules win) and the apps each must force-install.
-        {canEdit ? "" : " Only district-wide policy administrators can change it."}
-      </p>
-      <label>
-        Baseline (JSON)
-        <textarea rows={18} readOnly={!canEdit} value={text} onInput={(e) => setText(e.currentTarget.value)} />
-      </label>
-      {canEdit && (
-        <button type="button" class="primary" onClick={save} disabled={saving}>
-          Save as a new version
-        </button>
-      )}
-      <Status>{notice}</Status>
-      <Alert message={error} />
-      {info && info.versions.length > 0 && (
-        <ul class="muted">
-          {info.versions.map((v) => (
-            <li key={v.version}>
-              Version {v.version}: {v.savedBy}, {when(v.savedAt)}
-            </li>
-          ))}
-        </ul>
-      )}
-    </details>
-  );
-}
-
 export function Filter() {
   const [data, setData] = useState<Dashboard>();
   // Why the screen could not be loaded, kept apart from why an action failed: the next load that
@@ -376,8 +45,8 @@ export function Filter() {
   const [error, setError] = useState<string>();
   const [notice, setNotice] = useState<string>();
   const [preview, setPreview] = useState<Preview>();
-  const [busy, setBusy] = useState(false);
-  const [startingCheck, setStartingCheck] = useState(false);
+  const checkStart = useAction(setError);
+  const restorePreview = useAction(setError);
   const heading = useRef<HTMLHeadingElement>(null);
   // The work the notice is about, and how many loads had started when it was started: only a
   // dashboard loaded after that can show it done.
@@ -419,33 +88,19 @@ export function Filter() {
     return () => clearInterval(timer);
   }, [busyElsewhere]);
 
-  async function runCheck() {
-    setError(undefined);
-    setStartingCheck(true);
-    try {
+  const runCheck = () =>
+    checkStart.run(async () => {
       await api("/api/filter/checks", { method: "POST", body: {} });
       follow({ kind: "check" }, "Check started.");
       load();
-    } catch (failure) {
-      setError((failure as Error).message);
-    } finally {
-      setStartingCheck(false);
-    }
-  }
+    });
 
-  async function dryRun(ouPath: string) {
-    setBusy(true);
-    setError(undefined);
-    try {
+  const dryRun = (ouPath: string) =>
+    restorePreview.run(async () => {
       setPreview(
         await api<Preview>("/api/filter/restores/preview", { method: "POST", body: { kind: "restore", ouPath } }),
       );
-    } catch (failure) {
-      setError((failure as Error).message);
-    } finally {
-      setBusy(false);
-    }
-  }
+    });
 
   const title = (
     <h1 id="filter-heading" ref={heading} tabIndex={-1}>
@@ -472,7 +127,7 @@ export function Filter() {
       {title}
       <CheckStatus data={data} />
       {data.canRun && (
-        <button type="button" class="primary" onClick={runCheck} disabled={data.running || startingCheck}>
+        <button type="button" class="primary" onClick={runCheck} disabled={data.running || checkStart.busy}>
           Run check now
         </button>
       )}
@@ -521,7 +176,7 @@ export function Filter() {
           </table>
           <History ouPath={ou.ouPath} />
           {data.canChangePolicy && (
-            <button type="button" class="secondary" disabled={busy} onClick={() => dryRun(ou.ouPath)}>
+            <button type="button" class="secondary" disabled={restorePreview.busy} onClick={() => dryRun(ou.ouPath)}>
               Restore baseline…
             </button>
           )}
@@ -555,44 +210,7 @@ export function Filter() {
         </details>
       )}
 
-      <section aria-labelledby="devices-heading">
-        <h2 id="devices-heading">Devices</h2>
-        <p class="muted">
-          {data.devices.reporting} device{data.devices.reporting === 1 ? "" : "s"} reported what they see;{" "}
-          {data.devices.withoutManagement} could not check their extensions (the district has not granted TechDesk the
-          management permission there).
-        </p>
-        {data.devices.disagreeing.length ? (
-          <table aria-label="Devices that disagree with policy">
-            <thead>
-              <tr>
-                <th>Device</th>
-                <th>OU</th>
-                <th>What is wrong</th>
-                <th>Reported</th>
-              </tr>
-            </thead>
-            <tbody>
-              {data.devices.disagreeing.map((d) => (
-                <tr key={d.deviceId}>
-                  <td>
-                    {d.deviceId.startsWith("enrollment:") ? (
-                      (d.serialNumber ?? "unknown device")
-                    ) : (
-                      <a href={`#/devices/${encodeURIComponent(d.deviceId)}`}>{d.serialNumber ?? d.deviceId}</a>
-                    )}
-                  </td>
-                  <td>{d.orgUnitPath ?? "—"}</td>
-                  <td>{d.problems.join("; ")}</td>
-                  <td>{age(d.reportedAt)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        ) : (
-          <p>No device reports anything that disagrees with policy.</p>
-        )}
-      </section>
+      <DeviceReports devices={data.devices} />
 
       <Queue queue={data.queue} />
       {data.canPushApps && schools.length > 0 && <PushTechdesk schools={schools} onQueued={load} />}
