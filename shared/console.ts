@@ -104,11 +104,18 @@ export type ConsoleTicketDetail = z.infer<typeof consoleTicketDetail>;
 
 const reason = z.string().trim().min(3, "Give a reason of a few words.").max(2000);
 
+/**
+ * The ticket's `updatedAt` as the person's screen showed it. When given, the agent refuses (409) an
+ * action on a ticket that has changed since, so a stale screen never undoes a colleague's work.
+ * Comments need none: a comment adds to a ticket, it never undoes anything.
+ */
+const expectedUpdatedAt = z.iso.datetime().optional();
+
 export const commentBody = z.object({ body: z.string().trim().min(1, "Write a comment.").max(5000) });
-export const assignBody = z.object({ assigneeId: z.string().max(64).nullable() });
-export const escalateBody = z.object({ queue: ticketQueue, tier: ticketTier, reason });
-export const resolveBody = z.object({ resolution: reason });
-export const reopenBody = z.object({ reason });
+export const assignBody = z.object({ assigneeId: z.string().max(64).nullable(), expectedUpdatedAt });
+export const escalateBody = z.object({ queue: ticketQueue, tier: ticketTier, reason, expectedUpdatedAt });
+export const resolveBody = z.object({ resolution: reason, expectedUpdatedAt });
+export const reopenBody = z.object({ reason, expectedUpdatedAt });
 
 export const staffMember = z.object({
   id: z.string(),

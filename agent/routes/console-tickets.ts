@@ -58,8 +58,9 @@ export function consoleTicketRoutes(deps: AgentDeps) {
       return c.body(null, 204);
     })
     .post("/api/tickets/:number/assign", session, requireJson, async (c) => {
-      const { assigneeId } = await parseBody(c, assignBody);
-      await desk.assign(deps.db, c.get("staff"), numberParam(c.req.param("number")), assigneeId, deps.now());
+      const { assigneeId, expectedUpdatedAt } = await parseBody(c, assignBody);
+      const number = numberParam(c.req.param("number"));
+      await desk.assign(deps.db, c.get("staff"), number, assigneeId, deps.now(), expectedUpdatedAt);
       return c.body(null, 204);
     })
     .post("/api/tickets/:number/escalate", session, requireJson, async (c) => {
@@ -68,13 +69,15 @@ export function consoleTicketRoutes(deps: AgentDeps) {
       return c.body(null, 204);
     })
     .post("/api/tickets/:number/resolve", session, requireJson, async (c) => {
-      const { resolution } = await parseBody(c, resolveBody);
-      await desk.resolve(deps.db, c.get("staff"), numberParam(c.req.param("number")), resolution, deps.now());
+      const { resolution, expectedUpdatedAt } = await parseBody(c, resolveBody);
+      const number = numberParam(c.req.param("number"));
+      await desk.resolve(deps.db, c.get("staff"), number, resolution, deps.now(), expectedUpdatedAt);
       return c.body(null, 204);
     })
     .post("/api/tickets/:number/reopen", session, requireJson, async (c) => {
-      const { reason } = await parseBody(c, reopenBody);
-      await desk.reopen(deps.db, c.get("staff"), numberParam(c.req.param("number")), reason, deps.now());
+      const { reason, expectedUpdatedAt } = await parseBody(c, reopenBody);
+      const number = numberParam(c.req.param("number"));
+      await desk.reopen(deps.db, c.get("staff"), number, reason, deps.now(), expectedUpdatedAt);
       return c.body(null, 204);
     });
 }

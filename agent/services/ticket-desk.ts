@@ -121,21 +121,54 @@ export async function ticketDetailFor(
 /** What a change to a ticket may rest on: the fields it read and decided from. */
 type TicketState = Pick<TicketRow, "status" | "queue" | "tier" | "assigneeId">;
 
+interface TicketChange {
+  kind: TicketEvent["kind"];
+  detail: Record<string, unknown>;
+  update: Partial<TicketState>;
+  /** The fields this action read and decided from: the change applies only while they are unchanged. */
+  readAs?: readonly (keyof TicketState | "updatedAt")[];
+  /**
+   * The ticket's `updatedAt` as the person's screen showed it: the change applies only while the
+   * ticket is still that version, so acting on a stale screen never undoes what a colleague did since.
+   */
+  expectedUpdatedAt?: string;
+  /** Written in the same transaction, once the change is certain (a notification about it). */
+  also?: (trx: Kysely<Database>) => Promise<void>;
+}
+
+const queuePhrases: Record<TicketQueue, string> = {
+  student_tech_team: "with the student tech team",
+  school_it: "with the school IT lead",
+  district_repair: "with district repair",
+  vendor: "with a vendor",
+  coach: "with the coaches",
+  building_admin: "with the building admin",
+};
+
+/** The refusal for a person who acted on a version of the ticket that is no longer current: what it is now. */
+async function changedSinceOpened(trx: Kysely<Database>, row: TicketRow): Promise<ApiError> {
+  const current = (await tickets.findTicket(trx, row.number)) ?? row;
+  const assignee = current.assigneeId ? await findStaffUser(trx, current.assigneeId) : undefined;
+  const who = current.assigneeId ? `assigned to ${assignee?.displayName ?? "someone no longer listed"}` : "unassigned";
+  const state = `${current.status.replace("_", " ")} ${queuePhrases[current.queue as TicketQueue]} at tier ${current.tier}`;
+  return new ApiError(
+    409,
+    "conflict",
+    `Ticket #${row.number} changed since you opened it: it is now ${state}, ${who}. Reload to see the change, then decide.`,
+  );
+}
+
 /**
- * Writes `update` and its timeline entry, but only while the fields in `readAs` are still what this
- * action read: two people working the same ticket at once get one change, never a mix of both.
- * `also` writes in the same transaction, once the change is certain (a notification about it).
+ * Writes the change and its timeline entry, but only while the fields in `readAs` are still what this
+ * action read (two people working the same ticket at once get one change, never a mix of both) and,
+ * when given, the ticket is still the version the person saw: the check is part of the update itself.
  */
 async function change(
   db: Kysely<Database>,
   actor: Actor,
   row: TicketRow,
-  kind: TicketEvent["kind"],
-  detail: Record<string, unknown>,
-  update: Partial<TicketState>,
+  { kind, detail, update, readAs = [], expectedUpdatedAt, also }: TicketChange,
   now: Date,
-  readAs: readonly (keyof TicketState | "updatedAt")[] = [],
-  also?: (trx: Kysely<Database>) => Promise<void>,
 ): Promise<void> {
   const at = now.toISOString();
   await db.transaction().execute(async (trx) => {
@@ -147,8 +180,10 @@ async function change(
       const value = row[field];
       query = value === null ? query.where(field, "is", null) : query.where(field, "=", value);
     }
+    if (expectedUpdatedAt !== undefined) query = query.where("updatedAt", "=", expectedUpdatedAt);
     const { numUpdatedRows } = await query.executeTakeFirst();
     if (Number(numUpdatedRows) === 0) {
+      if (expectedUpdatedAt !== undefined) throw await changedSinceOpened(trx, row);
       throw new ApiError(
         409,
         "conflict",
@@ -185,17 +220,7 @@ export async function changeUnlessWorked(
   now: Date,
 ): Promise<boolean> {
   try {
-    await change(
-      db,
-      actor,
-      row,
-      input.kind,
-      input.detail,
-      input.update,
-      now,
-      ["status", "queue", "tier", "assigneeId", "updatedAt"],
-      input.also,
-    );
+    await change(db, actor, row, { ...input, readAs: ["status", "queue", "tier", "assigneeId", "updatedAt"] }, now);
     return true;
   } catch (error) {
     if (error instanceof ApiError && error.status === 409) return false;
@@ -206,7 +231,7 @@ export async function changeUnlessWorked(
 export async function commentOn(db: Kysely<Database>, staff: StaffPrincipal, number: number, body: string, now: Date) {
   const row = await visibleTicket(db, staff, number);
   requirePermission(staff, "ticket.comment", row.school, "comment");
-  await change(db, actorOf(staff), row, "comment", { body }, {}, now);
+  await change(db, actorOf(staff), row, { kind: "comment", detail: { body }, update: {} }, now);
 }
 
 export async function assign(
@@ -215,6 +240,7 @@ export async function assign(
   number: number,
   assigneeId: string | null,
   now: Date,
+  expectedUpdatedAt?: string,
 ) {
   const row = await visibleTicket(db, staff, number);
   requirePermission(staff, "ticket.assign", row.school, "assign tickets");
@@ -237,11 +263,14 @@ export async function assign(
     db,
     actorOf(staff),
     row,
-    "assigned",
-    { to: assigneeName, toId: assigneeId },
-    { assigneeId, status },
+    {
+      kind: "assigned",
+      detail: { to: assigneeName, toId: assigneeId },
+      update: { assigneeId, status },
+      readAs: ["status", "assigneeId"],
+      expectedUpdatedAt,
+    },
     now,
-    ["status", "assigneeId"],
   );
 }
 
@@ -249,7 +278,7 @@ export async function escalate(
   db: Kysely<Database>,
   staff: StaffPrincipal,
   number: number,
-  input: { queue: TicketQueue; tier: number; reason: string },
+  input: { queue: TicketQueue; tier: number; reason: string; expectedUpdatedAt?: string },
   now: Date,
 ) {
   const row = await visibleTicket(db, staff, number);
@@ -282,11 +311,20 @@ export async function escalate(
     db,
     actorOf(staff),
     row,
-    "escalated",
-    { fromQueue: row.queue, fromTier: row.tier, toQueue: input.queue, toTier: input.tier, reason: input.reason },
-    { queue: input.queue, tier: input.tier },
+    {
+      kind: "escalated",
+      detail: {
+        fromQueue: row.queue,
+        fromTier: row.tier,
+        toQueue: input.queue,
+        toTier: input.tier,
+        reason: input.reason,
+      },
+      update: { queue: input.queue, tier: input.tier },
+      readAs: ["status", "queue", "tier"],
+      expectedUpdatedAt: input.expectedUpdatedAt,
+    },
     now,
-    ["status", "queue", "tier"],
   );
 }
 
@@ -296,19 +334,39 @@ export async function resolve(
   number: number,
   resolution: string,
   now: Date,
+  expectedUpdatedAt?: string,
 ) {
   const row = await visibleTicket(db, staff, number);
   requirePermission(staff, "ticket.resolve", row.school, "resolve tickets");
   if (row.status === "resolved" || row.status === "closed")
     throw new ApiError(409, "conflict", `Ticket #${number} is already resolved.`);
-  await change(db, actorOf(staff), row, "resolved", { resolution }, { status: "resolved" }, now, ["status"]);
+  await change(
+    db,
+    actorOf(staff),
+    row,
+    { kind: "resolved", detail: { resolution }, update: { status: "resolved" }, readAs: ["status"], expectedUpdatedAt },
+    now,
+  );
 }
 
-export async function reopen(db: Kysely<Database>, staff: StaffPrincipal, number: number, reason: string, now: Date) {
+export async function reopen(
+  db: Kysely<Database>,
+  staff: StaffPrincipal,
+  number: number,
+  reason: string,
+  now: Date,
+  expectedUpdatedAt?: string,
+) {
   const row = await visibleTicket(db, staff, number);
   requirePermission(staff, "ticket.resolve", row.school, "reopen tickets");
   if (row.status !== "resolved" && row.status !== "closed")
     throw new ApiError(409, "conflict", `Ticket #${number} is not resolved.`);
   const status = row.assigneeId ? "in_progress" : "open";
-  await change(db, actorOf(staff), row, "reopened", { reason }, { status }, now, ["status", "assigneeId"]);
+  await change(
+    db,
+    actorOf(staff),
+    row,
+    { kind: "reopened", detail: { reason }, update: { status }, readAs: ["status", "assigneeId"], expectedUpdatedAt },
+    now,
+  );
 }

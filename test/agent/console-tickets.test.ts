@@ -1,8 +1,25 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { consoleTicketDetail, consoleTicketPage, errorEnvelope } from "../../shared";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { consoleTicketDetail, consoleTicketPage, errorEnvelope, type TicketEvent } from "../../shared";
 import { createTestAgent, lincoln, type TestAgent } from "../support/agent";
 import { type District, seedDistrict } from "../support/district";
 import { addStaff, grant, type SignedIn, signIn } from "../support/staff";
+
+/** While set, runs once after an action reads its ticket and before it writes (a colleague's change). */
+const between = vi.hoisted(() => ({ read: undefined as undefined | (() => Promise<void>) }));
+
+vi.mock("../../agent/store/tickets", async (importOriginal) => {
+  const original = await importOriginal<typeof import("../../agent/store/tickets")>();
+  return {
+    ...original,
+    findTicket: async (...args: Parameters<typeof original.findTicket>) => {
+      const row = await original.findTicket(...args);
+      const read = between.read;
+      between.read = undefined;
+      await read?.();
+      return row;
+    },
+  };
+});
 
 let agent: TestAgent;
 let district: District;
@@ -15,7 +32,10 @@ beforeEach(async () => {
   district = await seedDistrict(agent);
   lead = await signIn(agent, district.staffEmail("school_it_lead"));
 });
-afterEach(() => agent.close());
+afterEach(() => {
+  between.read = undefined;
+  return agent.close();
+});
 
 const page = async (session: SignedIn, query: string) => {
   const response = await session.request(`/api/tickets${query}`);
@@ -265,5 +285,144 @@ describe("working a ticket", () => {
     expect(wrongSchool.status).toBe(400);
     expect((await lead.request("/api/tickets/abc")).status).toBe(400);
     expect((await lead.request("/api/tickets/99999")).status).toBe(404);
+  });
+});
+
+describe("acting on a ticket as it was shown", () => {
+  type Action = "assign" | "escalate" | "resolve" | "reopen";
+  const act = (who: SignedIn, number: number, action: Action | "comments", body: Record<string, unknown>) =>
+    who.request(`/api/tickets/${number}/${action}`, { method: "POST", body });
+  const detailOf = async (number: number) =>
+    consoleTicketDetail.parse(await (await lead.request(`/api/tickets/${number}`)).json());
+  /** A minute on: each change gets its own `updatedAt`. */
+  const later = () => {
+    clock = new Date(clock.getTime() + 60_000);
+  };
+  const idOf = async (email: string) =>
+    (await agent.store.db.selectFrom("staffUsers").select("id").where("email", "=", email).executeTakeFirstOrThrow())
+      .id;
+  const colleague = () => signIn(agent, district.districtAdminEmail);
+  const tech = () => signIn(agent, district.staffEmail("student_tech_team"));
+
+  const cases: {
+    action: Action;
+    /** Brings a new ticket to where the action applies, before the lead opens it. */
+    arrange?: (number: number) => Promise<Response>;
+    /** What a colleague does once the lead has the ticket open. */
+    meanwhile: (number: number) => Promise<Response>;
+    body: () => Promise<Record<string, unknown>>;
+    /** The ticket as the refusal describes it. */
+    isNow: string;
+    kind: TicketEvent["kind"];
+  }[] = [
+    {
+      action: "assign",
+      meanwhile: async (number) =>
+        act(await tech(), number, "assign", { assigneeId: await idOf(district.staffEmail("student_tech_team")) }),
+      body: async () => ({ assigneeId: await idOf(district.staffEmail("school_it_lead")) }),
+      isNow: "in progress with the student tech team at tier 1, assigned to student_tech_team",
+      kind: "assigned",
+    },
+    {
+      action: "escalate",
+      meanwhile: async (number) =>
+        act(await colleague(), number, "escalate", { queue: "district_repair", tier: 3, reason: "Hinge at the depot" }),
+      body: async () => ({ queue: "school_it", tier: 2, reason: "Needs the IT lead" }),
+      isNow: "open with district repair at tier 3, unassigned",
+      kind: "escalated",
+    },
+    {
+      action: "resolve",
+      meanwhile: async (number) =>
+        act(await colleague(), number, "escalate", { queue: "district_repair", tier: 3, reason: "Hinge at the depot" }),
+      body: async () => ({ resolution: "Tightened the hinge" }),
+      isNow: "open with district repair at tier 3, unassigned",
+      kind: "resolved",
+    },
+    {
+      action: "reopen",
+      arrange: (number) => act(lead, number, "resolve", { resolution: "Restarted it" }),
+      // Even a comment: the lead has not read it yet.
+      meanwhile: async (number) =>
+        act(await colleague(), number, "comments", { body: "The student says it works now." }),
+      body: async () => ({ reason: "It froze again" }),
+      isNow: "resolved with the student tech team at tier 1, unassigned",
+      kind: "reopened",
+    },
+  ];
+
+  /** A new ticket, opened by the lead; then a colleague's change. Answers the versions before and after. */
+  async function openedThenChanged(item: (typeof cases)[number]) {
+    const number = await district.file("lincoln");
+    later();
+    if (item.arrange) expect((await item.arrange(number)).status).toBe(204);
+    later();
+    const shown = await detailOf(number);
+    later();
+    expect((await item.meanwhile(number)).status).toBe(204);
+    later();
+    return { number, shown, current: await detailOf(number) };
+  }
+
+  it.each(cases)("refuses $action on a ticket changed since it was opened, and writes nothing", async (item) => {
+    const { number, shown, current } = await openedThenChanged(item);
+    expect(current.updatedAt).not.toBe(shown.updatedAt);
+    const body = await item.body();
+    const stale = await act(lead, number, item.action, { ...body, expectedUpdatedAt: shown.updatedAt });
+    expect(stale.status).toBe(409);
+    expect(errorEnvelope.parse(await stale.json()).error).toMatchObject({
+      code: "conflict",
+      message: `Ticket #${number} changed since you opened it: it is now ${item.isNow}. Reload to see the change, then decide.`,
+    });
+    // Nothing written: the ticket and its timeline are as the colleague left them.
+    expect(await detailOf(number)).toEqual(current);
+
+    // Having seen the change, the lead can still do it.
+    later();
+    const fresh = await act(lead, number, item.action, { ...body, expectedUpdatedAt: current.updatedAt });
+    expect(fresh.status).toBe(204);
+    const after = await detailOf(number);
+    expect(after.events.map((e) => e.kind)).toEqual([...current.events.map((e) => e.kind), item.kind]);
+    expect(after.updatedAt).toBe(clock.toISOString());
+  });
+
+  it.each(cases)("does $action as before when the body names no version", async (item) => {
+    const { number, current } = await openedThenChanged(item);
+    expect((await act(lead, number, item.action, await item.body())).status).toBe(204);
+    const after = await detailOf(number);
+    expect(after.events.map((e) => e.kind)).toEqual([...current.events.map((e) => e.kind), item.kind]);
+  });
+
+  it("refuses a change made between the agent's read and its write, not only one made before", async () => {
+    const number = await district.file("lincoln");
+    later();
+    const shown = await detailOf(number);
+    // The resolve reads the ticket as shown; a colleague comments before it writes. The status the
+    // resolve rests on is unchanged, so only the version, checked in the write itself, can refuse it.
+    const admin = await colleague();
+    between.read = async () => {
+      later();
+      expect((await act(admin, number, "comments", { body: "Ordering a new screen." })).status).toBe(204);
+      later();
+    };
+    const response = await act(lead, number, "resolve", {
+      resolution: "Screen reseated",
+      expectedUpdatedAt: shown.updatedAt,
+    });
+    expect(between.read).toBeUndefined();
+    expect(response.status).toBe(409);
+    expect(errorEnvelope.parse(await response.json()).error.message).toBe(
+      `Ticket #${number} changed since you opened it: it is now open with the student tech team at tier 1, unassigned. Reload to see the change, then decide.`,
+    );
+    const detail = await detailOf(number);
+    expect(detail.status).toBe("open");
+    expect(detail.events.map((e) => e.kind)).toEqual(["created", "comment"]);
+  });
+
+  it("refuses a version that is not a time", async () => {
+    const number = await district.file("lincoln");
+    const response = await act(lead, number, "resolve", { resolution: "Restarted it", expectedUpdatedAt: "yesterday" });
+    expect(response.status).toBe(400);
+    expect((await detailOf(number)).status).toBe("open");
   });
 });

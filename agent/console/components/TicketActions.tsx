@@ -10,7 +10,7 @@ const submitted = (action: () => void) => (event: Event) => {
   action();
 };
 
-function useAction(onChanged: () => void) {
+function useAction(onChanged: () => Promise<unknown>) {
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState(false);
   async function run(path: string, body: unknown, reset: () => void) {
@@ -19,12 +19,15 @@ function useAction(onChanged: () => void) {
     try {
       await api(path, { method: "POST", body });
       reset();
-      onChanged();
     } catch (failure) {
+      // Refused most often because someone else changed the ticket since it was loaded (409): it is
+      // shown as it is now, keeping what this person typed and the reason it was refused.
       setError((failure as Error).message);
-      // Refused most often because someone else changed the ticket (409): show it as it is now,
-      // keeping what this person typed and the reason it was refused.
-      onChanged();
+    }
+    try {
+      // The buttons wait for the ticket as it is now: the next action rests on what is on screen,
+      // so it is not refused for a change this person has just made themselves.
+      await onChanged();
     } finally {
       setBusy(false);
     }
@@ -32,8 +35,17 @@ function useAction(onChanged: () => void) {
   return { error, busy, run };
 }
 
-export function TicketActions({ ticket, onChanged }: { ticket: ConsoleTicketDetail; onChanged: () => void }) {
+export function TicketActions({
+  ticket,
+  onChanged,
+}: {
+  ticket: ConsoleTicketDetail;
+  onChanged: () => Promise<unknown>;
+}) {
   const base = `/api/tickets/${ticket.number}`;
+  // The version on screen goes with every action that could undo someone's work (not comments): the
+  // agent refuses it if a colleague has changed the ticket since.
+  const expectedUpdatedAt = ticket.updatedAt;
   const { error, busy, run } = useAction(onChanged);
   const [comment, setComment] = useState("");
   // Only the queues this person may move a ticket to; each queue has one tier (the agent refuses a mismatch).
@@ -93,7 +105,7 @@ export function TicketActions({ ticket, onChanged }: { ticket: ConsoleTicketDeta
           onSubmit={(event) => {
             event.preventDefault();
             const chosen = String(new FormData(event.currentTarget).get("assignee") ?? "");
-            run(`${base}/assign`, { assigneeId: chosen || null }, () => {});
+            run(`${base}/assign`, { assigneeId: chosen || null, expectedUpdatedAt }, () => {});
           }}
         >
           <label for="assignee">Assigned to</label>
@@ -124,7 +136,11 @@ export function TicketActions({ ticket, onChanged }: { ticket: ConsoleTicketDeta
         </p>
       )}
       {ticket.can.escalate && !resolved && movable && (
-        <form onSubmit={submitted(() => run(`${base}/escalate`, { queue, tier, reason }, () => setReason("")))}>
+        <form
+          onSubmit={submitted(() =>
+            run(`${base}/escalate`, { queue, tier, reason, expectedUpdatedAt }, () => setReason("")),
+          )}
+        >
           <fieldset>
             <legend>Move to another queue or tier</legend>
             <label for="move-queue">Queue</label>
@@ -154,7 +170,9 @@ export function TicketActions({ ticket, onChanged }: { ticket: ConsoleTicketDeta
         </form>
       )}
       {ticket.can.resolve && !resolved && (
-        <form onSubmit={submitted(() => run(`${base}/resolve`, { resolution }, () => setResolution("")))}>
+        <form
+          onSubmit={submitted(() => run(`${base}/resolve`, { resolution, expectedUpdatedAt }, () => setResolution("")))}
+        >
           <label for="resolution">How was it fixed?</label>
           <input
             id="resolution"
@@ -169,7 +187,7 @@ export function TicketActions({ ticket, onChanged }: { ticket: ConsoleTicketDeta
         </form>
       )}
       {ticket.can.resolve && resolved && (
-        <form onSubmit={submitted(() => run(`${base}/reopen`, { reason }, () => setReason("")))}>
+        <form onSubmit={submitted(() => run(`${base}/reopen`, { reason, expectedUpdatedAt }, () => setReason("")))}>
           <label for="reopen-reason">Why reopen?</label>
           <input
             id="reopen-reason"
