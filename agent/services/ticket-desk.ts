@@ -128,8 +128,9 @@ interface TicketChange {
   /** The fields this action read and decided from: the change applies only while they are unchanged. */
   readAs?: readonly (keyof TicketState | "updatedAt")[];
   /**
-   * The ticket's `updatedAt` as the person's screen showed it: the change applies only while the
-   * ticket is still that version, so acting on a stale screen never undoes what a colleague did since.
+   * The ticket's `updatedAt` as the person's screen showed it: the change applies only while no one
+   * has moved, assigned, resolved, reopened or commented on it since, so acting on a stale screen
+   * never undoes what a colleague did or said meanwhile.
    */
   expectedUpdatedAt?: string;
   /** Written in the same transaction, once the change is certain (a notification about it). */
@@ -161,7 +162,8 @@ async function changedSinceOpened(trx: Kysely<Database>, row: TicketRow): Promis
 /**
  * Writes the change and its timeline entry, but only while the fields in `readAs` are still what this
  * action read (two people working the same ticket at once get one change, never a mix of both) and,
- * when given, the ticket is still the version the person saw: the check is part of the update itself.
+ * when given, nothing a colleague did since the person's screen was drawn would be undone: the check
+ * is part of the update itself.
  */
 async function change(
   db: Kysely<Database>,
@@ -180,7 +182,29 @@ async function change(
       const value = row[field];
       query = value === null ? query.where(field, "is", null) : query.where(field, "=", value);
     }
-    if (expectedUpdatedAt !== undefined) query = query.where("updatedAt", "=", expectedUpdatedAt);
+    if (expectedUpdatedAt !== undefined) {
+      // What a colleague did since the person's screen was drawn: a move, an assignment, a resolve or
+      // reopen (TechDesk's SLA move too), or a person's comment. A device action's note on the
+      // timeline, or the worker confirming one, undoes nothing and does not refuse the change.
+      const since = new Date(expectedUpdatedAt).toISOString();
+      query = query.where((eb) =>
+        eb.not(
+          eb.exists(
+            eb
+              .selectFrom("ticketEvents")
+              .select("ticketEvents.id")
+              .whereRef("ticketEvents.ticketNumber", "=", "tickets.number")
+              .where("ticketEvents.createdAt", ">", since)
+              .where((e) =>
+                e.or([
+                  e("ticketEvents.kind", "in", ["assigned", "escalated", "resolved", "reopened"]),
+                  e.and([e("ticketEvents.kind", "=", "comment"), e("ticketEvents.actorId", "is not", null)]),
+                ]),
+              ),
+          ),
+        ),
+      );
+    }
     const { numUpdatedRows } = await query.executeTakeFirst();
     if (Number(numUpdatedRows) === 0) {
       if (expectedUpdatedAt !== undefined) throw await changedSinceOpened(trx, row);

@@ -419,6 +419,43 @@ describe("acting on a ticket as it was shown", () => {
     expect(detail.events.map((e) => e.kind)).toEqual(["created", "comment"]);
   });
 
+  it("goes ahead when all that happened since is a device note or TechDesk's reminder, which undo nothing", async () => {
+    const number = await district.file("lincoln");
+    later();
+    const shown = await detailOf(number);
+    // What a device action and the SLA check write: a timeline entry, and the ticket's updatedAt.
+    for (const event of [
+      { kind: "device" as const, actorId: await idOf(district.staffEmail("school_it_lead")), actorName: "IT lead" },
+      { kind: "comment" as const, actorId: null, actorName: "TechDesk SLA check" },
+    ]) {
+      later();
+      const at = clock.toISOString();
+      await agent.store.db
+        .insertInto("ticketEvents")
+        .values({ ticketNumber: number, ...event, detail: "{}", createdAt: at })
+        .execute();
+      await agent.store.db.updateTable("tickets").set({ updatedAt: at }).where("number", "=", number).execute();
+    }
+    later();
+    expect((await detailOf(number)).updatedAt).not.toBe(shown.updatedAt);
+    const response = await act(lead, number, "resolve", {
+      resolution: "Restarted it",
+      expectedUpdatedAt: shown.updatedAt,
+    });
+    expect(response.status, await response.clone().text()).toBe(204);
+    expect((await detailOf(number)).status).toBe("resolved");
+  });
+
+  it("reads the version as a time, whatever its precision", async () => {
+    const number = await district.file("lincoln");
+    later();
+    const shown = await detailOf(number);
+    const seconds = shown.updatedAt.replace(/\.\d{3}Z$/, "Z");
+    expect(seconds).not.toBe(shown.updatedAt);
+    const response = await act(lead, number, "resolve", { resolution: "Restarted it", expectedUpdatedAt: seconds });
+    expect(response.status, await response.clone().text()).toBe(204);
+  });
+
   it("refuses a version that is not a time", async () => {
     const number = await district.file("lincoln");
     const response = await act(lead, number, "resolve", { resolution: "Restarted it", expectedUpdatedAt: "yesterday" });
