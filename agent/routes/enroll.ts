@@ -9,9 +9,13 @@ import { parseBody, requireJson, secretEquals, sha256 } from "../http";
 import { inventoryMatch } from "../services/devices";
 import { insertEnrollment } from "../store/enrollments";
 
+/** Enrollments with a token that is not valid, per client address: a mistyped policy retried, not a flood. */
+export const refusedEnrollmentsPerAddress = { burst: 60, perHour: 60 };
+
 export function enrollRoutes(deps: AgentDeps) {
-  // Per address, not per device: nothing identifies a device before it has a credential. Counted
-  // before the body is read, for every answer, so a flood costs no database work.
+  // Per address, not per device: nothing identifies a device before it has a credential. Counted per
+  // enrollment token too (one a school), so a flood with one school's token, even behind a proxy
+  // every school shares, slows only that school's enrolling.
   const throttle = new DeviceThrottle(
     deps.deviceLimits?.enrollPerAddress ?? {
       burst: deps.config.enrollmentsPerAddressHour,
@@ -19,11 +23,22 @@ export function enrollRoutes(deps: AgentDeps) {
     },
     "Many devices on this network have enrolled in a short time",
   );
+  // Attempts with a token that is not valid have a small bucket of their own: junk from anywhere
+  // never uses up the enrolling of the devices that hold a real token.
+  const refused = new DeviceThrottle(
+    refusedEnrollmentsPerAddress,
+    "Many enrollments from this network had a token that is not valid",
+  );
   return new Hono<AgentEnv>().post("/v1/enroll", requireJson, async (c) => {
-    throttle.enforce(c, clientAddress(c), deps.now().getTime());
+    const address = clientAddress(c);
     const body = await parseBody(c, enrollmentRequest);
-    const matched = deps.config.enrollmentTokens.find((entry) => secretEquals(entry.token, body.enrollmentToken));
-    if (!matched) throw new ApiError(401, "unauthenticated", "The enrollment token is not valid for this agent.");
+    const matched = deps.config.enrollmentTokens.findIndex((entry) => secretEquals(entry.token, body.enrollmentToken));
+    const token = deps.config.enrollmentTokens[matched];
+    if (!token) {
+      refused.enforce(c, address, deps.now().getTime());
+      throw new ApiError(401, "unauthenticated", "The enrollment token is not valid for this agent.");
+    }
+    throttle.enforce(c, `${address} ${matched}`, deps.now().getTime());
     // The token is public, so the device's identity here is only its claim: enrollment records how it
     // compares with the inventory (for the ticket's reader), and whatever acts on a device checks it
     // again at that moment (`verifiedDevice`).
@@ -40,7 +55,7 @@ export function enrollRoutes(deps: AgentDeps) {
       assetId: body.device.assetId ?? null,
       credentialHash: sha256(credential),
       extensionVersion: body.extensionVersion ?? null,
-      school: matched.school ?? null,
+      school: token.school ?? null,
       inventoryMatch: match ?? null,
       enrolledAt: at,
       lastSeenAt: at,

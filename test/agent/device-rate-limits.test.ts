@@ -6,9 +6,18 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { addressKey, DeviceThrottle, deviceLimits } from "../../agent/auth/device-throttle";
 import { loadConfig, techdeskExtensionId } from "../../agent/config";
+import { refusedEnrollmentsPerAddress } from "../../agent/routes/enroll";
 import { Outbox } from "../../extension/outbox/outbox";
 import { errorEnvelope } from "../../shared";
-import { bearer, createTestAgent, enrollmentToken, sampleReport, type TestAgent } from "../support/agent";
+import {
+  bearer,
+  createTestAgent,
+  enrollmentToken,
+  lincolnToken,
+  sampleReport,
+  type TestAgent,
+  washingtonToken,
+} from "../support/agent";
 
 const validEnv = { ENROLLMENT_TOKENS: "a-token-of-sixteen-chars", STAFF_API_TOKEN: "x".repeat(24) };
 
@@ -57,13 +66,13 @@ async function expectRateLimited(response: Response): Promise<number> {
   return Number(retryAfter);
 }
 
-const enroll = (address: string) =>
+const enroll = (address: string, token = enrollmentToken) =>
   agent.app.request(
     "/v1/enroll",
     {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ enrollmentToken, device: {}, extensionVersion: "0.1.0" }),
+      body: JSON.stringify({ enrollmentToken: token, device: {}, extensionVersion: "0.1.0" }),
     },
     { incoming: { socket: { remoteAddress: address } } },
   );
@@ -167,6 +176,31 @@ describe("enrollment", { timeout: heavy }, () => {
     expect(() => loadConfig({ ...validEnv, ENROLLMENTS_PER_ADDRESS_HOUR: "0" })).toThrow(
       /ENROLLMENTS_PER_ADDRESS_HOUR/,
     );
+  });
+});
+
+describe("enrollment floods", () => {
+  beforeEach(async () => {
+    await agent.close();
+    agent = await createTestAgent(undefined, { ENROLLMENTS_PER_ADDRESS_HOUR: "3" }, () => new Date(clock));
+  });
+
+  it("never let junk with a wrong token use up the enrolling of devices with a real one", async () => {
+    for (let i = 0; i < 10; i++) expect((await enroll("203.0.113.7", "not-a-real-token-at-all")).status).toBe(401);
+    expect((await enroll("203.0.113.7")).status).toBe(201);
+  });
+
+  it("slow wrong tokens from one address in a bucket of their own", async () => {
+    for (let i = 0; i < refusedEnrollmentsPerAddress.burst; i++)
+      expect((await enroll("203.0.113.7", "not-a-real-token-at-all")).status).toBe(401);
+    await expectRateLimited(await enroll("203.0.113.7", "not-a-real-token-at-all"));
+    expect((await enroll("203.0.113.7")).status).toBe(201);
+  });
+
+  it("slow a flood with one school's token without holding back another school behind the same address", async () => {
+    for (let i = 0; i < 3; i++) expect((await enroll("203.0.113.7", lincolnToken)).status).toBe(201);
+    await expectRateLimited(await enroll("203.0.113.7", lincolnToken));
+    expect((await enroll("203.0.113.7", washingtonToken)).status).toBe(201);
   });
 });
 
