@@ -47,18 +47,15 @@ const reminded: Partial<Record<TicketQueue, { permission: Permission; who: strin
 
 const hourMs = 3_600_000;
 
-/** "30 hours", "3 days": how long a ticket went unworked, in whole hours, or days from two days on. */
-export function waited(ms: number): string {
-  const hours = Math.floor(ms / hourMs);
-  if (hours >= 48) return `${Math.floor(hours / 24)} days`;
-  return hours === 1 ? "1 hour" : `${hours} hours`;
-}
-
-/** A rule's period in words: "24 hours", "3 days", or "24 weekday hours", "3 weekdays" when weekends are skipped. */
+/**
+ * A rule's period in words: "24 hours", "3 days" (whole days from two on; 60 hours stays "60 hours"),
+ * or "24 weekday hours", "3 weekdays" when weekends are skipped.
+ */
 export function period(hours: number, weekends: SlaRules["weekends"]): string {
-  const words = waited(hours * hourMs);
-  if (weekends === "count") return words;
-  return words.endsWith("days") ? words.replace("days", "weekdays") : words.replace(/^(\d+) /, "$1 weekday ");
+  const days = hours >= 48 && hours % 24 === 0 ? hours / 24 : undefined;
+  const weekday = weekends === "skip" ? "weekday " : "";
+  if (days) return weekends === "skip" ? `${days} weekdays` : `${days} days`;
+  return `${hours} ${weekday}hour${hours === 1 ? "" : "s"}`;
 }
 
 const slice = 15 * 60_000;

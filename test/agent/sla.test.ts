@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ConfigError, loadConfig } from "../../agent/config";
-import { hoursBefore, period, runSlaCheck, slaActor, waited } from "../../agent/services/sla";
+import { hoursBefore, period, runSlaCheck, slaActor } from "../../agent/services/sla";
 import { consoleTicketDetail, jobsPage, type StaffRole } from "../../shared";
 import { createTestAgent, type TestAgent } from "../support/agent";
 import { type District, seedDistrict } from "../support/district";
@@ -412,14 +412,16 @@ describe("configuration", () => {
     expect(() => loadConfig({ ...valid, ...bad })).toThrow(pattern);
   });
 
-  it("says how long in hours, or in days from two days on", () => {
-    expect([1, 24, 47, 48, 72, 80].map((h) => waited(h * 3_600_000))).toEqual([
+  it("names a period in hours, or in whole days from two days on", () => {
+    expect([1, 24, 47, 48, 60, 72, 80].map((h) => period(h, "count"))).toEqual([
       "1 hour",
       "24 hours",
       "47 hours",
       "2 days",
+      "60 hours",
       "3 days",
-      "3 days",
+      "80 hours",
     ]);
+    expect([1, 60, 72].map((h) => period(h, "skip"))).toEqual(["1 weekday hour", "60 weekday hours", "3 weekdays"]);
   });
 });
