@@ -243,6 +243,23 @@ describe("filter integrity in the console", () => {
     await page.close();
   });
 
+  it("takes the last dry run's Push button away when the next dry run is refused for invalid JSON", async () => {
+    const page = await filterPage("admin@district.example.org");
+    await page.getByText("Push an app or extension").click();
+    await page.getByLabel("OU", { exact: true }).fill(lincoln);
+    await page.getByLabel("Extension id").fill("abcdefghijklmnopabcdefghijklmnop");
+    await page.getByLabel("Name", { exact: true }).fill("Reading Buddy");
+    await page.getByRole("button", { name: "Dry run" }).last().click();
+    await page.getByRole("button", { name: `Push to ${lincoln}` }).waitFor({ timeout: 30_000 });
+    await page.getByLabel("Managed configuration (JSON, optional)").fill("{ not json");
+    await page.getByRole("button", { name: "Dry run" }).last().click();
+    await expect
+      .poll(() => page.getByRole("alert").allTextContents())
+      .toContainEqual(expect.stringMatching(/^The managed configuration is not valid JSON/));
+    expect(await page.getByRole("button", { name: `Push to ${lincoln}` }).count()).toBe(0);
+    await page.close();
+  });
+
   it("takes the failed load's error away when the dashboard next loads", async () => {
     let failNext = false;
     let failed = false;

@@ -65,6 +65,8 @@ function usePush<Request extends object, Answer extends Plan>(
     },
     refuse(message) {
       setNotice(undefined);
+      // Refused before it was sent, it is still a new dry run: the old plan must not stay pushable.
+      setReviewed(undefined);
       setError(message);
     },
   };
