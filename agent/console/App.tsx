@@ -1,7 +1,7 @@
 /** The console shell: sign-in, the navigation, and the page the address names. */
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { staffRoleLabels } from "../../shared";
-import { ApiFailure, api, resumeAfterSignIn, whenSignedOut } from "./api";
+import { ApiFailure, api, dropHeldReads, readsHeld, resumeAfterSignIn, whenSignedOut } from "./api";
 import { Notifications } from "./components/Notifications";
 import { Audit } from "./pages/Audit";
 import { DevicePage } from "./pages/DevicePage";
@@ -32,8 +32,35 @@ export function App() {
         setEnded(false);
       })
       .catch(() => setSession(null));
+  // Who is signed in, for the check below, which runs outside any render.
+  const signedInAs = useRef<string | undefined>(undefined);
+  signedInAs.current = session?.user.id;
+  const checking = useRef(false);
+  /**
+   * A call went through while reads wait for sign-in: the person signed in somewhere else (another
+   * tab), perhaps after closing the dialog here, which alone would have resumed them. Ask who it is.
+   */
+  async function signedInElsewhere() {
+    if (checking.current) return;
+    checking.current = true;
+    try {
+      const fresh = await api<Session>("/api/session");
+      if (!readsHeld() || signedInAs.current === undefined) return;
+      if (fresh.user.id !== signedInAs.current) {
+        location.reload();
+        return;
+      }
+      setSession(fresh);
+      setEnded(false);
+      resumeAfterSignIn();
+    } catch {
+      // Still signed out here (or the agent is away): the held reads keep waiting for sign-in.
+    } finally {
+      checking.current = false;
+    }
+  }
   useEffect(() => {
-    whenSignedOut(() => setEnded(true));
+    whenSignedOut(() => setEnded(true), signedInElsewhere);
     load();
   }, []);
 
@@ -43,7 +70,13 @@ export function App() {
 
   /** Back from the dialog: the same person carries on here; anyone else gets a fresh console. */
   async function signedInAgain() {
-    const fresh = await api<Session>("/api/session");
+    let fresh: Session;
+    try {
+      fresh = await api<Session>("/api/session");
+    } catch (failure) {
+      // The form shows this; signing in again from it checks once more.
+      throw new Error(`You signed in, but the console could not check who is signed in: ${(failure as Error).message}`);
+    }
     if (fresh.user.id !== signedIn.user.id) {
       // The page on screen holds the first person's data: reload so none of it stays.
       location.reload();
@@ -69,6 +102,9 @@ export function App() {
       // signed in, so the dialog asks for that first.
       if (everywhere) return;
     }
+    // Reads held for this person fail now: they are never sent for whoever signs in next.
+    dropHeldReads();
+    setEnded(false);
     setSession(null);
   }
 

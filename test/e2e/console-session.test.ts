@@ -8,7 +8,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { serve } from "@hono/node-server";
-import { type Browser, chromium, type Page, type Request } from "playwright-core";
+import { type Browser, chromium, type Page, type Request, type Route } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../../agent/app";
 import { createGoogleSignIn } from "../../agent/auth/google-signin";
@@ -94,15 +94,20 @@ function trackCalls(page: Page) {
   return { settled: () => expect.poll(() => out).toBe(0) };
 }
 
-/** A page signed in as `email`, on the ticket queue, with its calls to the agent counted. */
-async function signedIn(email: string) {
-  const page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
-  const calls = trackCalls(page);
+/** Signs `page` in as `email`: it ends on the ticket queue. */
+async function signIn(page: Page, email: string) {
   await page.goto(`${agent.url}/`);
   await page.getByLabel("Email").fill(email);
   await page.getByLabel("Password").fill(consolePassword);
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.getByRole("heading", { name: "Tickets" }).waitFor();
+}
+
+/** A page signed in as `email`, on the ticket queue, with its calls to the agent counted. */
+async function signedIn(email: string) {
+  const page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
+  const calls = trackCalls(page);
+  await signIn(page, email);
   return { page, ...calls };
 }
 
@@ -172,6 +177,164 @@ describe("the console's session", () => {
     await page.close();
   });
 
+  it("keeps the dialog closed after Not now while the page polls, and holds none of the polls back", async () => {
+    const { page, ...calls } = await signedIn("admin@district.example.org");
+    await page.getByRole("link", { name: "Jobs" }).click();
+    await page.getByRole("heading", { name: "Jobs" }).waitFor();
+    await endSessionsOf(people.admin, calls);
+    const bell = page.getByRole("button", { name: /^Notifications,/ });
+    await bell.click();
+    const dialog = page.getByRole("dialog", { name: "Sign in again" });
+    await dialog.waitFor({ timeout: 10_000 });
+    await dialog.getByRole("button", { name: "Not now" }).click();
+    await dialog.waitFor({ state: "detached" });
+
+    // The Jobs page polls every 3 s: the polls are refused, and the dialog stays closed.
+    let refusedPolls = 0;
+    page.on("response", (response) => {
+      if (new URL(response.url()).pathname === "/api/jobs" && response.status() === 401) refusedPolls++;
+    });
+    await page.waitForTimeout(7_000);
+    expect(refusedPolls).toBeGreaterThanOrEqual(2);
+    expect(await page.getByRole("dialog").count()).toBe(0);
+
+    // Signing in again sends the reads the person asked for (the bell's), and no pile of polls.
+    await bell.click();
+    await bell.click();
+    await dialog.waitFor({ timeout: 10_000 });
+    const sent: string[] = [];
+    page.on("request", (request) => sent.push(new URL(request.url()).pathname));
+    await dialog.getByLabel("Password").fill(consolePassword);
+    await dialog.getByRole("button", { name: "Sign in" }).click();
+    await dialog.waitFor({ state: "detached" });
+    await page.waitForTimeout(1_000);
+    expect(sent.filter((p) => p === "/api/jobs").length).toBeLessThanOrEqual(1);
+    expect(sent.filter((p) => p === "/api/notifications").length).toBe(2);
+    expect(await page.getByRole("dialog").count()).toBe(0);
+    await page.close();
+  });
+
+  it("carries on with held reads once the person has signed in again in another tab", async () => {
+    // Two tabs of one browser: they share the session cookie.
+    const tabs = await browser.newContext({ viewport: { width: 1366, height: 900 } });
+    const page = await tabs.newPage();
+    const calls = trackCalls(page);
+    await signIn(page, "lead@lincoln.example.org");
+    await endSessionsOf(people.lead, calls);
+    await page.getByRole("link", { name: "Devices" }).click();
+    const dialog = page.getByRole("dialog", { name: "Sign in again" });
+    await dialog.waitFor({ timeout: 10_000 });
+    await dialog.getByRole("button", { name: "Not now" }).click();
+    await dialog.waitFor({ state: "detached" });
+
+    // The other tab signs in; this one never sees the dialog's sign-in.
+    const other = await tabs.newPage();
+    await signIn(other, "lead@lincoln.example.org");
+    await other.close();
+
+    const resumed = page.waitForResponse(
+      (response) => new URL(response.url()).pathname === "/api/devices" && response.status() === 200,
+      { timeout: 10_000 },
+    );
+    await page.getByRole("button", { name: /^Notifications,/ }).click();
+    await resumed;
+    await page.waitForTimeout(500);
+    expect(await page.getByRole("dialog").count()).toBe(0);
+    expect(await page.getByRole("alert").count()).toBe(0);
+    await tabs.close();
+  });
+
+  it("sends a read again, once, when its 401 comes back after the person signed in again", async () => {
+    const { page, ...calls } = await signedIn("lead@lincoln.example.org");
+    await endSessionsOf(people.lead, calls);
+    // The bell's read goes out before the sign-in; its refusal is held back until after it.
+    let late: Route | undefined;
+    await page.route(
+      "**/api/notifications",
+      (route) => {
+        late = route;
+      },
+      { times: 1 },
+    );
+    await page.getByRole("button", { name: /^Notifications,/ }).click();
+    await expect.poll(() => late !== undefined).toBe(true);
+    await page.getByRole("link", { name: "Devices" }).click();
+    const dialog = page.getByRole("dialog", { name: "Sign in again" });
+    await dialog.waitFor({ timeout: 10_000 });
+    await dialog.getByLabel("Password").fill(consolePassword);
+    await dialog.getByRole("button", { name: "Sign in" }).click();
+    await dialog.waitFor({ state: "detached" });
+
+    const sentAgain = page.waitForResponse(
+      (response) => new URL(response.url()).pathname === "/api/notifications" && response.status() === 200,
+      { timeout: 10_000 },
+    );
+    await late?.fulfill({
+      status: 401,
+      json: { error: { code: "unauthenticated", message: "Sign in first.", requestId: "e2e" } },
+    });
+    await sentAgain;
+    await page.waitForTimeout(500);
+    expect(await page.getByRole("dialog").count()).toBe(0);
+    await page.close();
+  });
+
+  it("gives focus back to the pressed button once its reload lands after signing in again", async () => {
+    const { page, ...calls } = await signedIn("lead@lincoln.example.org");
+    await page.goto(`${agent.url}/#/tickets/${ticket}`);
+    await page.getByRole("heading", { name: "Diagnostics" }).waitFor();
+    await page.getByLabel("Comment").fill("Charger swapped at the desk.");
+    await endSessionsOf(people.lead, calls);
+    // The ticket's reload is slow: Add comment stays disabled for a while after the dialog closes.
+    await page.route(`**/api/tickets/${ticket}`, async (route) => {
+      await new Promise((resolve) => setTimeout(resolve, 800));
+      await route.fallback();
+    });
+    await page.getByRole("button", { name: "Add comment" }).click();
+    const dialog = page.getByRole("dialog", { name: "Sign in again" });
+    await dialog.waitFor({ timeout: 10_000 });
+    await dialog.getByLabel("Password").fill(consolePassword);
+    await dialog.getByLabel("Password").press("Enter");
+    await dialog.waitFor({ state: "detached" });
+    await expect
+      .poll(() => page.evaluate(() => document.activeElement?.textContent), { timeout: 3_000 })
+      .toBe("Add comment");
+    expect(await page.getByRole("button", { name: "Add comment" }).isEnabled()).toBe(true);
+    await page.close();
+  });
+
+  it("drops a device's late answer once the page shows another device", async () => {
+    expect(await agent.jobs.run("inventory-full-sync", "manual")).toMatchObject({ ran: true, status: "succeeded" });
+    const [first, second] = await agent.store.db
+      .selectFrom("devices")
+      .select(["deviceId", "serialNumber"])
+      .where("serialNumber", "is not", null)
+      .orderBy("deviceId")
+      .limit(2)
+      .execute();
+    if (!first?.serialNumber || !second?.serialNumber) throw new Error("The sandbox has no two devices.");
+    const { page } = await signedIn("admin@district.example.org");
+    // The first device's answer is held back until the page has moved on to the second.
+    let release = () => {};
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    await page.route(`**/api/devices/${encodeURIComponent(first.deviceId)}`, async (route) => {
+      await released;
+      await route.fallback();
+    });
+    await page.goto(`${agent.url}/#/devices/${encodeURIComponent(first.deviceId)}`);
+    await page.goto(`${agent.url}/#/devices/${encodeURIComponent(second.deviceId)}`);
+    const heading = page.locator("#device-heading");
+    await expect.poll(() => heading.textContent()).toMatch(new RegExp(`^${second.serialNumber}`));
+    const late = page.waitForResponse((response) => response.url().endsWith(encodeURIComponent(first.deviceId)));
+    release();
+    await late;
+    await page.waitForTimeout(300);
+    expect(await heading.textContent()).toMatch(new RegExp(`^${second.serialNumber}`));
+    await page.close();
+  });
+
   it("reloads the console when someone else signs in, so none of the first person's page stays", async () => {
     const { page, ...calls } = await signedIn("admin@district.example.org");
     await page.getByRole("link", { name: "Users and roles" }).click();
@@ -237,6 +400,30 @@ describe("the console's session", () => {
     await page.getByRole("button", { name: "Sign out", exact: true }).click();
     await page.getByRole("button", { name: "Sign in" }).waitFor();
     expect(await page.evaluate(() => fetch("/api/session").then((r) => r.status))).toBe(401);
+    await page.close();
+  });
+
+  it("never sends a read held for a person who then signed out under the next person", async () => {
+    const { page, ...calls } = await signedIn("lead@lincoln.example.org");
+    await endSessionsOf(people.lead, calls);
+    await page.getByRole("link", { name: "Devices" }).click();
+    const dialog = page.getByRole("dialog", { name: "Sign in again" });
+    await dialog.waitFor({ timeout: 10_000 });
+    await dialog.getByRole("button", { name: "Not now" }).click();
+    await dialog.waitFor({ state: "detached" });
+    await page.getByRole("button", { name: "Sign out", exact: true }).click();
+    await page.getByRole("button", { name: "Sign in" }).waitFor({ timeout: 10_000 });
+
+    const sent: string[] = [];
+    page.on("request", (request) => sent.push(new URL(request.url()).pathname));
+    await page.getByLabel("Email").fill("tech@lincoln.example.org");
+    await page.getByLabel("Password").fill(consolePassword);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("banner").getByText("Tam Tech").waitFor();
+    await page.getByRole("button", { name: /^Notifications,/ }).click();
+    await page.waitForTimeout(1_000);
+    // The Devices page, still in the address, loads once for Tam; Lee's held load is not sent again.
+    expect(sent.filter((p) => p === "/api/devices")).toHaveLength(1);
     await page.close();
   });
 

@@ -10,8 +10,8 @@ export function Notifications() {
   /** Why marking read was refused; apart from `loadError`, which the next load that works clears. */
   const [error, setError] = useState<string>();
   const [loadError, setLoadError] = useState<string>();
-  const load = () =>
-    api<{ unread: number; notifications: Notification[] }>("/api/notifications")
+  const load = (background = false) =>
+    api<{ unread: number; notifications: Notification[] }>("/api/notifications", { background })
       .then((loaded) => {
         setData(loaded);
         setLoadError(undefined);
@@ -19,7 +19,7 @@ export function Notifications() {
       .catch((failure: Error) => setLoadError(failure.message));
   useEffect(() => {
     load();
-    const timer = setInterval(load, 30_000);
+    const timer = setInterval(() => load(true), 30_000);
     return () => clearInterval(timer);
   }, []);
   async function markRead(id: number | "all") {

@@ -2,7 +2,7 @@
  * One device: Google's facts, what staff may do to it (lost, disable, commands, loaners) with its
  * actions' live states, its tickets, and who it has been assigned to over time.
  */
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { type DeviceControls, type DeviceDetail, problemCategoryLabels } from "../../../shared";
 import { api } from "../api";
 import { DeviceActions } from "../components/DeviceActions";
@@ -12,13 +12,20 @@ import { statusLabels, when } from "../format";
 export function DevicePage({ deviceId, ticket }: { deviceId: string; ticket?: number }) {
   const [device, setDevice] = useState<DeviceDetail & DeviceControls>();
   const [error, setError] = useState<string>();
-  const load = () =>
-    api<DeviceDetail & DeviceControls>(`/api/devices/${encodeURIComponent(deviceId)}`)
+  // The device on screen: an answer for another one (a slow or held load, left behind by moving
+  // on) is dropped, so the actions below never target a device the page no longer shows.
+  const showing = useRef(deviceId);
+  showing.current = deviceId;
+  const load = (background = false) =>
+    api<DeviceDetail & DeviceControls>(`/api/devices/${encodeURIComponent(deviceId)}`, { background })
       .then((loaded) => {
+        if (showing.current !== deviceId) return;
         setDevice(loaded);
         setError(undefined);
       })
-      .catch((failure: Error) => setError(failure.message));
+      .catch((failure: Error) => {
+        if (showing.current === deviceId) setError(failure.message);
+      });
   useEffect(() => {
     setDevice(undefined);
     setError(undefined);
@@ -30,7 +37,7 @@ export function DevicePage({ deviceId, ticket }: { deviceId: string; ticket?: nu
   const open = device?.actions.some((a) => a.state === "requested" || a.state === "sent");
   useEffect(() => {
     if (!open) return;
-    const timer = setInterval(load, 1500);
+    const timer = setInterval(() => load(true), 1500);
     return () => clearInterval(timer);
   }, [open, deviceId]);
   // Without the device, the error is the page; with it (a poll failed), the error shows above it.
@@ -57,7 +64,7 @@ export function DevicePage({ deviceId, ticket }: { deviceId: string; ticket?: nu
       {device.removedAt && <p class="notice">Google no longer lists this device (since {when(device.removedAt)}).</p>}
       <div class="columns">
         <div>
-          <DeviceActions device={device} ticket={ticket} onChanged={load} />
+          <DeviceActions device={device} ticket={ticket} onChanged={() => load()} />
           <DeviceFacts device={{ ...device, removedAt: undefined }} />
           <h2>Assignment history</h2>
           <ol class="timeline">

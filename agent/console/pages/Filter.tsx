@@ -56,9 +56,9 @@ export function Filter() {
     following.current = { work, after: loads.current };
     setNotice(text);
   }
-  const load = () => {
+  const load = (background = false) => {
     const sequence = ++loads.current;
-    return api<Dashboard>("/api/filter").then(
+    return api<Dashboard>("/api/filter", { background }).then(
       (answer) => {
         setData(answer);
         setLoadError(undefined);
@@ -84,7 +84,7 @@ export function Filter() {
   // While a check runs or writes are queued, keep the screen current.
   useEffect(() => {
     if (!busyElsewhere) return;
-    const timer = setInterval(load, 1500);
+    const timer = setInterval(() => load(true), 1500);
     return () => clearInterval(timer);
   }, [busyElsewhere]);
 

@@ -69,9 +69,9 @@ export function Jobs() {
   const [loadError, setLoadError] = useState<string>();
   /** Loads asked for, and the latest whose answer shows: a slow answer overtaken by a later one is dropped. */
   const loads = useRef({ asked: 0, shown: 0 });
-  const load = () => {
+  const load = (background = false) => {
     const mine = ++loads.current.asked;
-    return api<JobsPage>("/api/jobs")
+    return api<JobsPage>("/api/jobs", { background })
       .then((loaded) => {
         if (mine < loads.current.shown) return;
         loads.current.shown = mine;
@@ -84,7 +84,7 @@ export function Jobs() {
   useEffect(() => {
     load();
     // Runs move on by themselves: keep the page current while it is open.
-    const timer = setInterval(load, 3000);
+    const timer = setInterval(() => load(true), 3000);
     return () => clearInterval(timer);
   }, []);
 
@@ -97,7 +97,7 @@ export function Jobs() {
       await api(`/api/jobs/${job.name}/run`, { method: "POST", body: {} });
       runNews.say(`${job.title} started.`);
       setTimeout(() => {
-        load();
+        load(true);
         setStarting((names) => names.filter((name) => name !== job.name));
       }, 1000);
     } catch (failure) {

@@ -37,14 +37,16 @@ function stateOf(action: DeviceAction): string {
 
 const isOpen = (action: DeviceAction) => action.state === "requested" || action.state === "sent";
 
-/** These actions as they are now, looked up by id a page at a time, whichever batch each is in. */
+/**
+ * These actions as they are now, looked up by id a page at a time, whichever batch each is in. Only
+ * the follow-up's timer asks, so a session that has ended fails the lookup rather than holding it.
+ */
 async function actionsNow(ids: readonly string[]): Promise<DeviceAction[]> {
   const found: DeviceAction[] = [];
   for (let i = 0; i < ids.length; i += actionIdsPerLookup) {
     const part = ids.slice(i, i + actionIdsPerLookup).join(",");
-    found.push(
-      ...(await api<{ actions: DeviceAction[] }>(`/api/device-actions?ids=${encodeURIComponent(part)}`)).actions,
-    );
+    const lookup = `/api/device-actions?ids=${encodeURIComponent(part)}`;
+    found.push(...(await api<{ actions: DeviceAction[] }>(lookup, { background: true })).actions);
   }
   return found;
 }

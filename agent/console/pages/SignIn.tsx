@@ -151,6 +151,42 @@ export function useLastFocus() {
 }
 
 /**
+ * Focus back where the person was. Their button may still be disabled, busy until its held read
+ * comes back: focus waits for it (up to 2 s) unless the person moves on meanwhile. When it has
+ * gone from the page, the page's heading takes focus instead, so focus is not lost on <body>.
+ */
+function giveFocusBack(returnFocus: HTMLElement | undefined) {
+  const focusHeading = () => {
+    const heading = document.querySelector<HTMLElement>("main h1");
+    if (!heading) return;
+    if (!heading.hasAttribute("tabindex")) heading.tabIndex = -1;
+    heading.focus();
+  };
+  if (!returnFocus?.isConnected) {
+    focusHeading();
+    return;
+  }
+  const disabled = () => returnFocus.matches(":disabled");
+  if (!disabled()) {
+    returnFocus.focus();
+    return;
+  }
+  const waitingSince = document.activeElement;
+  const started = Date.now();
+  const timer = setInterval(() => {
+    const movedOn = document.activeElement !== waitingSince && document.activeElement !== document.body;
+    if (movedOn || Date.now() - started > 2000) clearInterval(timer);
+    else if (!returnFocus.isConnected) {
+      clearInterval(timer);
+      focusHeading();
+    } else if (!disabled()) {
+      clearInterval(timer);
+      returnFocus.focus();
+    }
+  }, 50);
+}
+
+/**
  * The session ended while the person was working: sign in again in a modal dialog over the page,
  * which stays as it was. Closed without signing in ("Not now", Escape), the page stays too, and
  * the next call the agent refuses opens the dialog again.
@@ -181,7 +217,7 @@ export function SignInAgain({
     return () => {
       done.current = true;
       element?.close();
-      if (returnFocus?.isConnected) returnFocus.focus();
+      giveFocusBack(returnFocus);
     };
   }, []);
 
