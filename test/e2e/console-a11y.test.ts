@@ -8,14 +8,14 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { type Browser, chromium, type Locator, type Page, type Route } from "playwright-core";
+import { type Browser, chromium, type Locator, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { buildConsole } from "../../agent/console/build";
 import { type RunningAgent, startAgent } from "../../agent/server";
 import { createStaffUser } from "../../agent/services/staff-accounts";
 import { lincoln, testConfig } from "../support/agent";
 import { chromiumArgs, chromiumPath, requireChromium } from "../support/chromium";
-import { signedInPage } from "../support/console";
+import { countRequests, holdBack, refuse, signedInPage } from "../support/console";
 
 vi.setConfig({ testTimeout: 90_000 });
 
@@ -77,25 +77,6 @@ async function waitingRegion(scope: Page | Locator): Promise<Locator> {
   expect(await region.textContent()).toBe("");
   await region.evaluate((element) => element.setAttribute("data-waiting", ""));
   return scope.locator("[role=status][data-waiting]");
-}
-
-/** Answers an agent error with this message, as the agent words one. */
-const refuse = (message: string) => (route: Route) =>
-  route.fulfill({ status: 503, json: { error: { code: "internal", message, requestId: "e2e" } } });
-
-/** Holds a request back a moment, so the page can be looked at before its answer. */
-const holdBack = (ms: number) => async (route: Route) => {
-  await new Promise((resolve) => setTimeout(resolve, ms));
-  await route.continue();
-};
-
-/** Counts the requests the page sends that `matches`. */
-function countRequests(page: Page, matches: (method: string, url: string) => boolean): () => number {
-  let sent = 0;
-  page.on("request", (request) => {
-    if (matches(request.method(), request.url())) sent += 1;
-  });
-  return () => sent;
 }
 
 /** How many times the element's text changes over `ms`. */

@@ -8,15 +8,14 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { type Browser, chromium, type Page, type Route } from "playwright-core";
+import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { buildConsole } from "../../agent/console/build";
 import { type RunningAgent, startAgent } from "../../agent/server";
 import { createStaffUser } from "../../agent/services/staff-accounts";
-import { reportReceipt } from "../../shared";
-import { lincoln, lincolnToken, sampleDiagnostics, sampleReport, testConfig, washington } from "../support/agent";
+import { lincoln, sampleDiagnostics, sampleReport, testConfig, washington } from "../support/agent";
 import { chromiumArgs, chromiumPath, requireChromium } from "../support/chromium";
-import { signedInPage } from "../support/console";
+import { countRequests, fileTicketFromChromebook, holdBack, refuse, signedInPage } from "../support/console";
 
 vi.setConfig({ testTimeout: 120_000 });
 
@@ -31,24 +30,15 @@ let ticket: number;
 
 /** A ticket filed from an enrolled Lincoln Chromebook, as a student would; answers its number. */
 async function fileTicket(serialNumber: string): Promise<number> {
-  const enrolled = await fetch(`${agent.url}/v1/enroll`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ enrollmentToken: lincolnToken, device: { serialNumber } }),
-  });
-  const { credential } = (await enrolled.json()) as { credential: string };
-  const filed = await fetch(`${agent.url}/v1/reports`, {
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${credential}` },
-    body: JSON.stringify(
-      sampleReport({
-        category: "broken_damaged",
-        note: "The charger port is loose.",
-        diagnostics: sampleDiagnostics({ deviceAttributes: { serialNumber } }),
-      }),
-    ),
-  });
-  return reportReceipt.parse(await filed.json()).ticket.number;
+  return fileTicketFromChromebook(
+    agent.url,
+    serialNumber,
+    sampleReport({
+      category: "broken_damaged",
+      note: "The charger port is loose.",
+      diagnostics: sampleDiagnostics({ deviceAttributes: { serialNumber } }),
+    }),
+  );
 }
 
 beforeAll(async () => {
@@ -76,25 +66,6 @@ afterAll(async () => {
 });
 
 const signedIn = (email: string) => signedInPage(browser, agent.url, email);
-
-/** Answers an agent error with this message, as the agent words one. */
-const refuse = (message: string) => (route: Route) =>
-  route.fulfill({ status: 503, json: { error: { code: "internal", message, requestId: "e2e" } } });
-
-/** Holds a request back a moment, so the page can be looked at before its answer. */
-const holdBack = (ms: number) => async (route: Route) => {
-  await new Promise((resolve) => setTimeout(resolve, ms));
-  await route.continue();
-};
-
-/** Counts the requests the page sends that `matches`. */
-function countRequests(page: Page, matches: (method: string, url: string) => boolean): () => number {
-  let sent = 0;
-  page.on("request", (request) => {
-    if (matches(request.method(), request.url())) sent += 1;
-  });
-  return () => sent;
-}
 
 /** The id of the element that has focus. */
 const focused = (page: Page) => page.evaluate(() => document.activeElement?.id);

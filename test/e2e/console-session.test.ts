@@ -17,10 +17,9 @@ import { createLogger } from "../../agent/log";
 import { type RunningAgent, startAgent } from "../../agent/server";
 import { createStaffUser, signOutEverywhere } from "../../agent/services/staff-accounts";
 import { openStore, type Store } from "../../agent/store/db";
-import { reportReceipt } from "../../shared";
-import { lincoln, lincolnToken, sampleReport, testConfig } from "../support/agent";
+import { lincoln, sampleReport, testConfig } from "../support/agent";
 import { chromiumArgs, chromiumPath, requireChromium } from "../support/chromium";
-import { consolePassword } from "../support/console";
+import { consolePassword, fileTicketFromChromebook } from "../support/console";
 import { startFakeGoogle } from "../support/fake-google";
 import { freePort } from "../support/ports";
 
@@ -55,18 +54,7 @@ beforeAll(async () => {
     password,
     grants: [{ role: "student_tech_team", school: lincoln }],
   });
-  const enrolled = await fetch(`${agent.url}/v1/enroll`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ enrollmentToken: lincolnToken, device: { serialNumber: "LHS5550001" } }),
-  });
-  const { credential } = (await enrolled.json()) as { credential: string };
-  const filed = await fetch(`${agent.url}/v1/reports`, {
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${credential}` },
-    body: JSON.stringify(sampleReport({ note: "The screen flickers." })),
-  });
-  ticket = reportReceipt.parse(await filed.json()).ticket.number;
+  ticket = await fileTicketFromChromebook(agent.url, "LHS5550001", sampleReport({ note: "The screen flickers." }));
   browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: chromiumArgs });
 });
 

@@ -12,10 +12,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildConsole } from "../../agent/console/build";
 import { type RunningAgent, startAgent } from "../../agent/server";
 import { createStaffUser } from "../../agent/services/staff-accounts";
-import { reportReceipt, type StaffRole } from "../../shared";
-import { bearer, lincoln, lincolnToken, sampleDiagnostics, sampleReport, testConfig } from "../support/agent";
+import type { StaffRole } from "../../shared";
+import { lincoln, sampleDiagnostics, sampleReport, testConfig } from "../support/agent";
 import { chromiumArgs, chromiumPath, requireChromium } from "../support/chromium";
-import { consolePassword, signedInPage } from "../support/console";
+import { consolePassword, fileTicketFromChromebook, signedInPage } from "../support/console";
 import { gate } from "../support/gate";
 
 let agent: RunningAgent;
@@ -54,24 +54,15 @@ afterAll(async () => {
 async function fileTicket(): Promise<number> {
   filed += 1;
   const serialNumber = `LHS${String(filed).padStart(7, "0")}`;
-  const enrolled = await fetch(`${agent.url}/v1/enroll`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ enrollmentToken: lincolnToken, device: { serialNumber } }),
-  });
-  const { credential } = (await enrolled.json()) as { credential: string };
-  const response = await fetch(`${agent.url}/v1/reports`, {
-    method: "POST",
-    headers: { "content-type": "application/json", ...bearer(credential) },
-    body: JSON.stringify(
-      sampleReport({
-        category: "screen",
-        note: "The screen flickers.",
-        diagnostics: sampleDiagnostics({ deviceAttributes: { serialNumber } }),
-      }),
-    ),
-  });
-  return reportReceipt.parse(await response.json()).ticket.number;
+  return fileTicketFromChromebook(
+    agent.url,
+    serialNumber,
+    sampleReport({
+      category: "screen",
+      note: "The screen flickers.",
+      diagnostics: sampleDiagnostics({ deviceAttributes: { serialNumber } }),
+    }),
+  );
 }
 
 /** `email` signed in in a browser context of their own, with ticket `number` open. */

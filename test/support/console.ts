@@ -1,5 +1,7 @@
 /** Signing in to the staff console in a real browser, for the end-to-end tests. */
-import type { Browser, Page } from "playwright-core";
+import type { Browser, Page, Route } from "playwright-core";
+import { reportReceipt } from "../../shared";
+import { bearer, lincolnToken } from "./agent";
 
 export const consolePassword = "a long enough password";
 
@@ -18,4 +20,46 @@ export async function signedInPage(
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.getByRole("heading", { name: "Tickets" }).waitFor();
   return page;
+}
+
+/**
+ * Files a ticket as a Lincoln Chromebook would: it enrolls with the school's token under
+ * `serialNumber`, then sends `report`. Answers the ticket's number.
+ */
+export async function fileTicketFromChromebook(
+  agentUrl: string,
+  serialNumber: string,
+  report: unknown,
+): Promise<number> {
+  const enrolled = await fetch(`${agentUrl}/v1/enroll`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ enrollmentToken: lincolnToken, device: { serialNumber } }),
+  });
+  const { credential } = (await enrolled.json()) as { credential: string };
+  const filed = await fetch(`${agentUrl}/v1/reports`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...bearer(credential) },
+    body: JSON.stringify(report),
+  });
+  return reportReceipt.parse(await filed.json()).ticket.number;
+}
+
+/** Answers an agent error with this message, as the agent words one. */
+export const refuse = (message: string) => (route: Route) =>
+  route.fulfill({ status: 503, json: { error: { code: "internal", message, requestId: "e2e" } } });
+
+/** Holds a request back a moment, so the page can be looked at before its answer. */
+export const holdBack = (ms: number) => async (route: Route) => {
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  await route.continue();
+};
+
+/** Counts the requests the page sends that `matches`. */
+export function countRequests(page: Page, matches: (method: string, url: string) => boolean): () => number {
+  let sent = 0;
+  page.on("request", (request) => {
+    if (matches(request.method(), request.url())) sent += 1;
+  });
+  return () => sent;
 }
