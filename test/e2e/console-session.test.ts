@@ -66,20 +66,26 @@ afterAll(async () => {
 
 /**
  * Counts the page's calls to the agent still out. A session ended while one is out would be met by
- * that call, opening sign-in before the step the test means to take.
+ * that call, opening sign-in before the step the test means to take. Settled means none has been
+ * out for a while: a page just shown sends its first load only after it has painted.
  */
 function trackCalls(page: Page) {
   let out = 0;
+  let changedAt = Date.now();
   const isCall = (request: Request) => new URL(request.url()).pathname.startsWith("/api/");
   page.on("request", (request) => {
-    if (isCall(request)) out++;
+    if (!isCall(request)) return;
+    out++;
+    changedAt = Date.now();
   });
   const answered = (request: Request) => {
-    if (isCall(request)) out--;
+    if (!isCall(request)) return;
+    out--;
+    changedAt = Date.now();
   };
   page.on("requestfinished", answered);
   page.on("requestfailed", answered);
-  return { settled: () => expect.poll(() => out).toBe(0) };
+  return { settled: () => expect.poll(() => out === 0 && Date.now() - changedAt >= 300).toBe(true) };
 }
 
 /** Signs `page` in as `email`: it ends on the ticket queue. */
@@ -167,8 +173,10 @@ describe("the console's session", () => {
 
   it("keeps the dialog closed after Not now while the page polls, and holds none of the polls back", async () => {
     const { page, ...calls } = await signedIn("admin@district.example.org");
+    const shown = page.waitForResponse((response) => new URL(response.url()).pathname === "/api/jobs");
     await page.getByRole("link", { name: "Jobs" }).click();
     await page.getByRole("heading", { name: "Jobs" }).waitFor();
+    expect((await shown).status()).toBe(200);
     await endSessionsOf(people.admin, calls);
     const bell = page.getByRole("button", { name: /^Notifications,/ });
     await bell.click();
