@@ -7,6 +7,9 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 export default defineConfig({
   root,
   test: {
+    // A poll waits for what a loaded CI machine may be slow to show (a round trip, a render, a renewal);
+    // a poll that is met returns at once, so only a failing one takes this long.
+    expect: { poll: { timeout: 10_000 } },
     projects: [
       {
         extends: true,

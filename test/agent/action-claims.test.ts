@@ -91,15 +91,15 @@ describe("a worker's claim", () => {
     // One clock for both replicas; it jumps past the first claim while Google is still answering.
     let skew = 0;
     const now = () => new Date(Date.now() + skew);
-    const a = new ActionWorker(store.db, slowGoogle, log, { holder: "a", claimMs: 300, now, commandPollMs: 1 });
-    const b = new ActionWorker(store.db, counting, log, { holder: "b", claimMs: 300, now, commandPollMs: 1 });
+    const a = new ActionWorker(store.db, slowGoogle, log, { holder: "a", claimMs: 3_000, now, commandPollMs: 1 });
+    const b = new ActionWorker(store.db, counting, log, { holder: "b", claimMs: 3_000, now, commandPollMs: 1 });
     const commandsBefore = sandbox.context.district.commands.size;
 
     const first = a.tick();
     await slow.arrived;
     skew += 10 * 60_000;
     // Worker A is still at work, so its claim is renewed past the jump.
-    await until(async () => ((await row(action.id)).claimedUntil ?? "") > now().toISOString(), 3_000);
+    await until(async () => ((await row(action.id)).claimedUntil ?? "") > now().toISOString(), 4_000);
     await b.tick();
     slow.open();
     await first;
@@ -133,12 +133,12 @@ describe("a worker's claim", () => {
     };
     let skew = 0;
     const now = () => new Date(Date.now() + skew);
-    const a = new ActionWorker(store.db, slowGoogle, log, { holder: "a", claimMs: 300, now });
-    const b = new ActionWorker(store.db, slowGoogle, log, { holder: "b", claimMs: 300, now });
+    const a = new ActionWorker(store.db, slowGoogle, log, { holder: "a", claimMs: 3_000, now });
+    const b = new ActionWorker(store.db, slowGoogle, log, { holder: "b", claimMs: 3_000, now });
     const first = a.tick();
     await slow.arrived;
     skew += 10 * 60_000;
-    await until(async () => ((await row(action?.id ?? "")).claimedUntil ?? "") > now().toISOString(), 3_000);
+    await until(async () => ((await row(action?.id ?? "")).claimedUntil ?? "") > now().toISOString(), 4_000);
     const second = b.tick();
     slow.open();
     await Promise.all([first, second]);

@@ -145,29 +145,30 @@ describe("the Google client against the sandbox", () => {
   });
 
   it("forgets a deduplicated call's answer a while after it succeeded", async () => {
-    const adapter = directoryAdapter(client({ dedupeKeptMs: 20 }));
+    const adapter = directoryAdapter(client({ dedupeKeptMs: 1_000 }));
     const { devices } = await adapter.listDevicesPage({ query: "status:active", maxResults: 2 });
     const deviceId = devices[1]?.deviceId as string;
     const count = () => [...sandbox.context.district.commands.values()].filter((c) => c.deviceId === deviceId).length;
     const first = await adapter.issueCommand(deviceId, "REBOOT", "action-kept");
     expect(await adapter.issueCommand(deviceId, "REBOOT", "action-kept")).toBe(first);
     expect(count()).toBe(1);
-    await new Promise((resolve) => setTimeout(resolve, 60));
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
     expect(await adapter.issueCommand(deviceId, "REBOOT", "action-kept")).not.toBe(first);
     expect(count()).toBe(2);
   });
 
   it("opens its circuit while Google keeps failing, and closes it when Google is back", async () => {
     sandbox.context.faults.inject({ fault: { kind: "status", status: 500 }, times: 3 });
-    const google = client({ retry: { ...fast, maxTries: 1 }, breaker: { threshold: 2, cooldownMs: 50 } });
+    // A cooldown a loaded machine cannot outlast between two calls in a row.
+    const google = client({ retry: { ...fast, maxTries: 1 }, breaker: { threshold: 2, cooldownMs: 1_000 } });
     const adapter = directoryAdapter(google);
     await expect(adapter.listOrgUnits()).rejects.toBeInstanceOf(GoogleCallError);
     await expect(adapter.listOrgUnits()).rejects.toBeInstanceOf(GoogleCallError);
     await expect(adapter.listOrgUnits()).rejects.toBeInstanceOf(CircuitOpenError);
     expect(google.breakerState("directory")).toBe("open");
-    await new Promise((resolve) => setTimeout(resolve, 60));
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
     await expect(adapter.listOrgUnits()).rejects.toBeInstanceOf(GoogleCallError); // the trial fails: open again
-    await new Promise((resolve) => setTimeout(resolve, 60));
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
     expect((await adapter.listOrgUnits()).length).toBeGreaterThan(0);
     expect(google.breakerState("directory")).toBe("closed");
   });

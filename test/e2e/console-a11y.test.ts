@@ -15,7 +15,7 @@ import { type RunningAgent, startAgent } from "../../agent/server";
 import { createStaffUser } from "../../agent/services/staff-accounts";
 import { lincoln, testConfig } from "../support/agent";
 import { chromiumArgs, chromiumPath, requireChromium } from "../support/chromium";
-import { countRequests, holdBack, refuse, signedInPage } from "../support/console";
+import { countRequests, holdUntilReleased, refuse, signedInPage } from "../support/console";
 
 vi.setConfig({ testTimeout: 90_000 });
 
@@ -100,16 +100,21 @@ const textChangesOver = (region: Locator, ms: number) =>
 describe("the console for a screen reader and a double click", () => {
   it("puts each page's news in a status region that was there, empty, before it", async () => {
     const page = await signedIn(lead);
-    await page.route(/\/api\/tickets\?/, holdBack(1500));
-    await page.route("**/api/audit/verify", holdBack(1500));
+    const tickets = holdUntilReleased();
+    const verify = holdUntilReleased();
+    await page.route(/\/api\/tickets\?/, tickets.handler);
+    await page.route("**/api/audit/verify", verify.handler);
     await page.getByRole("link", { name: "Audit log" }).click();
     await page.getByRole("heading", { name: "Audit log" }).waitFor();
     const chain = await waitingRegion(page);
+    await verify.release();
     await expect.poll(() => chain.textContent(), { timeout: 10_000 }).toMatch(/^Hash chain intact through \d+ entr/);
 
     await page.getByRole("link", { name: "Tickets" }).click();
     await page.getByRole("heading", { name: "Tickets" }).waitFor();
     const count = await waitingRegion(page);
+    await tickets.release();
+    await page.unroute(/\/api\/tickets\?/);
     await expect.poll(() => count.textContent(), { timeout: 10_000 }).toBe("0 tickets in your schools");
 
     const device = devices[2] as { deviceId: string; serialNumber: string };
@@ -192,13 +197,15 @@ describe("the console for a screen reader and a double click", () => {
     await row.waitFor();
     const news = page.getByRole("status");
     const changes = countRequests(page, (method, url) => method === "PATCH" && url.includes("/api/users/"));
-    await page.route("**/api/users/*", holdBack(800));
+    const held = holdUntilReleased("PATCH");
+    await page.route("**/api/users/*", held.handler);
 
     const disable = page.getByRole("button", { name: `Disable ${coach}` });
     await disable.dblclick();
     // While the change is on its way every button that makes one waits, and says so.
     expect(await disable.getAttribute("aria-disabled")).toBe("true");
     expect(await page.getByRole("button", { name: "Add user" }).getAttribute("aria-disabled")).toBe("true");
+    await held.release();
     await expect.poll(() => news.textContent(), { timeout: 10_000 }).toBe(`${coach} is now disabled.`);
     expect(changes()).toBe(1);
     const enable = page.getByRole("button", { name: `Enable ${coach}` });
@@ -208,6 +215,7 @@ describe("the console for a screen reader and a double click", () => {
     await enable.focus();
     await page.keyboard.press("Enter");
     await page.keyboard.press("Enter");
+    await held.release();
     await expect.poll(() => news.textContent(), { timeout: 10_000 }).toBe(`${coach} is now enabled.`);
     expect(changes()).toBe(2);
     expect(await page.evaluate(() => document.activeElement?.getAttribute("aria-label"))).toBe(`Disable ${coach}`);
@@ -215,6 +223,7 @@ describe("the console for a screen reader and a double click", () => {
     await row.getByText("Change role").click();
     await row.getByLabel("Role", { exact: true }).selectOption("student_tech_team");
     await row.getByRole("button", { name: "Save role" }).dblclick();
+    await held.release();
     await expect.poll(() => news.textContent(), { timeout: 10_000 }).toBe(`Changed the role of ${coach}.`);
     expect(changes()).toBe(3);
     expect(await page.getByRole("alert").count()).toBe(0);

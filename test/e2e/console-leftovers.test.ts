@@ -15,7 +15,7 @@ import { type RunningAgent, startAgent } from "../../agent/server";
 import { createStaffUser } from "../../agent/services/staff-accounts";
 import { lincoln, sampleDiagnostics, sampleReport, testConfig, washington } from "../support/agent";
 import { chromiumArgs, chromiumPath, requireChromium } from "../support/chromium";
-import { countRequests, fileTicketFromChromebook, holdBack, refuse, signedInPage } from "../support/console";
+import { countRequests, fileTicketFromChromebook, holdUntilReleased, refuse, signedInPage } from "../support/console";
 
 vi.setConfig({ testTimeout: 120_000 });
 
@@ -151,11 +151,13 @@ describe("the console after a failed request, a double click, or finished work",
     const school = messages.getByRole("form").first();
     await school.getByRole("textbox").fill("Please return this Chromebook to the front office.");
     const saves = countRequests(page, (method, url) => method === "POST" && url.endsWith("/api/return-instructions"));
-    await page.route("**/api/return-instructions", holdBack(800));
+    const held = holdUntilReleased("POST");
+    await page.route("**/api/return-instructions", held.handler);
 
     const save = school.getByRole("button", { name: "Save" });
     await save.dblclick();
     expect(await save.getAttribute("aria-disabled")).toBe("true");
+    await held.release();
     await expect
       .poll(() => messages.getByRole("status").textContent(), { timeout: 10_000 })
       .toMatch(/^Saved: disabled devices at .+ now show this message\.$/);

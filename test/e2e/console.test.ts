@@ -15,7 +15,7 @@ import { createStaffUser } from "../../agent/services/staff-accounts";
 import { type ProblemReport, reportReceipt } from "../../shared";
 import { lincoln, lincolnToken, sampleDiagnostics, sampleReport, testConfig, washingtonToken } from "../support/agent";
 import { chromiumArgs, chromiumPath, requireChromium } from "../support/chromium";
-import { signedInPage } from "../support/console";
+import { holdUntilReleased, signedInPage } from "../support/console";
 
 const password = "a long enough password";
 let agent: RunningAgent;
@@ -165,21 +165,27 @@ describe("the staff console", () => {
     await expect.poll(() => page.url()).toMatch(/q=a/);
     expect(page.url()).toMatch(/queue=coach/);
 
-    // A slow answer for filters already left behind is dropped: the coach queue's is held back a
-    // moment while the student tech team's comes at once, and only the latter shows.
-    await page.route(/\/api\/tickets\?.*queue=coach/, async (route) => {
-      await new Promise((resolve) => setTimeout(resolve, 1500));
-      await route.continue();
-    });
+    // A slow answer for filters already left behind is dropped: the coach queue's is held back
+    // while the student tech team's comes at once, and only the latter shows, then and after.
+    const coachQueue = /\/api\/tickets\?.*queue=coach/;
+    const held = holdUntilReleased();
+    await page.route(coachQueue, held.handler);
     await page.getByRole("button", { name: "Clear" }).click();
     await page.getByLabel("Queue").selectOption("coach");
     await page.getByRole("button", { name: "Apply" }).click();
     await page.getByLabel("Queue").selectOption("student_tech_team");
     await page.getByRole("button", { name: "Apply" }).click();
     const queueCells = () => page.locator("table.tickets tbody tr td[data-label='Queue']").allTextContents();
-    await expect.poll(async () => (await queueCells()).length).toBeGreaterThan(0);
-    await new Promise((resolve) => setTimeout(resolve, 2000)); // the held-back answer has come and gone
-    expect((await queueCells()).every((q) => q.startsWith("Student tech team"))).toBe(true);
+    const onlyTechTeam = async () => {
+      const cells = await queueCells();
+      return cells.length > 0 && cells.every((q) => q.startsWith("Student tech team"));
+    };
+    await expect.poll(onlyTechTeam).toBe(true);
+    const late = page.waitForResponse((response) => coachQueue.test(response.url()));
+    await held.release();
+    await late;
+    await new Promise((resolve) => setTimeout(resolve, 500)); // time to show it, were it not dropped
+    expect(await onlyTechTeam()).toBe(true);
     await page.close();
   });
 

@@ -230,25 +230,34 @@ describe.each(storageBackends())("inventory sync on $name", (backend) => {
     const listing = directory();
     const ous = ["/", ...(await listing.listOrgUnits()).map((ou) => ou.orgUnitPath as string).filter((p) => p !== "/")];
     const first = ous.find((ou) => devicesInOu(sandbox.context.district, ou).length > 40) as string;
-    // The first page committed is `first`'s (the other OUs' pages arrive later), and saving its
+    // The first page committed is `first`'s (the other OUs' pages arrive after it), and saving its
     // resume point fails, as a lost connection would fail it; the pages after it are stored.
     let stateWrites = 0;
+    let failed = () => {};
+    const afterFailure = new Promise<void>((resolve) => {
+      failed = resolve;
+    });
     const failing = store.db.withPlugin({
       transformQuery: ({ node }) => {
         const table = node.kind === "InsertQueryNode" ? node.into?.table.identifier.name : undefined;
-        if (table === "sync_state" && ++stateWrites === 2) throw new Error("the connection was lost");
+        if (table === "sync_state" && ++stateWrites === 2) {
+          failed();
+          throw new Error("the connection was lost");
+        }
         return node;
       },
       transformResult: async ({ result }) => result,
     });
+    // The other OUs' listings answer only once that write has failed; all OUs are walked at once,
+    // so `first` is among them whatever its place.
     const staggered = {
       ...listing,
       listDevicesPage: async (query: DevicePageQuery) => {
-        if (query.orgUnitPath !== first) await new Promise((resolve) => setTimeout(resolve, 80));
+        if (query.orgUnitPath !== first) await afterFailure;
         return listing.listDevicesPage({ ...query, maxResults: 40 });
       },
     };
-    await expect(fullSync(failing, staggered, { parallelOus: 8 })).rejects.toThrow(/the connection was lost/);
+    await expect(fullSync(failing, staggered, { parallelOus: ous.length })).rejects.toThrow(/the connection was lost/);
     const saved = await readSyncState<SyncProgress>(store.db, "inventory.full");
     expect(saved?.pending[first]).toBe(""); // its first page was not stored: the OU starts over
     expect(await count("devices")).toBeGreaterThan(0); // other walkers' pages were stored after it

@@ -49,11 +49,35 @@ export async function fileTicketFromChromebook(
 export const refuse = (message: string) => (route: Route) =>
   route.fulfill({ status: 503, json: { error: { code: "internal", message, requestId: "e2e" } } });
 
-/** Holds a request back a moment, so the page can be looked at before its answer. */
-export const holdBack = (ms: number) => async (route: Route) => {
-  await new Promise((resolve) => setTimeout(resolve, ms));
-  await route.continue();
-};
+/**
+ * Holds the requests it is the route handler of (those of `method`, when given; others go at once)
+ * until the test lets them go, so the page can be looked at while they are out however slow the
+ * machine is. `release()` waits for a request to be held, sends on every one held so far, and holds
+ * the next ones again.
+ */
+export function holdUntilReleased(method?: string) {
+  let held: Route[] = [];
+  let arrived = () => {};
+  let someHeld = new Promise<void>((resolve) => {
+    arrived = resolve;
+  });
+  return {
+    handler: (route: Route) => {
+      if (method && route.request().method() !== method) return route.continue();
+      held.push(route);
+      arrived();
+    },
+    async release() {
+      await someHeld;
+      const going = held;
+      held = [];
+      someHeld = new Promise<void>((resolve) => {
+        arrived = resolve;
+      });
+      await Promise.all(going.map((route) => route.continue()));
+    },
+  };
+}
 
 /** Counts the requests the page sends that `matches`. */
 export function countRequests(page: Page, matches: (method: string, url: string) => boolean): () => number {
