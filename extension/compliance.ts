@@ -3,15 +3,16 @@
  * agent at start-up and every few hours. Extensions are listed only when the district has granted
  * the optional `management` permission (by policy, or from the options page on a development
  * install); the proxy mode comes from `chrome.proxy`. Every part degrades to a warning, never a
- * failure, and a report that cannot be sent is tried again at the next alarm.
+ * failure, and a report that cannot be sent is tried again at the next alarm, or once the agent's
+ * Retry-After has passed. A report is a snapshot, made when it goes: nothing older waits to be sent.
  */
 import { browser } from "wxt/browser";
 import { storage } from "wxt/utils/storage";
 import type { ComplianceReport, ProxyMode, SeenExtension } from "../shared";
 import { proxyModes } from "../shared";
-import { AgentError, createAgentClient } from "./agent-client";
+import { type AgentClient, AgentError, createAgentClient, maxRetryAfterMs } from "./agent-client";
 import { chromeApi } from "./chrome-api";
-import { resolveSettings } from "./config";
+import { type AgentSettings, resolveSettings } from "./config";
 import { callApi } from "./diagnostics/collector";
 import { ensureEnrollment, forgetEnrollment } from "./enrollment";
 
@@ -78,15 +79,47 @@ export const complianceSentItem = storage.defineItem<number | null>("local:compl
 
 export const complianceEveryMs = 6 * 60 * 60_000;
 
-/** Sends the report unless one went recently (or `force`); answers what happened, in words. */
+/**
+ * Set when the agent refused a report with a `Retry-After` (429, or 503): no report goes before this
+ * time. Kept in storage, as Chrome stops an idle worker after ~30 s, long before the wait is over.
+ * While set, a report is owed: the first alarm or trigger after it sends one even when the last went
+ * less than six hours ago (the refused one may have gone early because `management` was granted).
+ */
+export const complianceNotBeforeItem = storage.defineItem<number | null>("local:complianceNotBefore", {
+  fallback: null,
+  version: 1,
+});
+
+/**
+ * Sends the report unless one went recently (or `force`), and never while the agent's Retry-After
+ * lasts, `force` included; answers what happened, in words.
+ */
 export async function reportCompliance(options: { force?: boolean; now?: number } = {}): Promise<string> {
   const now = options.now ?? Date.now();
+  const notBefore = await complianceNotBeforeItem.getValue();
+  // A wait longer than any Retry-After taken means the clock was set back: it holds nothing back.
+  if (notBefore !== null && now < notBefore && notBefore - now <= maxRetryAfterMs) return "rate limited";
   const last = await complianceSentItem.getValue();
-  if (!options.force && last !== null && now - last < complianceEveryMs) return "sent recently";
+  const owed = notBefore !== null;
+  if (!options.force && !owed && last !== null && now - last < complianceEveryMs) return "sent recently";
   const { settings } = await resolveSettings();
   if (!settings) return "not configured";
   const client = createAgentClient({ agentUrl: settings.agentUrl });
   const report = await collectCompliance();
+  try {
+    await sendEnrolled(settings, client, report);
+  } catch (error) {
+    // Without a Retry-After the agent can read, the next alarm tries again, as it always did.
+    if (error instanceof AgentError && error.retryable && error.retryAfterMs !== undefined)
+      await complianceNotBeforeItem.setValue(now + error.retryAfterMs);
+    throw error;
+  }
+  await complianceSentItem.setValue(now);
+  await complianceNotBeforeItem.setValue(null);
+  return "sent";
+}
+
+async function sendEnrolled(settings: AgentSettings, client: AgentClient, report: ComplianceReport): Promise<void> {
   let enrollment = await ensureEnrollment(settings, client);
   try {
     await client.sendCompliance(enrollment.credential, report);
@@ -97,6 +130,4 @@ export async function reportCompliance(options: { force?: boolean; now?: number 
     enrollment = await ensureEnrollment(settings, client);
     await client.sendCompliance(enrollment.credential, report);
   }
-  await complianceSentItem.setValue(now);
-  return "sent";
 }
