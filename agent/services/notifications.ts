@@ -1,6 +1,10 @@
-/** Console notifications: addressed to whoever holds a permission in a school, read per person. */
+/**
+ * Console notifications: addressed to whoever holds a permission in a school, or, where no
+ * permission is one role's alone (coaches, building admins), to whoever holds that role there.
+ * Read per person.
+ */
 import type { ExpressionBuilder, Kysely } from "kysely";
-import { type Notification, rolePermissions } from "../../shared";
+import { type Notification, rolePermissions, type StaffRole, schoolWithin } from "../../shared";
 import { ApiError } from "../errors";
 import type { Database } from "../store/schema";
 import { withinSchools } from "../store/ticket-desk";
@@ -8,16 +12,24 @@ import { orUndefined } from "../store/values";
 import type { StaffPrincipal } from "./staff-accounts";
 
 /**
- * `isAllowed` as SQL: a notification reaches a person when one grant holds its permission in its
- * school (`*`, district-wide, only through a district-wide grant). Filtered in the query, before any
- * limit, so another school's flood never hides this person's own notifications.
+ * What a notification for a role holds in place of a permission. No permission is spelt this way, so
+ * a permission never reaches a role's notifications, nor a role a permission's.
+ */
+function roleAddress(role: StaffRole): string {
+  return `role:${role}`;
+}
+
+/**
+ * `isAllowed` as SQL: a notification reaches a person when one grant holds its permission (or is
+ * its role) in its school (`*`, district-wide, only through a district-wide grant). Filtered in the
+ * query, before any limit, so another school's flood never hides this person's own notifications.
  */
 function visibleTo(staff: StaffPrincipal) {
   return (eb: ExpressionBuilder<Database, "notifications">) =>
     eb.or(
       staff.grants.map((grant) =>
         eb.and([
-          eb("notifications.permission", "in", [...rolePermissions[grant.role]]),
+          eb("notifications.permission", "in", [...rolePermissions[grant.role], roleAddress(grant.role)]),
           withinSchools<"notifications">(
             grant.school === "*" ? { all: true } : { all: false, schools: [grant.school] },
             "notifications.school",
@@ -25,6 +37,36 @@ function visibleTo(staff: StaffPrincipal) {
         ]),
       ),
     );
+}
+
+/** True when someone whose account is enabled holds `role` in `school` (a null school: district-wide). */
+export async function someoneHoldsRole(db: Kysely<Database>, role: StaffRole, school: string | null): Promise<boolean> {
+  const grants = await db
+    .selectFrom("staffRoleGrants")
+    .innerJoin("staffUsers", "staffUsers.id", "staffRoleGrants.userId")
+    .select("staffRoleGrants.school")
+    .where("staffRoleGrants.role", "=", role)
+    .where("staffUsers.disabled", "=", 0)
+    .execute();
+  return grants.some((grant) => (school ? schoolWithin(school, grant.school) : grant.school === "*"));
+}
+
+/** Tells whoever holds `role` in `school` (null: district-wide grants only), as `notify` tells a permission. */
+export async function notifyRole(
+  trx: Kysely<Database>,
+  input: { role: StaffRole; school: string | null; title: string; body: string; link?: string; at: string },
+): Promise<void> {
+  await trx
+    .insertInto("notifications")
+    .values({
+      permission: roleAddress(input.role),
+      school: input.school ?? "*",
+      title: input.title,
+      body: input.body,
+      link: input.link ?? null,
+      createdAt: input.at,
+    })
+    .execute();
 }
 
 function withReads(db: Kysely<Database>, staff: StaffPrincipal) {

@@ -1,15 +1,17 @@
 /**
  * The SLA rules, so a student's ticket never waits unseen: a student tech team ticket no one works
- * moves up to the school IT lead, and a ticket waiting on the IT lead or a coach with no one working
- * it is called out to them once. "Worked" means a timeline entry made by a person (a comment, an
- * assignment, a move, a status change, a device action on it). Saturdays and Sundays do not count
- * towards the hours unless the district says they do (SLA_WEEKENDS).
+ * moves up to the school IT lead, and a ticket waiting on the IT lead, a coach or the building admin
+ * with no one working it is called out to them, and again after each further period it stays
+ * unworked. "Worked" means a timeline entry made by a person (a comment, an assignment, a move, a
+ * status change, a device action on it). Saturdays and Sundays do not count towards the hours unless
+ * the district says they do (SLA_WEEKENDS).
  */
 import type { Kysely } from "kysely";
-import type { Permission, TicketQueue } from "../../shared";
+import { type Permission, type StaffRole, staffRoleLabels, type TicketQueue } from "../../shared";
 import type { Database } from "../store/schema";
 import { quietTickets } from "../store/ticket-desk";
 import { type Actor, notify } from "./device-actions";
+import { notifyRole, someoneHoldsRole } from "./notifications";
 import { changeUnlessWorked } from "./ticket-desk";
 
 /** TechDesk on the timeline. Never rename it: a ticket's reminders are found by this name. */
@@ -18,7 +20,10 @@ export const slaActor: Actor = { id: null, name: "TechDesk SLA check" };
 export interface SlaRules {
   /** How long a student tech team ticket may go unworked before it moves to the school IT lead. */
   tier1Hours: number;
-  /** How long a ticket with the school IT lead or a coach may go unworked before they are reminded. */
+  /**
+   * How long a ticket with the school IT lead, a coach or the building admin may go unworked before
+   * they are reminded; and again after each further such period it stays unworked.
+   */
   overdueHours: number;
   /** Whether Saturdays and Sundays, in `timeZone`, count towards the hours. */
   weekends: "skip" | "count";
@@ -29,7 +34,7 @@ export interface SlaRules {
 export interface SlaResult {
   /** Tickets moved from the student tech team to the school IT lead. */
   escalated: number[];
-  /** Tickets whose IT lead or coaches were reminded. */
+  /** Tickets whose IT lead, coaches or building admins were reminded. */
   reminded: number[];
   /** Tickets someone worked on while this run was about to act on them: theirs is the change that stands. */
   skipped: number[];
@@ -37,13 +42,48 @@ export interface SlaResult {
   more: boolean;
 }
 
-/** The queues whose stale tickets are called out, and who is told: those who work the queue in its school. */
-const reminded: Partial<Record<TicketQueue, { permission: Permission; who: string }>> = {
+/** Who is told about a ticket waiting in a queue: those who work the queue in its school. */
+interface Audience {
+  /** Where no permission is theirs alone: the role whose holders are told, when the school has one. */
+  role?: { role: StaffRole; who: string };
+  /** The permission whose holders are told (when `role` is given, only if no one in the school holds it). */
+  permission: Permission;
+  who: string;
+}
+
+const reminded: Partial<Record<TicketQueue, Audience>> = {
   // Only IT leads and district admins hold it in a school.
   school_it: { permission: "ticket.route_external", who: "the school's IT leads" },
-  // No permission is the coaches' alone: everyone who may resolve a how-to question is told.
-  coach: { permission: "ticket.resolve", who: "the school's coaches" },
+  // No permission is the coaches' alone, so they are told by role. A school with no coach has
+  // everyone who may resolve a how-to question told instead.
+  coach: {
+    role: { role: "coach", who: "the school's coaches" },
+    permission: "ticket.resolve",
+    who: "those who may resolve its tickets",
+  },
+  // Building admins hold no permission of their own either. The queue sits beside the school IT lead
+  // at tier 2: a school with no building admin has its IT leads told, who can move the ticket on.
+  building_admin: {
+    role: { role: "building_admin", who: "the school's building admins" },
+    permission: "ticket.route_external",
+    who: "the school's IT leads",
+  },
 };
+
+interface Told {
+  to: { role: StaffRole } | { permission: Permission };
+  who: string;
+  /** Why they, and not the queue's own people. */
+  because?: string;
+}
+
+/** Who is told in `school`, and in words. */
+async function toldIn(db: Kysely<Database>, audience: Audience, school: string | null): Promise<Told> {
+  const { role, permission, who } = audience;
+  if (!role) return { to: { permission }, who };
+  if (await someoneHoldsRole(db, role.role, school)) return { to: { role: role.role }, who: role.who };
+  return { to: { permission }, who, because: `the school has no ${staffRoleLabels[role.role].toLowerCase()}` };
+}
 
 const hourMs = 3_600_000;
 
@@ -124,30 +164,47 @@ export function escalateUnworked(
   );
 }
 
-/** Rule 2: notes on the ticket that it waits, and tells whoever works its queue in its school. */
-export function remindOverdue(db: Kysely<Database>, ticket: QuietTicket, now: Date, quiet: string): Promise<boolean> {
+/**
+ * Rule 2: notes on the ticket that it waits, and tells whoever works its queue in its school. A
+ * ticket reminded before in this quiet stretch has waited one more period for each reminder, and
+ * the note says it still waits.
+ */
+export async function remindOverdue(
+  db: Kysely<Database>,
+  ticket: QuietTicket,
+  now: Date,
+  rules: Pick<SlaRules, "overdueHours" | "weekends">,
+): Promise<boolean> {
   const audience = reminded[ticket.queue as TicketQueue];
-  if (!audience) return Promise.resolve(false);
-  const title = `Ticket #${ticket.number} has waited ${quiet} with no one working it`;
+  if (!audience) return false;
+  const told = await toldIn(db, audience, ticket.school);
+  const earlier = Number(ticket.notes);
+  const quiet = period((earlier + 1) * rules.overdueHours, rules.weekends);
+  const title = earlier
+    ? `Ticket #${ticket.number} has waited ${quiet} and still no one has worked it`
+    : `Ticket #${ticket.number} has waited ${quiet} with no one working it`;
+  const note = `TechDesk told ${told.who}${earlier ? " again" : ""}${told.because ? `, as ${told.because}` : ""}.`;
+  const notification = {
+    school: ticket.school,
+    title,
+    body: ticket.assigneeId
+      ? `It is assigned to ${ticket.assigneeName ?? "someone"}. Work it, or give it to someone who can.`
+      : "No one is assigned to it. Pick it up, or give it to someone who can.",
+    link: `#/tickets/${ticket.number}`,
+    at: now.toISOString(),
+  };
   return changeUnlessWorked(
     db,
     slaActor,
     ticket,
     {
       kind: "comment",
-      detail: { body: `${title}. TechDesk told ${audience.who}.`, sla: "overdue" },
+      detail: { body: `${title}. ${note}`, sla: "overdue" },
       update: {},
       also: (trx) =>
-        notify(trx, {
-          permission: audience.permission,
-          school: ticket.school,
-          title,
-          body: ticket.assigneeId
-            ? `It is assigned to ${ticket.assigneeName ?? "someone"}. Work it, or give it to someone who can.`
-            : "No one is assigned to it. Pick it up, or give it to someone who can.",
-          link: `#/tickets/${ticket.number}`,
-          at: now.toISOString(),
-        }),
+        "role" in told.to
+          ? notifyRole(trx, { ...notification, role: told.to.role })
+          : notify(trx, { ...notification, permission: told.to.permission }),
     },
     now,
   );
@@ -158,8 +215,10 @@ type Progress = (detail: Record<string, unknown>) => Promise<void>;
 /**
  * Applies both rules at `now`, `batchSize` tickets at a time and at most `maxTickets` tickets per rule
  * in one run (a backlog drains over the next runs). Idempotent: a moved ticket has left the tech
- * team's queue, and a reminded one is not reminded again until someone works it and it goes quiet anew.
- * Tickets with district repair or a vendor are never looked at.
+ * team's queue, and a reminded one is not reminded again until it has waited another whole period
+ * from the reminder (a reminder is not work, but the next one counts from it). Two runs at once
+ * remind once: the second finds the ticket changed since it read it. Tickets with district repair or
+ * a vendor are never looked at.
  */
 export async function runSlaCheck(
   db: Kysely<Database>,
@@ -175,20 +234,25 @@ export async function runSlaCheck(
       skipped: result.skipped.length,
     });
   const passes = [
-    { queues: ["student_tech_team"], hours: rules.tier1Hours, act: escalateUnworked, done: result.escalated },
+    {
+      queues: ["student_tech_team"],
+      hours: rules.tier1Hours,
+      act: (ticket: QuietTicket) => escalateUnworked(db, ticket, now, period(rules.tier1Hours, rules.weekends)),
+      done: result.escalated,
+    },
     {
       queues: Object.keys(reminded),
       hours: rules.overdueHours,
       // A ticket this check moved up gets the whole period from the move, not a reminder with it.
       restartedBy: { actorName: slaActor.name, kind: "escalated" },
-      notNotedBy: { actorName: slaActor.name, kind: "comment" },
-      act: remindOverdue,
+      // And the next reminder comes a whole period after the last one.
+      notedBy: { actorName: slaActor.name, kind: "comment" },
+      act: (ticket: QuietTicket) => remindOverdue(db, ticket, now, rules),
       done: result.reminded,
     },
   ];
   for (const { act, done, hours, ...query } of passes) {
     const quietSince = hoursBefore(now, hours, rules).toISOString();
-    const quiet = period(hours, rules.weekends);
     const next = (after: number, limit: number) => quietTickets(db, { ...query, quietSince, after, limit });
     let after = 0;
     let seen = 0;
@@ -200,7 +264,7 @@ export async function runSlaCheck(
       }
       const batch = await next(after, limit);
       for (const ticket of batch) {
-        if (await act(db, ticket, now, quiet)) done.push(ticket.number);
+        if (await act(ticket)) done.push(ticket.number);
         else result.skipped.push(ticket.number);
       }
       seen += batch.length;

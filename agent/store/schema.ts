@@ -228,6 +228,7 @@ export interface LoanTable {
 
 export interface NotificationTable {
   id: Generated<number>;
+  /** Who it is for: those holding this permission, or (`role:<role>`) those holding that role. */
   permission: string;
   school: string;
   title: string;

@@ -176,20 +176,34 @@ export interface QuietTicketQuery {
   quietSince: string;
   /** A system entry that starts the quiet stretch anew, as a person's would. */
   restartedBy?: SystemEntry;
-  /** Leaves out tickets with this system entry in their current quiet stretch: one note per stretch. */
-  notNotedBy?: SystemEntry;
+  /**
+   * A system note that is not work but starts the wait for the next one: leaves out tickets with
+   * such a note since `quietSince`, and answers how many each has had in its quiet stretch (`notes`).
+   */
+  notedBy?: SystemEntry;
   /** Keyset paging: tickets numbered above this. */
   after: number;
   limit: number;
 }
 
+/** A ticket's timeline entries that are the system note `entry`. */
+function systemNotes(eb: ExpressionBuilder<Database, "tickets">, entry: SystemEntry) {
+  return eb
+    .selectFrom("ticketEvents as note")
+    .whereRef("note.ticketNumber", "=", "tickets.number")
+    .where("note.actorId", "is", null)
+    .where("note.actorName", "=", entry.actorName)
+    .where("note.kind", "=", entry.kind);
+}
+
 /**
  * Open tickets in these queues (never with district repair or a vendor, tier 3 and up) that no one
  * has worked since `quietSince`, lowest number first, each with when its quiet stretch began (its
- * last work, or its filing). Same SQL on SQLite and PostgreSQL.
+ * last work, or its filing) and how many `notedBy` notes it has had since. Same SQL on SQLite and
+ * PostgreSQL.
  */
 export function quietTickets(db: Kysely<Database>, query: QuietTicketQuery) {
-  const { restartedBy, notNotedBy } = query;
+  const { restartedBy, notedBy } = query;
   let q = db
     .selectFrom("tickets")
     .leftJoin("staffUsers as assignee", "assignee.id", "tickets.assigneeId")
@@ -200,25 +214,10 @@ export function quietTickets(db: Kysely<Database>, query: QuietTicketQuery) {
         .select((inner) => inner.fn.max("work.createdAt").as("at"))
         .as("lastWorkedAt"),
     )
-    .where("tickets.status", "in", ["open", "in_progress", "waiting"])
-    .where("tickets.queue", "in", [...query.queues])
-    .where("tickets.tier", "<", 3)
-    .where("tickets.createdAt", "<=", query.quietSince)
-    .where((eb) =>
-      eb.not(eb.exists(workEvents(eb, restartedBy).select("work.id").where("work.createdAt", ">", query.quietSince))),
-    )
-    .where("tickets.number", ">", query.after);
-  if (notNotedBy)
-    q = q.where((eb) =>
-      eb.not(
-        eb.exists(
-          eb
-            .selectFrom("ticketEvents as note")
-            .select("note.id")
-            .whereRef("note.ticketNumber", "=", "tickets.number")
-            .where("note.actorId", "is", null)
-            .where("note.actorName", "=", notNotedBy.actorName)
-            .where("note.kind", "=", notNotedBy.kind)
+    .select((eb) =>
+      notedBy
+        ? systemNotes(eb, notedBy)
+            .select((inner) => inner.fn.countAll<number | string>().as("n"))
             // Ids only grow: a note after the ticket's last work belongs to this quiet stretch.
             .where(
               "note.id",
@@ -227,9 +226,21 @@ export function quietTickets(db: Kysely<Database>, query: QuietTicketQuery) {
                 workEvents(eb, restartedBy).select((inner) => inner.fn.max("work.id").as("id")),
                 eb.lit(0),
               ),
-            ),
-        ),
-      ),
+            )
+            .as("notes")
+        : sql<number>`0`.as("notes"),
+    )
+    .where("tickets.status", "in", ["open", "in_progress", "waiting"])
+    .where("tickets.queue", "in", [...query.queues])
+    .where("tickets.tier", "<", 3)
+    .where("tickets.createdAt", "<=", query.quietSince)
+    .where((eb) =>
+      eb.not(eb.exists(workEvents(eb, restartedBy).select("work.id").where("work.createdAt", ">", query.quietSince))),
+    )
+    .where("tickets.number", ">", query.after);
+  if (notedBy)
+    q = q.where((eb) =>
+      eb.not(eb.exists(systemNotes(eb, notedBy).select("note.id").where("note.createdAt", ">", query.quietSince))),
     );
   return q.orderBy("tickets.number").limit(query.limit).execute();
 }

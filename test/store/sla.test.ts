@@ -1,16 +1,18 @@
 /**
  * The SLA check's queries and its yielding to people, on SQLite and on a real PostgreSQL server: the
- * same tickets are found quiet, and a person whose change is being written when the check acts on
- * the same ticket keeps it (on PostgreSQL the check waits on the row and then finds it changed).
+ * same tickets are found quiet, a person whose change is being written when the check acts on the
+ * same ticket keeps it (on PostgreSQL the check waits on the row and then finds it changed), a
+ * ticket no one works is reminded about again after each further period, once each time, and each
+ * queue's reminder reaches the people who work it.
  */
 import { afterEach, beforeEach, describe, expect, inject, it, vi } from "vitest";
 import { escalateUnworked, remindOverdue, runSlaCheck, slaActor } from "../../agent/services/sla";
 import { quietTickets } from "../../agent/store/ticket-desk";
 import type { StaffRole } from "../../shared";
-import { createTestAgent, type TestAgent } from "../support/agent";
+import { createTestAgent, type TestAgent, washington } from "../support/agent";
 import { type Backend, postgresBackend, sqliteBackend } from "../support/databases";
 import { type District, seedDistrict } from "../support/district";
-import { signIn } from "../support/staff";
+import { addStaff, grant, signIn } from "../support/staff";
 
 /** While set, runs once inside the first person's change, after its update and before it commits. */
 const inside = vi.hoisted(() => ({ change: undefined as undefined | (() => Promise<void>) }));
@@ -70,6 +72,32 @@ describe.each(backends)("the SLA check on $name", (backend) => {
       .where("actorName", "=", slaActor.name)
       .execute();
   const notifications = () => agent.store.db.selectFrom("notifications").select("title").execute();
+  const slaNotes = async (number: number) =>
+    (
+      await agent.store.db
+        .selectFrom("ticketEvents")
+        .select("detail")
+        .where("ticketNumber", "=", number)
+        .where("actorName", "=", slaActor.name)
+        .where("kind", "=", "comment")
+        .orderBy("id")
+        .execute()
+    ).map((e) => (JSON.parse(e.detail) as { body: string }).body);
+  const lincolnLead = "school_it_lead@lincoln.example.org";
+  const washingtonLead = "lead@washington.example.org";
+  /** The titles in the bell of the person signed in as `email`. */
+  async function bell(email: string): Promise<string[]> {
+    const response = await (await signIn(agent, email)).request("/api/notifications");
+    return ((await response.json()) as { notifications: { title: string }[] }).notifications.map((n) => n.title);
+  }
+  /** Moves ticket `number` to `queue` as the person signed in as `email`. */
+  async function move(email: string, number: number, queue: "building_admin", tier: number): Promise<void> {
+    const response = await (await signIn(agent, email)).request(`/api/tickets/${number}/escalate`, {
+      method: "POST",
+      body: { queue, tier, reason: "The screen was broken on purpose" },
+    });
+    expect(response.status, await response.clone().text()).toBe(204);
+  }
 
   it("finds the same quiet tickets and applies each rule once", async () => {
     const quiet = await district.file("lincoln");
@@ -167,7 +195,7 @@ describe.each(backends)("the SLA check on $name", (backend) => {
     if (!read) throw new Error("the ticket should be quiet");
     let reminder: Promise<boolean> | undefined;
     inside.change = async () => {
-      reminder = remindOverdue(agent.store.db, read, clock, "3 days");
+      reminder = remindOverdue(agent.store.db, read, clock, rules);
       await new Promise((resolve) => setTimeout(resolve, 300));
     };
     await post("school_it_lead", `/api/tickets/${number}/comments`, { body: "Ordering the part" });
@@ -175,5 +203,133 @@ describe.each(backends)("the SLA check on $name", (backend) => {
     expect(await slaEntries(number)).toEqual([]);
     expect(await notifications()).toEqual([]);
     expect(await runSlaCheck(agent.store.db, rules, { now: clock })).toMatchObject({ reminded: [] });
+  });
+
+  it("reminds again after each further period no one works the ticket, counted from the last reminder", async () => {
+    const number = await district.file("lincoln", { category: "broken_damaged" });
+    const first = `Ticket #${number} has waited 3 days with no one working it`;
+    const second = `Ticket #${number} has waited 6 days and still no one has worked it`;
+    clock = hoursIn(72);
+    expect(await runSlaCheck(agent.store.db, rules, { now: clock })).toMatchObject({ reminded: [number] });
+    expect(await runSlaCheck(agent.store.db, rules, { now: clock })).toMatchObject({ reminded: [], skipped: [] });
+    clock = hoursIn(143.9);
+    expect(await runSlaCheck(agent.store.db, rules, { now: clock })).toMatchObject({ reminded: [] });
+    clock = hoursIn(144);
+    expect(await runSlaCheck(agent.store.db, rules, { now: clock })).toMatchObject({ reminded: [number] });
+    expect(await runSlaCheck(agent.store.db, rules, { now: clock })).toMatchObject({ reminded: [], skipped: [] });
+    expect(await slaNotes(number)).toEqual([
+      `${first}. TechDesk told the school's IT leads.`,
+      `${second}. TechDesk told the school's IT leads again.`,
+    ]);
+    expect(await bell(lincolnLead)).toEqual([second, first]);
+
+    // Two runs at once, as on two replicas, both reading the ticket before either reminds: one reminder.
+    clock = hoursIn(216);
+    const [read] = await quietTickets(agent.store.db, {
+      queues: ["school_it"],
+      quietSince: hoursIn(144).toISOString(),
+      notedBy: { actorName: slaActor.name, kind: "comment" },
+      after: 0,
+      limit: 10,
+    });
+    if (!read) throw new Error("the ticket should be due its third reminder");
+    expect(Number(read.notes)).toBe(2);
+    expect(await remindOverdue(agent.store.db, read, clock, rules)).toBe(true);
+    expect(await remindOverdue(agent.store.db, read, clock, rules)).toBe(false);
+    clock = hoursIn(288);
+    const both = await Promise.all([
+      runSlaCheck(agent.store.db, rules, { now: clock }),
+      runSlaCheck(agent.store.db, rules, { now: clock }),
+    ]);
+    expect(both.flatMap((run) => run.reminded)).toEqual([number]);
+    expect((await slaNotes(number)).slice(2)).toEqual([
+      `Ticket #${number} has waited 9 days and still no one has worked it. TechDesk told the school's IT leads again.`,
+      `Ticket #${number} has waited 12 days and still no one has worked it. TechDesk told the school's IT leads again.`,
+    ]);
+    expect(await notifications()).toHaveLength(4);
+
+    // Someone works it: the next reminder is a whole period later, and a first one again.
+    clock = hoursIn(300);
+    await post("school_it_lead", `/api/tickets/${number}/comments`, { body: "Ordered a screen" });
+    clock = hoursIn(371.9);
+    expect(await runSlaCheck(agent.store.db, rules, { now: clock })).toMatchObject({ reminded: [] });
+    clock = hoursIn(372);
+    expect(await runSlaCheck(agent.store.db, rules, { now: clock })).toMatchObject({ reminded: [number] });
+    expect((await slaNotes(number)).at(-1)).toBe(`${first}. TechDesk told the school's IT leads.`);
+  });
+
+  it("counts the wait for the next reminder in weekdays when weekends are skipped", async () => {
+    // Monday 2 March 2026, 08:00 UTC.
+    const number = await district.file("lincoln", { category: "broken_damaged" });
+    const weekdays = { ...rules, weekends: "skip" } as const;
+    clock = hoursIn(72);
+    expect(await runSlaCheck(agent.store.db, weekdays, { now: clock })).toMatchObject({ reminded: [number] });
+    // Thursday 08:00 plus 72 weekday hours is the next Tuesday 08:00, not Sunday.
+    clock = new Date("2026-03-10T07:59:00.000Z");
+    expect(await runSlaCheck(agent.store.db, weekdays, { now: clock })).toMatchObject({ reminded: [] });
+    clock = new Date("2026-03-10T08:00:00.000Z");
+    expect(await runSlaCheck(agent.store.db, weekdays, { now: clock })).toMatchObject({ reminded: [number] });
+    expect((await slaNotes(number)).at(-1)).toBe(
+      `Ticket #${number} has waited 6 weekdays and still no one has worked it. TechDesk told the school's IT leads again.`,
+    );
+  });
+
+  it("calls out a ticket with the building admin to the school's building admins, or its IT leads without one", async () => {
+    const lincolnTicket = await district.file("lincoln", { category: "broken_damaged" });
+    const washingtonTicket = await district.file("washington", { category: "broken_damaged" });
+    await move(lincolnLead, lincolnTicket, "building_admin", 2);
+    await move(washingtonLead, washingtonTicket, "building_admin", 2);
+    clock = hoursIn(72);
+    expect(await runSlaCheck(agent.store.db, rules, { now: clock })).toMatchObject({
+      reminded: [lincolnTicket, washingtonTicket],
+    });
+    const title = (n: number) => `Ticket #${n} has waited 3 days with no one working it`;
+    expect(await slaNotes(lincolnTicket)).toEqual([
+      `${title(lincolnTicket)}. TechDesk told the school's building admins.`,
+    ]);
+    expect(await slaNotes(washingtonTicket)).toEqual([
+      `${title(washingtonTicket)}. TechDesk told the school's IT leads, as the school has no building admin.`,
+    ]);
+    expect(await bell(district.staffEmail("building_admin"))).toEqual([title(lincolnTicket)]);
+    expect(await bell(lincolnLead)).toEqual([]);
+    expect(await bell(washingtonLead)).toEqual([title(washingtonTicket)]);
+  });
+
+  it("calls out a coach's ticket to the school's coaches, or those who may resolve it without one", async () => {
+    const lincolnTicket = await district.file("lincoln", { category: "how_to" });
+    const washingtonTicket = await district.file("washington", { category: "how_to" });
+    // A coach whose account is disabled is no one to tell.
+    await addStaff(agent, "coach@washington.example.org", [grant("coach", washington)]);
+    await agent.store.db
+      .updateTable("staffUsers")
+      .set({ disabled: 1 })
+      .where("email", "=", "coach@washington.example.org")
+      .execute();
+    clock = hoursIn(72);
+    expect(await runSlaCheck(agent.store.db, rules, { now: clock })).toMatchObject({
+      reminded: [lincolnTicket, washingtonTicket],
+    });
+    const title = (n: number) => `Ticket #${n} has waited 3 days with no one working it`;
+    expect(await slaNotes(lincolnTicket)).toEqual([`${title(lincolnTicket)}. TechDesk told the school's coaches.`]);
+    expect(await slaNotes(washingtonTicket)).toEqual([
+      `${title(washingtonTicket)}. TechDesk told those who may resolve its tickets, as the school has no coach.`,
+    ]);
+    expect(await bell(district.staffEmail("coach"))).toEqual([title(lincolnTicket)]);
+    for (const email of [lincolnLead, district.staffEmail("student_tech_team")]) expect(await bell(email)).toEqual([]);
+    expect(await bell(washingtonLead)).toEqual([title(washingtonTicket)]);
+
+    // A coach for the whole district is the Washington ticket's coach too.
+    await addStaff(agent, "coach@district.example.org", [grant("coach", "*")]);
+    clock = hoursIn(144);
+    expect(await runSlaCheck(agent.store.db, rules, { now: clock })).toMatchObject({
+      reminded: [lincolnTicket, washingtonTicket],
+    });
+    expect((await slaNotes(washingtonTicket)).at(-1)).toBe(
+      `Ticket #${washingtonTicket} has waited 6 days and still no one has worked it. TechDesk told the school's coaches again.`,
+    );
+    expect(await bell("coach@district.example.org")).toEqual(
+      expect.arrayContaining([`Ticket #${washingtonTicket} has waited 6 days and still no one has worked it`]),
+    );
+    expect(await bell(washingtonLead)).toEqual([title(washingtonTicket)]);
   });
 });
