@@ -5,6 +5,7 @@
 import path from "node:path";
 import cron from "node-cron";
 import { z } from "zod";
+import { parseTrustedProxy, type TrustedProxy } from "./auth/client-address";
 import { GoogleAuthConfigError, type GoogleAuthMode, googleAuthMode } from "./google/auth";
 
 /** The extension's fixed id (from the manifest `key` in wxt.config.ts). */
@@ -35,6 +36,19 @@ const enrollmentTokenEntry = z.string().transform((item, ctx): EnrollmentTokenCo
   if (token.length < 16) ctx.addIssue({ code: "custom", message: "each token must be at least 16 characters" });
   return school ? { token, school } : { token };
 });
+
+/** Each entry an address or a CIDR block; a wrong one is named, so it can be found in a long list. */
+const trustedProxies = list.transform((entries, ctx) =>
+  entries.flatMap((entry) => {
+    const proxy = parseTrustedProxy(entry);
+    if (!proxy)
+      ctx.addIssue({
+        code: "custom",
+        message: `"${entry}" is not an IP address or a CIDR block such as 10.0.0.0/8 or fd00::/8`,
+      });
+    return proxy ? [proxy] : [];
+  }),
+);
 
 function knownTimeZone(zone: string): boolean {
   try {
@@ -97,11 +111,18 @@ const environment = z.object({
   SIGN_IN_MAX_FAILURES: z.coerce.number().int().min(3).max(100).default(5),
   /**
    * Enrollments one client address may make in an hour (and at once). A school's Chromebooks share
-   * its NAT address, and behind a reverse proxy every device shares the proxy's: the default lets a
-   * whole school enrol on a Monday morning more than twice over; a district rolling TechDesk out to
-   * every device at once behind one proxy raises it. It only slows a script minting credentials.
+   * its NAT address, and behind a reverse proxy not in TRUSTED_PROXIES every device shares the
+   * proxy's: the default lets a whole school enrol on a Monday morning more than twice over; a
+   * district rolling TechDesk out to every device at once behind such a proxy raises it (or names the
+   * proxy). It only slows a script minting credentials.
    */
   ENROLLMENTS_PER_ADDRESS_HOUR: z.coerce.number().int().min(1).max(1_000_000).default(2000),
+  /**
+   * Reverse proxies (addresses and CIDR blocks) whose X-Forwarded-For names the client, so that the
+   * per-address limits count each Chromebook and each person behind them rather than the proxy.
+   * Empty by default: then the header is believed from nobody, since any client can write one.
+   */
+  TRUSTED_PROXIES: trustedProxies.default([]),
   SIGN_IN_LOCK_MINUTES: z.coerce
     .number()
     .int()
@@ -171,6 +192,8 @@ export interface AgentConfig {
   extensionIds: string[];
   maxBodyBytes: number;
   enrollmentsPerAddressHour: number;
+  /** Proxies whose X-Forwarded-For is believed about the client's address (none: the socket's peer). */
+  trustedProxies: TrustedProxy[];
   logLevel: z.infer<typeof environment>["LOG_LEVEL"];
   sessions: { idleMinutes: number; maxHours: number; maxFailures: number; lockMinutes: number };
   google: { mode: GoogleAuthMode; customerId: string; sandboxLatencyMs: number };
@@ -282,6 +305,7 @@ export function loadConfig(env: Record<string, string | undefined>, demoSecrets?
     extensionIds: e.EXTENSION_IDS,
     maxBodyBytes: e.MAX_BODY_BYTES,
     enrollmentsPerAddressHour: e.ENROLLMENTS_PER_ADDRESS_HOUR,
+    trustedProxies: e.TRUSTED_PROXIES,
     logLevel: e.LOG_LEVEL,
     sessions: {
       idleMinutes: e.SESSION_IDLE_MINUTES,

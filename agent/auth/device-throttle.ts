@@ -8,7 +8,6 @@
  * Kept in memory: each agent replica counts its own, so behind a load balancer over N replicas a
  * device may get up to N times these rates (still bounded), and a restart forgives everyone.
  */
-import { getConnInfo } from "@hono/node-server/conninfo";
 import type { Context } from "hono";
 import { ApiError } from "../errors";
 
@@ -103,7 +102,7 @@ export class DeviceThrottle {
 /**
  * The key for a client address: IPv4 as it is (an IPv4-mapped IPv6 address included), IPv6 by its
  * /64, the block one household or school is given, so that one client cannot step around the limit
- * by changing the low bits. Behind a proxy every request shares the proxy's address.
+ * by changing the low bits. The address comes from `clientAddressReader` (auth/client-address.ts).
  */
 export function addressKey(address: string): string {
   const mapped = address.match(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i);
@@ -119,13 +118,4 @@ export function addressKey(address: string): string {
     .slice(0, 4)
     .map((g) => g.replace(/^0+(?=.)/, ""))
     .join(":")}::/64`;
-}
-
-/** The client's address, as the limit counts it; `app.request()` in tests has no socket. */
-export function clientAddress(c: Context): string {
-  try {
-    return addressKey(getConnInfo(c).remote.address ?? "unknown");
-  } catch {
-    return "unknown";
-  }
 }

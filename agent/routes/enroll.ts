@@ -2,7 +2,8 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { Hono } from "hono";
 import { type EnrollmentResponse, enrollmentRequest } from "../../shared";
-import { clientAddress, DeviceThrottle } from "../auth/device-throttle";
+import { clientAddressReader } from "../auth/client-address";
+import { addressKey, DeviceThrottle } from "../auth/device-throttle";
 import type { AgentDeps, AgentEnv } from "../context";
 import { ApiError } from "../errors";
 import { parseBody, requireJson, secretEquals, sha256 } from "../http";
@@ -13,6 +14,7 @@ import { insertEnrollment } from "../store/enrollments";
 export const refusedEnrollmentsPerAddress = { burst: 60, perHour: 60 };
 
 export function enrollRoutes(deps: AgentDeps) {
+  const clientAddress = clientAddressReader(deps.config.trustedProxies);
   // Per address, not per device: nothing identifies a device before it has a credential. Counted per
   // enrollment token too (one a school), so a flood with one school's token, even behind a proxy
   // every school shares, slows only that school's enrolling.
@@ -30,7 +32,7 @@ export function enrollRoutes(deps: AgentDeps) {
     "Many enrollments from this network had a token that is not valid",
   );
   return new Hono<AgentEnv>().post("/v1/enroll", requireJson, async (c) => {
-    const address = clientAddress(c);
+    const address = addressKey(clientAddress(c));
     const body = await parseBody(c, enrollmentRequest);
     const matched = deps.config.enrollmentTokens.findIndex((entry) => secretEquals(entry.token, body.enrollmentToken));
     const token = deps.config.enrollmentTokens[matched];

@@ -1,8 +1,9 @@
 /** /api/session: sign in with a local account, read who is signed in, sign out (here or everywhere). */
-import { getConnInfo } from "@hono/node-server/conninfo";
-import { type Context, Hono } from "hono";
+import { Hono } from "hono";
 import { z } from "zod";
 import { isAllowed, permissionNames } from "../../shared";
+import { clientAddressReader } from "../auth/client-address";
+import { addressKey } from "../auth/device-throttle";
 import { clearSessionCookie, requireSession, setSessionCookie } from "../auth/session";
 import { SignInThrottle } from "../auth/sign-in-throttle";
 import type { AgentDeps, AgentEnv } from "../context";
@@ -12,21 +13,14 @@ import { signIn, signOut, signOutEverywhere } from "../services/staff-accounts";
 
 const signInBody = z.object({ email: z.string().trim().min(3).max(320), password: z.string().min(1).max(1024) });
 
-/** The client's address; behind a proxy every request shares the proxy's, which only makes throttling stricter. */
-function clientAddress(c: Context): string {
-  try {
-    return getConnInfo(c).remote.address ?? "unknown";
-  } catch {
-    return "unknown"; // app.request() in tests has no socket
-  }
-}
-
 export function sessionRoutes(deps: AgentDeps, throttle = new SignInThrottle()) {
   const session = requireSession(deps);
+  // Behind a proxy named in TRUSTED_PROXIES, the address it forwarded for; otherwise the socket's.
+  const clientAddress = clientAddressReader(deps.config.trustedProxies);
   return new Hono<AgentEnv>()
     .post("/api/session", requireJson, async (c) => {
       const body = await parseBody(c, signInBody);
-      const address = clientAddress(c);
+      const address = addressKey(clientAddress(c));
       const now = deps.now();
       const wait = throttle.reserve(address, now.getTime());
       if (wait) {
