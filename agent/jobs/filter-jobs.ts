@@ -27,10 +27,11 @@ function throttled(progress: Progress | undefined) {
   };
 }
 
+/** A run told to stop (`signal`) stops before it records what it read: the walk itself only reads. */
 export async function runFilterCheck(
   db: Kysely<Database>,
   google: FilterGoogle,
-  options: { now: () => Date; progress?: Progress },
+  options: { now: () => Date; progress?: Progress; signal?: AbortSignal },
 ): Promise<CheckSummary & { baselineVersion: number }> {
   const { baseline } = await currentBaseline(db);
   const units = await orgUnitsOf(google.directory);
@@ -38,6 +39,7 @@ export async function runFilterCheck(
     onOu: throttled(options.progress),
     now: options.now,
   });
+  options.signal?.throwIfAborted();
   const summary = await recordCheck(db, audited, baseline.version, options.now());
   return { ...summary, baselineVersion: baseline.version };
 }
@@ -49,11 +51,14 @@ export interface ReconcileResult {
   inStep: number;
 }
 
-/** Diffs each OU's apps against the baseline and queues what differs (the dry run is the result). */
+/**
+ * Diffs each OU's apps against the baseline and queues what differs (the dry run is the result). A
+ * run told to stop (`signal`) stops before its next OU; what it queued stays queued.
+ */
 export async function reconcileApps(
   db: Kysely<Database>,
   google: FilterGoogle,
-  options: { now: () => Date; progress?: Progress },
+  options: { now: () => Date; progress?: Progress; signal?: AbortSignal },
 ): Promise<ReconcileResult> {
   const { baseline } = await currentBaseline(db);
   const units = await orgUnitsOf(google.directory);
@@ -64,6 +69,7 @@ export async function reconcileApps(
   const progress = throttled(options.progress);
   let done = 0;
   for (const ou of targets) {
+    options.signal?.throwIfAborted();
     const plan = await planRestore(google.policy, ou, baseline, "apps");
     if (!plan.writes.length) result.inStep += 1;
     else
@@ -100,8 +106,8 @@ export function filterJobs(
       schedule: config.jobs.filterAuditCron,
       timezone: config.jobs.timezone,
       leaseMs: 2 * 60_000,
-      async run({ db, progress }) {
-        const summary = await runFilterCheck(db, google, { now, progress });
+      async run({ db, progress, signal }) {
+        const summary = await runFilterCheck(db, google, { now, progress, signal });
         return { ...summary };
       },
     },
@@ -113,8 +119,8 @@ export function filterJobs(
       schedule: config.jobs.appReconcileCron,
       timezone: config.jobs.timezone,
       leaseMs: 2 * 60_000,
-      async run({ db, progress }) {
-        const result = await reconcileApps(db, google, { now, progress });
+      async run({ db, progress, signal }) {
+        const result = await reconcileApps(db, google, { now, progress, signal });
         if (result.queued.length) worker.kick();
         return { ...result };
       },

@@ -15,6 +15,20 @@ export const inventoryLeaseMs = 2 * 60_000;
  */
 const inventoryGroup = "inventory";
 
+/**
+ * The syncs call `onProgress` after each page they store (and each device they ask about before
+ * marking it removed, and each telemetry listing). A run told to stop throws there, which ends the
+ * walk as a failed page does: every page stored keeps its resume point, no device is marked removed,
+ * and the next full sync resumes where this one stopped. A sync's last call, once it has finished
+ * (`finished`), is let through.
+ */
+function stopsWith<T>(signal: AbortSignal, report: (progress: T) => void, finished = (_progress: T) => false) {
+  return (progress: T) => {
+    if (!finished(progress)) signal.throwIfAborted();
+    report(progress);
+  };
+}
+
 export function inventoryJobs(
   config: AgentConfig,
   directory: DirectoryAdapter,
@@ -30,30 +44,39 @@ export function inventoryJobs(
       timezone: config.jobs.timezone,
       leaseMs: inventoryLeaseMs,
       exclusive: { group: inventoryGroup, waitMs: 30 * 60_000 },
-      async run({ db, log, progress }) {
+      async run({ db, log, progress, signal }) {
         const result = await fullSync(db, directory, {
           log,
-          onProgress: (p) =>
-            void progress({
-              ousDone: p.ousDone,
-              ousTotal: p.ousTotal,
-              devicesSeen: p.devicesSeen,
-              ...(p.removalChecks && {
-                unlistedDevicesChecked: `${p.removalChecks.done} of ${p.removalChecks.total}`,
-              }),
-            }).catch(() => {}),
+          onProgress: stopsWith(
+            signal,
+            (p) =>
+              void progress({
+                ousDone: p.ousDone,
+                ousTotal: p.ousTotal,
+                devicesSeen: p.devicesSeen,
+                ...(p.removalChecks && {
+                  unlistedDevicesChecked: `${p.removalChecks.done} of ${p.removalChecks.total}`,
+                }),
+              }).catch(() => {}),
+            (p) => p.finishedAt !== undefined,
+          ),
         });
+        signal.throwIfAborted();
         const synced = { ousDone: result.ousDone, ousTotal: result.ousTotal, devicesSeen: result.devicesSeen };
         await progress({ ...synced, phase: "telemetry" });
+        // Telemetry is read a listing (an OU's) at a time: a run told to stop stops once the listings in hand end.
         const telemetryDevices = await syncTelemetry(db, telemetry, {
           directory,
-          onProgress: (p) =>
-            void progress({
-              ...synced,
-              phase: "telemetry",
-              telemetryListings: `${p.listingsDone} of ${p.listingsTotal}`,
-              telemetryDevices: p.devicesUpdated,
-            }).catch(() => {}),
+          onProgress: stopsWith(
+            signal,
+            (p) =>
+              void progress({
+                ...synced,
+                phase: "telemetry",
+                telemetryListings: `${p.listingsDone} of ${p.listingsTotal}`,
+                telemetryDevices: p.devicesUpdated,
+              }).catch(() => {}),
+          ),
         });
         return {
           ousTotal: result.ousTotal,
@@ -72,10 +95,10 @@ export function inventoryJobs(
       timezone: config.jobs.timezone,
       leaseMs: inventoryLeaseMs,
       exclusive: { group: inventoryGroup, waitMs: 0 },
-      async run({ db, log, progress }) {
+      async run({ db, log, progress, signal }) {
         const result = await incrementalSync(db, directory, {
           log,
-          onProgress: (p) => void progress({ devicesSeen: p.devicesSeen }).catch(() => {}),
+          onProgress: stopsWith(signal, (p) => void progress({ devicesSeen: p.devicesSeen }).catch(() => {})),
         });
         return { kind: result.kind, devicesSeen: result.devicesSeen };
       },

@@ -53,12 +53,34 @@ export async function lockdownCandidates(db: Kysely<Database>, now: Date, graceH
   return { missing, overdue };
 }
 
+/** `work`'s answer, or `signal`'s reason as soon as it aborts (the work itself goes on). */
+function unlessStopped<T>(work: Promise<T>, signal?: AbortSignal): Promise<T> {
+  if (!signal) return work;
+  return new Promise<T>((resolve, reject) => {
+    const stop = () => reject(signal.reason);
+    if (signal.aborted) return stop();
+    signal.addEventListener("abort", stop, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener("abort", stop));
+  });
+}
+
+/**
+ * A run told to stop (`signal`) stops before it records the disables, or while it waits for them:
+ * the disables it recorded stay queued for the action worker, and it tells no one. The run that took
+ * over finds the devices still to disable with these disables open, waits for them too and reports them.
+ */
 export async function runLockdown(
   db: Kysely<Database>,
   worker: ActionWorker,
-  options: { now: () => Date; graceHours: number; progress?: (detail: Record<string, unknown>) => Promise<void> },
+  options: {
+    now: () => Date;
+    graceHours: number;
+    progress?: (detail: Record<string, unknown>) => Promise<void>;
+    signal?: AbortSignal;
+  },
 ): Promise<LockdownResult> {
   const { missing, overdue } = await lockdownCandidates(db, options.now(), options.graceHours);
+  options.signal?.throwIfAborted();
   const actions: NewAction[] = [
     ...missing.map((d) => ({
       device: d,
@@ -77,7 +99,8 @@ export async function runLockdown(
   const recorded = actions.length ? await recordActions(db, systemActor, actions, { now: options.now() }) : [];
   await options.progress?.({ missing: missing.length, overdueLoans: overdue.length, requested: recorded.length });
   const ids = recorded.map((a) => a.id);
-  if (ids.length) await worker.drain(10 * 60_000, ids);
+  if (ids.length) await unlessStopped(worker.drain(10 * 60_000, ids), options.signal);
+  options.signal?.throwIfAborted();
   const ended = ids.length ? await db.selectFrom("deviceActions").selectAll().where("id", "in", ids).execute() : [];
   const result: LockdownResult = {
     missing: missing.length,
@@ -126,8 +149,13 @@ export function lockdownJob(
     schedule: config.jobs.lockdownCron,
     timezone: config.jobs.timezone,
     leaseMs: 5 * 60_000,
-    async run({ progress }) {
-      const result = await runLockdown(db, worker, { now, graceHours: config.jobs.loanerGraceHours, progress });
+    async run({ progress, signal }) {
+      const result = await runLockdown(db, worker, {
+        now,
+        graceHours: config.jobs.loanerGraceHours,
+        progress,
+        signal,
+      });
       return { ...result };
     },
   };

@@ -1,7 +1,9 @@
 /**
  * Runs jobs so that each scheduled tick runs once across every agent replica: a lease row guards
  * against overlap (renewed while the job runs), and a unique (job, slot) run record makes a second
- * replica firing the same tick stand down. Every run's status, duration and error is kept.
+ * replica firing the same tick stand down. A run whose lease another agent took is told to stop
+ * (its signal aborts), so the two never carry on side by side. Every run's status, duration and
+ * error is kept.
  */
 import { randomUUID } from "node:crypto";
 import type { Kysely } from "kysely";
@@ -9,7 +11,10 @@ import type { JobRun } from "../../shared";
 import type { Logger } from "../log";
 import { isUniqueViolation } from "../store/db";
 import type { Database } from "../store/schema";
-import { acquireLease, releaseLease, renewLease } from "./lease";
+import { acquireLease, leaseHolder, releaseLease, renewLease } from "./lease";
+import { closeAbandonedRuns, JobStopped, leaseLostNote, leaseTakenError } from "./run-records";
+
+export { abandonedRunError, closeAbandonedRuns, JobStopped, leaseLostNote, leaseTakenError } from "./run-records";
 
 export interface JobContext {
   db: Kysely<Database>;
@@ -18,6 +23,12 @@ export interface JobContext {
   log: Logger;
   /** Records the job's progress on its run, for the Jobs page. */
   progress(detail: Record<string, unknown>): Promise<void>;
+  /**
+   * Aborts when the run must stop: another agent took its lease, or this agent is shutting down.
+   * A long job checks it at its safe points (between pages, batches or OUs, before writing what it
+   * worked out) with `signal.throwIfAborted()`: what it stored stays, and its next run takes up the rest.
+   */
+  signal: AbortSignal;
 }
 
 export interface JobDefinition {
@@ -38,42 +49,6 @@ export interface JobDefinition {
   run(context: JobContext): Promise<Record<string, unknown> | undefined>;
 }
 
-/** What a run whose lease was taken from it while it ran records, besides how it ended. */
-export const leaseLostNote =
-  "Its lease ran out while it ran (the database was out of reach, or the agent paused for longer than the lease): another agent may have run this job at the same time.";
-
-/** What a run left unfinished says, once it is known its agent stopped. */
-export const abandonedRunError = "Did not finish: the agent running it stopped (restarted or crashed) while it ran.";
-
-/**
- * Closes, as failed, every run still recorded as running (of `job`, or of all jobs) whose agent no
- * longer holds that job's lease: its process stopped mid-run, so nothing else will ever finish the
- * record. Without this the Jobs page would show it running for good, and keep its Run now disabled.
- * A run whose agent holds a current lease is left alone: it is running. Returns how many it closed.
- */
-export async function closeAbandonedRuns(db: Kysely<Database>, now: Date, job?: string): Promise<number> {
-  const at = now.toISOString();
-  let update = db
-    .updateTable("jobRuns")
-    .set({ status: "failed", error: abandonedRunError })
-    .where("status", "=", "running")
-    .where((eb) =>
-      eb.not(
-        eb.exists(
-          eb
-            .selectFrom("jobLeases")
-            .select("jobLeases.job")
-            .whereRef("jobLeases.job", "=", "jobRuns.job")
-            .whereRef("jobLeases.holder", "=", "jobRuns.holder")
-            .where("jobLeases.expiresAt", ">", at),
-        ),
-      ),
-    );
-  if (job) update = update.where("jobRuns.job", "=", job);
-  const result = await update.executeTakeFirst();
-  return Number(result.numUpdatedRows);
-}
-
 /** What started a run: its schedule, someone's Run now, or the agent starting (a first or unfinished sync). */
 export type JobTrigger = JobRun["trigger"];
 
@@ -81,11 +56,21 @@ export type RunOutcome =
   | { ran: true; runId: number; status: "succeeded" | "failed"; error?: string }
   | { ran: false; reason: "overlap" | "held-elsewhere" | "slot-taken" | "unknown-job" | "group-busy" };
 
+/** How long a job's lease lasts unrenewed, unless the job says otherwise. */
+const defaultLeaseMs = 5 * 60_000;
+
+/** A run of a job here, once it has its record. */
+interface RunHere {
+  runId: number;
+  startedAt: Date;
+  /** Tells the run to stop. */
+  stop: AbortController;
+}
+
 export class JobRunner {
   readonly holder: string;
   readonly #running = new Set<string>();
-  /** The run record of each job running here, once it has one. */
-  readonly #runs = new Map<string, { runId: number; startedAt: Date; abandoned?: boolean }>();
+  readonly #runs = new Map<string, RunHere>();
   readonly #jobs: Map<string, JobDefinition>;
 
   constructor(
@@ -113,13 +98,9 @@ export class JobRunner {
   async groupBusy(name: string): Promise<string | undefined> {
     const group = this.#jobs.get(name)?.exclusive?.group;
     if (!group) return undefined;
-    const lease = await this.db
-      .selectFrom("jobLeases")
-      .select(["holder", "expiresAt"])
-      .where("job", "=", groupLease(group))
-      .executeTakeFirst();
-    if (!lease || new Date(lease.expiresAt) <= this.now()) return undefined;
-    const other = lease.holder.slice(lease.holder.lastIndexOf("/") + 1);
+    const holder = await leaseHolder(this.db, groupLease(group), this.now());
+    if (!holder) return undefined;
+    const other = holder.slice(holder.lastIndexOf("/") + 1);
     return this.#jobs.get(other)?.title ?? other;
   }
 
@@ -131,15 +112,15 @@ export class JobRunner {
 
   /**
    * For a shutdown that cannot wait any longer: records each run still going here as failed with
-   * `reason` and lets go of its lease, so the next agent (or this one restarted) can start the job at
-   * once instead of after the lease runs out. The jobs are not stopped; a run that finishes before
-   * the store closes still records how it ended. Returns how many runs it closed.
+   * `reason`, tells it to stop (its signal aborts with `reason`) and lets go of its lease, so the
+   * next agent (or this one restarted) can start the job at once instead of after the lease runs out.
+   * A run that ends before the store closes still records how it ended. Returns how many runs it closed.
    */
   async abandonRunning(reason: string): Promise<number> {
     const at = this.now();
     let closed = 0;
     for (const [name, run] of this.#runs) {
-      run.abandoned = true;
+      run.stop.abort(new JobStopped(reason));
       const result = await this.db
         .updateTable("jobRuns")
         .set({
@@ -163,37 +144,23 @@ export class JobRunner {
     if (!job) return { ran: false, reason: "unknown-job" };
     if (this.#running.has(name)) return { ran: false, reason: "overlap" };
     this.#running.add(name);
-    const leaseMs = job.leaseMs ?? 5 * 60_000;
+    const leaseMs = job.leaseMs ?? defaultLeaseMs;
+    const stop = new AbortController();
+    const group: { held?: string } = {};
     let heartbeat: ReturnType<typeof setInterval> | undefined;
-    let leaseLost = false;
     try {
       if (!(await acquireLease(this.db, name, this.holder, leaseMs, this.now())))
         return { ran: false, reason: "held-elsewhere" };
-      // Renews the job's lease (and its group's, once held) for as long as the run lasts.
-      let heldGroup: string | undefined;
-      heartbeat = setInterval(
-        () =>
-          void (async () => {
-            const at = this.now();
-            const renewed =
-              (await renewLease(this.db, name, this.holder, leaseMs, at)) &&
-              (!heldGroup || (await renewLease(this.db, groupLease(heldGroup), this.#groupHolder(name), leaseMs, at)));
-            if (!renewed && !leaseLost && !this.#runs.get(name)?.abandoned) {
-              leaseLost = true;
-              this.log.error("job lost its lease while running", { job: name });
-            }
-          })().catch(() => {}),
-        Math.max(1000, leaseMs / 3),
-      );
-      heartbeat.unref?.();
+      heartbeat = this.#keepLease(name, leaseMs, stop, group);
       const exclusive = job.exclusive;
       if (exclusive) {
         const until = this.now().getTime() + exclusive.waitMs;
         while (
           !(await acquireLease(this.db, groupLease(exclusive.group), this.#groupHolder(name), leaseMs, this.now()))
         ) {
-          if (this.now().getTime() >= until) {
+          if (this.now().getTime() >= until || stop.signal.aborted) {
             await releaseLease(this.db, name, this.holder);
+            if (stop.signal.aborted) return { ran: false, reason: "held-elsewhere" };
             this.log.info("job stood down: another job of its group is running", {
               job: name,
               running: await this.groupBusy(name),
@@ -202,81 +169,134 @@ export class JobRunner {
           }
           await new Promise((resolve) => setTimeout(resolve, this.groupPollMs));
         }
-        heldGroup = exclusive.group;
+        group.held = exclusive.group;
+      }
+      // Another agent took the job's lease while this one waited for its group: that agent runs it.
+      if (stop.signal.aborted) {
+        await this.#release(name);
+        return { ran: false, reason: "held-elsewhere" };
       }
       // Holding the lease, no other run of this job can be alive: one still recorded as running was cut off.
       const abandoned = await closeAbandonedRuns(this.db, this.now(), name);
       if (abandoned) this.log.warn("job runs left unfinished by a stopped agent closed", { job: name, abandoned });
-      let runId: number;
       const startedAt = this.now();
+      let runId: number;
       try {
-        const row = await this.db
-          .insertInto("jobRuns")
-          .values({
-            job: name,
-            slot,
-            trigger,
-            holder: this.holder,
-            status: "running",
-            startedAt: startedAt.toISOString(),
-            finishedAt: null,
-            durationMs: null,
-            error: null,
-          })
-          .returning("id")
-          .executeTakeFirstOrThrow();
-        runId = row.id;
-        this.#runs.set(name, { runId, startedAt });
+        runId = await this.#recordStart(name, slot, trigger, startedAt);
+        this.#runs.set(name, { runId, startedAt, stop });
       } catch (error) {
         await this.#release(name);
         if (isUniqueViolation(error)) return { ran: false, reason: "slot-taken" };
         throw error;
       }
-      const context: JobContext = {
-        db: this.db,
-        slot,
-        log: this.log,
-        progress: async (detail) => {
-          await this.db
-            .updateTable("jobRuns")
-            .set({ detail: JSON.stringify(detail) })
-            .where("id", "=", runId)
-            .execute();
-        },
-      };
-      let status: "succeeded" | "failed" = "succeeded";
-      let error: string | undefined;
-      let detail: Record<string, unknown> | undefined;
-      try {
-        this.log.info("job started", { job: name, runId, trigger });
-        detail = await job.run(context);
-      } catch (failure) {
-        status = "failed";
-        error = failure instanceof Error ? failure.message : String(failure);
-        this.log.error("job failed", { job: name, runId, error });
-      } finally {
-        clearInterval(heartbeat);
-      }
+      const ended = await this.#execute(job, runId, trigger, slot, stop.signal);
+      clearInterval(heartbeat);
       const finishedAt = this.now();
-      if (leaseLost) error = error ? `${error} ${leaseLostNote}` : leaseLostNote;
       await this.db
         .updateTable("jobRuns")
         .set({
-          status,
+          status: ended.status,
           finishedAt: finishedAt.toISOString(),
           durationMs: finishedAt.getTime() - startedAt.getTime(),
-          error: error ?? null,
-          ...(detail ? { detail: JSON.stringify(detail) } : {}),
+          error: ended.error ?? null,
+          ...(ended.detail ? { detail: JSON.stringify(ended.detail) } : {}),
         })
         .where("id", "=", runId)
         .execute();
       await this.#release(name);
-      this.log.info("job finished", { job: name, runId, status, ms: finishedAt.getTime() - startedAt.getTime() });
-      return { ran: true, runId, status, error };
+      const ms = finishedAt.getTime() - startedAt.getTime();
+      this.log.info("job finished", { job: name, runId, status: ended.status, ms });
+      return { ran: true, runId, status: ended.status, error: ended.error };
     } finally {
       clearInterval(heartbeat);
       this.#running.delete(name);
       this.#runs.delete(name);
+    }
+  }
+
+  /**
+   * Renews the job's lease (and its group's, once `group.held` names it) every third of the lease for
+   * as long as the run lasts. Once a renewal finds a lease gone, another agent may be running the job:
+   * the run is told to stop.
+   */
+  #keepLease(
+    name: string,
+    leaseMs: number,
+    stop: AbortController,
+    group: { held?: string },
+  ): ReturnType<typeof setInterval> {
+    const renew = async () => {
+      if (stop.signal.aborted) return;
+      const at = this.now();
+      const renewed =
+        (await renewLease(this.db, name, this.holder, leaseMs, at)) &&
+        (!group.held || (await renewLease(this.db, groupLease(group.held), this.#groupHolder(name), leaseMs, at)));
+      // A run its own agent stopped (a shutdown) let go of its lease itself.
+      if (renewed || stop.signal.aborted) return;
+      this.log.error("job lost its lease while running: telling it to stop", { job: name });
+      stop.abort(new JobStopped(leaseTakenError, true));
+    };
+    const heartbeat = setInterval(() => void renew().catch(() => {}), Math.max(1000, leaseMs / 3));
+    heartbeat.unref?.();
+    return heartbeat;
+  }
+
+  /** Records a run as started; answers its id. Throws a unique violation when the slot already has one. */
+  async #recordStart(name: string, slot: string, trigger: JobTrigger, startedAt: Date): Promise<number> {
+    const row = await this.db
+      .insertInto("jobRuns")
+      .values({
+        job: name,
+        slot,
+        trigger,
+        holder: this.holder,
+        status: "running",
+        startedAt: startedAt.toISOString(),
+        finishedAt: null,
+        durationMs: null,
+        error: null,
+      })
+      .returning("id")
+      .executeTakeFirstOrThrow();
+    return row.id;
+  }
+
+  /** Runs the job, and answers how it ended: a run told to stop that stopped has failed with why. */
+  async #execute(
+    job: JobDefinition,
+    runId: number,
+    trigger: JobTrigger,
+    slot: string,
+    signal: AbortSignal,
+  ): Promise<{ status: "succeeded" | "failed"; error?: string; detail?: Record<string, unknown> }> {
+    const context: JobContext = {
+      db: this.db,
+      slot,
+      log: this.log,
+      signal,
+      progress: async (detail) => {
+        await this.db
+          .updateTable("jobRuns")
+          .set({ detail: JSON.stringify(detail) })
+          .where("id", "=", runId)
+          .execute();
+      },
+    };
+    const name = job.name;
+    try {
+      this.log.info("job started", { job: name, runId, trigger });
+      const detail = await job.run(context);
+      // It ran to its end: its work is done, though perhaps beside another agent's run of it.
+      const lost = signal.reason instanceof JobStopped && signal.reason.leaseTaken;
+      return { status: "succeeded", detail, ...(lost ? { error: leaseLostNote } : {}) };
+    } catch (failure) {
+      let error = messageOf(failure);
+      if (signal.aborted) {
+        const why = messageOf(signal.reason);
+        error = failure === signal.reason ? why : `${error} ${why}`;
+        this.log.warn("job stopped", { job: name, runId, error });
+      } else this.log.error("job failed", { job: name, runId, error });
+      return { status: "failed", error };
     }
   }
 
@@ -291,6 +311,10 @@ export class JobRunner {
     const group = this.#jobs.get(name)?.exclusive?.group;
     if (group) await releaseLease(this.db, groupLease(group), this.#groupHolder(name));
   }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 /** The lease row a group of exclusive jobs shares. */

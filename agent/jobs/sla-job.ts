@@ -20,8 +20,16 @@ export function slaJob(config: AgentConfig, now: () => Date): JobDefinition {
     schedule: config.jobs.slaCron,
     timezone: config.jobs.timezone,
     leaseMs: 2 * 60_000,
-    async run({ db, progress }) {
-      const result = await runSlaCheck(db, rules, { now: now(), progress });
+    async run({ db, progress, signal }) {
+      // The check reports its progress after each batch of tickets: a run told to stop stops there,
+      // before its next batch (each ticket's change is its own transaction, and stays).
+      const result = await runSlaCheck(db, rules, {
+        now: now(),
+        progress: async (detail) => {
+          await progress(detail);
+          signal.throwIfAborted();
+        },
+      });
       return { ...result };
     },
   };

@@ -1,4 +1,7 @@
-/** Jobs: leases, overlap, one run per tick across replicas, run records; on SQLite and PostgreSQL. */
+/**
+ * Jobs: leases, overlap, one run per tick across replicas, run records, stopping a run whose lease
+ * another agent took; on SQLite and PostgreSQL (whose leases follow the database's clock).
+ */
 import { execFile } from "node:child_process";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -11,10 +14,12 @@ import {
   type JobDefinition,
   JobRunner,
   leaseLostNote,
+  leaseTakenError,
 } from "../../agent/jobs/runner";
 import { createLogger } from "../../agent/log";
 import type { Store, StoreLocation } from "../../agent/store/db";
 import { freshStoreEach, storageBackends } from "../support/databases";
+import { gate } from "../support/gate";
 import { gatedJob, runningRun } from "../support/jobs";
 
 const log = createLogger("silent");
@@ -82,8 +87,10 @@ describe.each(storageBackends())("jobs on $name", (backend) => {
   });
 
   it("closes as failed a run its agent stopped in the middle of, and leaves a live one running", async () => {
-    const now = new Date("2026-11-23T02:10:00Z");
-    const started = "2026-11-23T01:30:00.000Z";
+    // Real time: on PostgreSQL a lease runs out by the database's clock.
+    const now = new Date();
+    const minutes = (n: number) => new Date(now.getTime() + n * 60_000).toISOString();
+    const started = minutes(-40);
     await store.db
       .insertInto("jobRuns")
       .values([
@@ -95,8 +102,8 @@ describe.each(storageBackends())("jobs on $name", (backend) => {
     await store.db
       .insertInto("jobLeases")
       .values([
-        { job: "demo", holder: "crashed-replica", expiresAt: "2026-11-23T02:05:00.000Z" },
-        { job: "other", holder: "live-replica", expiresAt: "2026-11-23T02:14:00.000Z" },
+        { job: "demo", holder: "crashed-replica", expiresAt: minutes(-5) },
+        { job: "other", holder: "live-replica", expiresAt: minutes(4) },
       ])
       .execute();
     expect(await closeAbandonedRuns(store.db, now)).toBe(2);
@@ -223,14 +230,163 @@ describe.each(storageBackends())("jobs on $name", (backend) => {
     ]);
   });
 
-  it("lets another replica take over a lease its holder let expire", async () => {
-    const t0 = new Date("2026-11-23T02:00:00Z");
-    expect(await acquireLease(store.db, "demo", "crashed", 60_000, t0)).toBe(true);
-    expect(await acquireLease(store.db, "demo", "survivor", 60_000, new Date(t0.getTime() + 30_000))).toBe(false);
-    expect(await acquireLease(store.db, "demo", "survivor", 60_000, new Date(t0.getTime() + 61_000))).toBe(true);
+  it("tells a run whose lease another agent took to stop, records why, and keeps what it did", async () => {
+    const page = gate();
+    let signal: AbortSignal | undefined;
+    const walker = job({
+      leaseMs: 1_000,
+      run: async (context) => {
+        signal = context.signal;
+        await context.progress({ pagesStored: 1 });
+        page.arrive();
+        await page.opened; // the next page arrives
+        context.signal.throwIfAborted();
+        return { pagesStored: 2 };
+      },
+    });
+    const runner = new JobRunner(store.db, [walker], log, "replica-a");
+    const run = runner.run("demo", "schedule", "tick:1");
+    await page.arrived;
+    // Its lease runs out and another replica takes it (the database was out of reach, say).
+    await store.db.updateTable("jobLeases").set({ holder: "replica-b" }).where("job", "=", "demo").execute();
+    // The next renewal finds it gone and tells the run to stop.
+    await expect.poll(() => signal?.aborted).toBe(true);
+    page.open();
+    expect(await run).toMatchObject({ ran: true, status: "failed", error: leaseTakenError });
+    const runs = await store.db.selectFrom("jobRuns").select(["status", "error", "detail"]).execute();
+    expect(runs.map((r) => ({ ...r, detail: JSON.parse(r.detail) }))).toEqual([
+      { status: "failed", error: leaseTakenError, detail: { pagesStored: 1 } },
+    ]);
+    // The lease stays with the replica that took it.
+    expect(await store.db.selectFrom("jobLeases").select(["job", "holder"]).execute()).toEqual([
+      { job: "demo", holder: "replica-b" },
+    ]);
   });
 
+  it("does not start a run whose lease another agent took while it waited for its group", async () => {
+    const lines: string[] = [];
+    let ran = false;
+    const waiting = job({
+      leaseMs: 1_000,
+      exclusive: { group: "sync", waitMs: 60_000 },
+      run: async () => {
+        ran = true;
+        return {};
+      },
+    });
+    const runner = new JobRunner(
+      store.db,
+      [waiting],
+      createLogger("info", (line) => lines.push(line)),
+      "replica-a",
+      undefined,
+      10,
+    );
+    const far = new Date(Date.now() + 60 * 60_000).toISOString();
+    await store.db
+      .insertInto("jobLeases")
+      .values({ job: "group:sync", holder: "replica-b/full", expiresAt: far })
+      .execute();
+    const run = runner.run("demo", "schedule", "tick:1");
+    await expect
+      .poll(() => store.db.selectFrom("jobLeases").select("holder").where("job", "=", "demo").execute())
+      .toEqual([{ holder: "replica-a" }]);
+    await store.db.updateTable("jobLeases").set({ holder: "replica-b" }).where("job", "=", "demo").execute();
+    await expect.poll(() => lines.some((line) => line.includes("job lost its lease while running"))).toBe(true);
+    // The group comes free: the run must not take it now, as another agent holds the job.
+    await store.db.deleteFrom("jobLeases").where("job", "=", "group:sync").execute();
+    expect(await run).toEqual({ ran: false, reason: "held-elsewhere" });
+    expect(ran).toBe(false);
+    expect(await store.db.selectFrom("jobRuns").selectAll().execute()).toEqual([]);
+  });
+
+  it("tells a run still going at shutdown to stop, and records it stopped", async () => {
+    const step = gate();
+    let signal: AbortSignal | undefined;
+    const walker = job({
+      run: async (context) => {
+        signal = context.signal;
+        step.arrive();
+        await step.opened;
+        context.signal.throwIfAborted();
+        return {};
+      },
+    });
+    const stopping = new JobRunner(store.db, [walker], log, "stopping-agent");
+    const run = stopping.run("demo", "schedule", "tick:1");
+    await step.arrived;
+    expect(await stopping.abandonRunning("Stopped unfinished: shut down.")).toBe(1);
+    expect(signal?.aborted).toBe(true);
+    step.open();
+    expect(await run).toMatchObject({ ran: true, status: "failed", error: "Stopped unfinished: shut down." });
+    expect(await store.db.selectFrom("jobRuns").select(["status", "error"]).execute()).toEqual([
+      { status: "failed", error: "Stopped unfinished: shut down." },
+    ]);
+  });
+
+  if (backend.name === "sqlite") {
+    it("lets another replica take over a lease its holder let expire", async () => {
+      const t0 = new Date("2026-11-23T02:00:00Z");
+      expect(await acquireLease(store.db, "demo", "crashed", 60_000, t0)).toBe(true);
+      expect(await acquireLease(store.db, "demo", "survivor", 60_000, new Date(t0.getTime() + 30_000))).toBe(false);
+      expect(await acquireLease(store.db, "demo", "survivor", 60_000, new Date(t0.getTime() + 61_000))).toBe(true);
+    });
+  }
+
   if (backend.name === "postgres") {
+    const minutesAway = (n: number) => () => new Date(Date.now() + n * 60_000);
+
+    it("lets another replica take over a lease once it runs out by the database's clock, whatever its own says", async () => {
+      const lagging = minutesAway(-10)();
+      expect(await acquireLease(store.db, "demo", "crashed", 60_000)).toBe(true);
+      expect(await acquireLease(store.db, "demo", "survivor", 60_000, lagging)).toBe(false);
+      // The holder stopped renewing, and its lease ran out a moment ago (this machine's clock is the database's).
+      await store.db
+        .updateTable("jobLeases")
+        .set({ expiresAt: new Date(Date.now() - 1_000).toISOString() })
+        .where("job", "=", "demo")
+        .execute();
+      expect(await acquireLease(store.db, "demo", "survivor", 60_000, lagging)).toBe(true);
+    });
+
+    it("never lets two replicas whose clocks are 20 minutes apart both hold a lease", async () => {
+      const { job: slow, started, release } = gatedJob(job({ exclusive: { group: "sync", waitMs: 0 } }));
+      let aheadRan = false;
+      const onAheadClock = [
+        job({
+          exclusive: { group: "sync", waitMs: 0 },
+          run: async () => {
+            aheadRan = true;
+            return {};
+          },
+        }),
+        job({
+          name: "incremental",
+          exclusive: { group: "sync", waitMs: 0 },
+          run: async () => {
+            aheadRan = true;
+            return {};
+          },
+        }),
+      ];
+      // The job's and its group's leases last 5 minutes, taken by a replica 10 minutes behind.
+      const behind = new JobRunner(store.db, [slow], log, "replica-behind", minutesAway(-10));
+      const ahead = new JobRunner(store.db, onAheadClock, log, "replica-ahead", minutesAway(10));
+      const run = behind.run("demo", "schedule", "tick:1");
+      await started;
+      // On its own clock they ran out minutes ago; on the database's they have minutes to go.
+      expect(await ahead.run("demo", "schedule", "tick:2")).toEqual({ ran: false, reason: "held-elsewhere" });
+      expect(await ahead.run("incremental", "schedule", "tick:2")).toEqual({ ran: false, reason: "group-busy" });
+      expect(await ahead.groupBusy("incremental")).toBe("Demo");
+      expect(await closeAbandonedRuns(store.db, minutesAway(10)())).toBe(0);
+      expect(aheadRan).toBe(false);
+      release({});
+      expect(await run).toMatchObject({ ran: true, status: "succeeded" });
+      expect(await store.db.selectFrom("jobRuns").select(["holder", "status"]).execute()).toEqual([
+        { holder: "replica-behind", status: "succeeded" },
+      ]);
+    });
+
     it("runs each scheduled tick once with two agent processes on one PostgreSQL", async () => {
       await sql`create table job_effects (slot text not null, worker text not null)`.execute(store.db);
       const worker = path.resolve(import.meta.dirname, "../support/job-worker.ts");
