@@ -101,7 +101,9 @@ export async function reportCompliance(options: { force?: boolean; now?: number 
   if (notBefore !== null && now < notBefore && notBefore - now <= maxRetryAfterMs) return "rate limited";
   const last = await complianceSentItem.getValue();
   const owed = notBefore !== null;
-  if (!options.force && !owed && last !== null && now - last < complianceEveryMs) return "sent recently";
+  // A last report ahead of now was timed by a clock that has since been set back: it is not recent.
+  const recent = last !== null && last <= now && now - last < complianceEveryMs;
+  if (!options.force && !owed && recent) return "sent recently";
   const { settings } = await resolveSettings();
   if (!settings) return "not configured";
   const client = createAgentClient({ agentUrl: settings.agentUrl });

@@ -1,6 +1,7 @@
 /**
  * SLA escalation: every quarter hour by default, student tech team tickets no one has worked move up
- * to the school IT lead, and tickets waiting on the IT lead or a coach are called out to them once.
+ * to the school IT lead, and tickets waiting on the IT lead, a coach or the building admin are called
+ * out to them, and again after each further period no one works them.
  */
 import type { AgentConfig } from "../config";
 import { period, runSlaCheck, type SlaRules } from "../services/sla";
@@ -16,7 +17,7 @@ export function slaJob(config: AgentConfig, now: () => Date): JobDefinition {
   return {
     name: "sla-escalation",
     title: "SLA escalation",
-    description: `Moves student tech team tickets no one has worked for ${period(rules.tier1Hours, rules.weekends)} to the school IT lead, and tells the IT lead or the coaches once about a ticket of theirs no one has worked for ${period(rules.overdueHours, rules.weekends)}.`,
+    description: `Moves student tech team tickets no one has worked for ${period(rules.tier1Hours, rules.weekends)} to the school IT lead, and tells the IT lead, the coaches or the building admin about a ticket of theirs no one has worked for ${period(rules.overdueHours, rules.weekends)}, and again for each further ${period(rules.overdueHours, rules.weekends)}.`,
     schedule: config.jobs.slaCron,
     timezone: config.jobs.timezone,
     leaseMs: 2 * 60_000,

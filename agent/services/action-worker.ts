@@ -515,6 +515,8 @@ export class ActionWorker extends ClaimingWorker {
         google: outcome.google,
       });
       if (action.ticketNumber) {
+        // The ticket's row first (locked on PostgreSQL), then its entry: see `noteOnTicket`.
+        await trx.updateTable("tickets").set({ updatedAt: at }).where("number", "=", action.ticketNumber).execute();
         await tickets.insertTicketEvent(trx, {
           ticketNumber: action.ticketNumber,
           kind: "device",
@@ -530,7 +532,6 @@ export class ActionWorker extends ClaimingWorker {
           }),
           createdAt: at,
         });
-        await trx.updateTable("tickets").set({ updatedAt: at }).where("number", "=", action.ticketNumber).execute();
       }
       if (state === "failed")
         await notify(trx, {

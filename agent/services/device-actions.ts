@@ -117,6 +117,9 @@ async function noteOnTicket(
   at: string,
 ) {
   if (!ticketNumber) return;
+  // The ticket first: on PostgreSQL its row is then locked before the entry takes its id, as in every
+  // other change to a ticket, so ids follow the order in which changes to one ticket are made.
+  await trx.updateTable("tickets").set({ updatedAt: at }).where("number", "=", ticketNumber).execute();
   await tickets.insertTicketEvent(trx, {
     ticketNumber,
     kind: "device",
@@ -125,7 +128,6 @@ async function noteOnTicket(
     detail: JSON.stringify(detail),
     createdAt: at,
   });
-  await trx.updateTable("tickets").set({ updatedAt: at }).where("number", "=", ticketNumber).execute();
 }
 
 export async function notify(

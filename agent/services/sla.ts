@@ -100,6 +100,13 @@ export function period(hours: number, weekends: SlaRules["weekends"]): string {
 
 const slice = 15 * 60_000;
 
+/** The day `at` falls on in `timeZone`, as a reminder names it: "Monday, March 2". */
+function dayOf(at: string, timeZone: string): string {
+  return new Intl.DateTimeFormat("en-US", { timeZone, weekday: "long", month: "long", day: "numeric" }).format(
+    new Date(at),
+  );
+}
+
 /**
  * The moment `hours` before `now`, leaving out Saturdays and Sundays in `timeZone` when they are
  * skipped: a ticket quiet since before then has waited the rule's hours. Walks back in quarter hours
@@ -166,23 +173,22 @@ export function escalateUnworked(
 
 /**
  * Rule 2: notes on the ticket that it waits, and tells whoever works its queue in its school. A
- * ticket reminded before in this quiet stretch has waited one more period for each reminder, and
- * the note says it still waits.
+ * ticket reminded before in this quiet stretch is said to wait still, since the day its wait began.
  */
 export async function remindOverdue(
   db: Kysely<Database>,
   ticket: QuietTicket,
   now: Date,
-  rules: Pick<SlaRules, "overdueHours" | "weekends">,
+  rules: Pick<SlaRules, "overdueHours" | "weekends" | "timeZone">,
 ): Promise<boolean> {
   const audience = reminded[ticket.queue as TicketQueue];
   if (!audience) return false;
   const told = await toldIn(db, audience, ticket.school);
   const earlier = Number(ticket.notes);
-  const quiet = period((earlier + 1) * rules.overdueHours, rules.weekends);
+  // A repeat says since when, which stays true however long the job was stopped or the period changed.
   const title = earlier
-    ? `Ticket #${ticket.number} has waited ${quiet} and still no one has worked it`
-    : `Ticket #${ticket.number} has waited ${quiet} with no one working it`;
+    ? `Ticket #${ticket.number} has waited since ${dayOf(ticket.lastWorkedAt ?? ticket.createdAt, rules.timeZone)} and still no one has worked it`
+    : `Ticket #${ticket.number} has waited ${period(rules.overdueHours, rules.weekends)} with no one working it`;
   const note = `TechDesk told ${told.who}${earlier ? " again" : ""}${told.because ? `, as ${told.because}` : ""}.`;
   const notification = {
     school: ticket.school,

@@ -204,7 +204,7 @@ describe("SLA escalation on an agent", () => {
       expect(await runJob()).toMatchObject({ reminded: [] });
       setClock(144);
       expect(await runJob()).toMatchObject({ reminded: [damaged, howTo] });
-      const itAgain = `Ticket #${damaged} has waited 6 days and still no one has worked it`;
+      const itAgain = `Ticket #${damaged} has waited since Monday, March 2 and still no one has worked it`;
       expect((await slaEvents(damaged)).map((e) => e.detail.body)).toEqual([
         `${itTitle}. TechDesk told the school's IT leads.`,
         `${itAgain}. TechDesk told the school's IT leads again.`,
@@ -311,7 +311,7 @@ describe("SLA escalation on an agent", () => {
         title: "SLA escalation",
         schedule: "*/15 * * * *",
         description:
-          "Moves student tech team tickets no one has worked for 24 hours to the school IT lead, and tells the IT lead or the coaches once about a ticket of theirs no one has worked for 3 days.",
+          "Moves student tech team tickets no one has worked for 24 hours to the school IT lead, and tells the IT lead, the coaches or the building admin about a ticket of theirs no one has worked for 3 days, and again for each further 3 days.",
       });
       const started = await admin.request("/api/jobs/sla-escalation/run", { method: "POST", body: {} });
       expect(started.status, await started.clone().text()).toBe(202);
@@ -359,7 +359,7 @@ describe("weekends, skipped by default", () => {
     expect(detail.events.at(-1)?.detail.reason).toBe("No one worked this ticket for 24 weekday hours.");
     const jobs = jobsPage.parse(await (await admin.request("/api/jobs")).json()).jobs;
     expect(jobs.find((j) => j.name === "sla-escalation")?.description).toBe(
-      "Moves student tech team tickets no one has worked for 24 weekday hours to the school IT lead, and tells the IT lead or the coaches once about a ticket of theirs no one has worked for 3 weekdays.",
+      "Moves student tech team tickets no one has worked for 24 weekday hours to the school IT lead, and tells the IT lead, the coaches or the building admin about a ticket of theirs no one has worked for 3 weekdays, and again for each further 3 weekdays.",
     );
   });
 

@@ -127,6 +127,18 @@ describe("reportCompliance", () => {
     expect(fetch).toHaveBeenCalledTimes(3);
   });
 
+  it("sends again when the last report's time lies ahead (the clock was set back since)", async () => {
+    const fetch = vi
+      .fn()
+      .mockResolvedValueOnce(json(201, { deviceId: "d1", credential: "tdd_one" }))
+      .mockImplementation(async () => json(200, { recorded: true }));
+    vi.stubGlobal("fetch", fetch);
+    const yearMs = 365 * 24 * 60 * 60_000;
+    expect(await reportCompliance({ now: 10 * yearMs })).toBe("sent");
+    expect(await reportCompliance({ now: 9 * yearMs })).toBe("sent");
+    expect(fetch).toHaveBeenCalledTimes(3);
+  });
+
   it("throws when the agent cannot be reached, so the next alarm tries again", async () => {
     vi.stubGlobal(
       "fetch",

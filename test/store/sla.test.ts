@@ -208,7 +208,7 @@ describe.each(backends)("the SLA check on $name", (backend) => {
   it("reminds again after each further period no one works the ticket, counted from the last reminder", async () => {
     const number = await district.file("lincoln", { category: "broken_damaged" });
     const first = `Ticket #${number} has waited 3 days with no one working it`;
-    const second = `Ticket #${number} has waited 6 days and still no one has worked it`;
+    const second = `Ticket #${number} has waited since Monday, March 2 and still no one has worked it`;
     clock = hoursIn(72);
     expect(await runSlaCheck(agent.store.db, rules, { now: clock })).toMatchObject({ reminded: [number] });
     expect(await runSlaCheck(agent.store.db, rules, { now: clock })).toMatchObject({ reminded: [], skipped: [] });
@@ -243,8 +243,8 @@ describe.each(backends)("the SLA check on $name", (backend) => {
     ]);
     expect(both.flatMap((run) => run.reminded)).toEqual([number]);
     expect((await slaNotes(number)).slice(2)).toEqual([
-      `Ticket #${number} has waited 9 days and still no one has worked it. TechDesk told the school's IT leads again.`,
-      `Ticket #${number} has waited 12 days and still no one has worked it. TechDesk told the school's IT leads again.`,
+      `Ticket #${number} has waited since Monday, March 2 and still no one has worked it. TechDesk told the school's IT leads again.`,
+      `Ticket #${number} has waited since Monday, March 2 and still no one has worked it. TechDesk told the school's IT leads again.`,
     ]);
     expect(await notifications()).toHaveLength(4);
 
@@ -256,6 +256,18 @@ describe.each(backends)("the SLA check on $name", (backend) => {
     clock = hoursIn(372);
     expect(await runSlaCheck(agent.store.db, rules, { now: clock })).toMatchObject({ reminded: [number] });
     expect((await slaNotes(number)).at(-1)).toBe(`${first}. TechDesk told the school's IT leads.`);
+  });
+
+  it("says since when a ticket has waited, not a multiple of the period, after the job was stopped a while", async () => {
+    const number = await district.file("lincoln", { category: "broken_damaged" });
+    clock = hoursIn(72);
+    expect(await runSlaCheck(agent.store.db, rules, { now: clock })).toMatchObject({ reminded: [number] });
+    // No run for two weeks; the first one back reminds once, with the day the wait began.
+    clock = hoursIn(400);
+    expect(await runSlaCheck(agent.store.db, rules, { now: clock })).toMatchObject({ reminded: [number] });
+    expect((await slaNotes(number)).at(-1)).toBe(
+      `Ticket #${number} has waited since Monday, March 2 and still no one has worked it. TechDesk told the school's IT leads again.`,
+    );
   });
 
   it("counts the wait for the next reminder in weekdays when weekends are skipped", async () => {
@@ -270,7 +282,7 @@ describe.each(backends)("the SLA check on $name", (backend) => {
     clock = new Date("2026-03-10T08:00:00.000Z");
     expect(await runSlaCheck(agent.store.db, weekdays, { now: clock })).toMatchObject({ reminded: [number] });
     expect((await slaNotes(number)).at(-1)).toBe(
-      `Ticket #${number} has waited 6 weekdays and still no one has worked it. TechDesk told the school's IT leads again.`,
+      `Ticket #${number} has waited since Monday, March 2 and still no one has worked it. TechDesk told the school's IT leads again.`,
     );
   });
 
@@ -325,10 +337,12 @@ describe.each(backends)("the SLA check on $name", (backend) => {
       reminded: [lincolnTicket, washingtonTicket],
     });
     expect((await slaNotes(washingtonTicket)).at(-1)).toBe(
-      `Ticket #${washingtonTicket} has waited 6 days and still no one has worked it. TechDesk told the school's coaches again.`,
+      `Ticket #${washingtonTicket} has waited since Monday, March 2 and still no one has worked it. TechDesk told the school's coaches again.`,
     );
     expect(await bell("coach@district.example.org")).toEqual(
-      expect.arrayContaining([`Ticket #${washingtonTicket} has waited 6 days and still no one has worked it`]),
+      expect.arrayContaining([
+        `Ticket #${washingtonTicket} has waited since Monday, March 2 and still no one has worked it`,
+      ]),
     );
     expect(await bell(washingtonLead)).toEqual([title(washingtonTicket)]);
   });

@@ -68,7 +68,11 @@ export function holdUntilReleased(method?: string) {
       arrived();
     },
     async release() {
-      await someHeld;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error("No request reached the held route within 10 s.")), 10_000);
+      });
+      await Promise.race([someHeld, late]).finally(() => clearTimeout(timer));
       const going = held;
       held = [];
       someHeld = new Promise<void>((resolve) => {
