@@ -98,7 +98,12 @@ export function inventoryJobs(
       async run({ db, log, progress, signal }) {
         const result = await incrementalSync(db, directory, {
           log,
-          onProgress: stopsWith(signal, (p) => void progress({ devicesSeen: p.devicesSeen }).catch(() => {})),
+          // Its fallback to a full sync (no sync yet) ends with a last call once finished: let through.
+          onProgress: stopsWith(
+            signal,
+            (p) => void progress({ devicesSeen: p.devicesSeen }).catch(() => {}),
+            (p) => p.finishedAt !== undefined,
+          ),
         });
         return { kind: result.kind, devicesSeen: result.devicesSeen };
       },

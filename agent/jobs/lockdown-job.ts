@@ -66,8 +66,9 @@ function unlessStopped<T>(work: Promise<T>, signal?: AbortSignal): Promise<T> {
 
 /**
  * A run told to stop (`signal`) stops before it records the disables, or while it waits for them:
- * the disables it recorded stay queued for the action worker, and it tells no one. The run that took
- * over finds the devices still to disable with these disables open, waits for them too and reports them.
+ * the disables it recorded stay queued for the action worker, and it tells the schools only of those
+ * that have ended. The run that took over finds the devices still to disable with these disables
+ * open, waits for them too and reports them.
  */
 export async function runLockdown(
   db: Kysely<Database>,
@@ -99,9 +100,16 @@ export async function runLockdown(
   const recorded = actions.length ? await recordActions(db, systemActor, actions, { now: options.now() }) : [];
   await options.progress?.({ missing: missing.length, overdueLoans: overdue.length, requested: recorded.length });
   const ids = recorded.map((a) => a.id);
-  if (ids.length) await unlessStopped(worker.drain(10 * 60_000, ids), options.signal);
-  options.signal?.throwIfAborted();
-  const ended = ids.length ? await db.selectFrom("deviceActions").selectAll().where("id", "in", ids).execute() : [];
+  // Stopped while it waits, it still tells the schools of the disables that ended meanwhile: the run
+  // that takes over finds only the devices still active, and would never tell of those.
+  let stopped: { reason: unknown } | undefined;
+  if (ids.length)
+    await unlessStopped(worker.drain(10 * 60_000, ids), options.signal).catch((reason: unknown) => {
+      if (!options.signal?.aborted) throw reason;
+      stopped = { reason };
+    });
+  const read = ids.length ? await db.selectFrom("deviceActions").selectAll().where("id", "in", ids).execute() : [];
+  const ended = stopped ? read.filter((a) => a.state === "confirmed" || a.state === "failed") : read;
   const result: LockdownResult = {
     missing: missing.length,
     overdueLoans: overdue.length,
@@ -133,6 +141,7 @@ export async function runLockdown(
       at,
     });
   }
+  if (stopped) throw stopped.reason;
   return result;
 }
 

@@ -147,7 +147,7 @@ export class JobRunner {
     const leaseMs = job.leaseMs ?? defaultLeaseMs;
     const stop = new AbortController();
     const group: { held?: string } = {};
-    let heartbeat: ReturnType<typeof setInterval> | undefined;
+    let heartbeat: { end: () => void } | undefined;
     try {
       if (!(await acquireLease(this.db, name, this.holder, leaseMs, this.now())))
         return { ran: false, reason: "held-elsewhere" };
@@ -159,6 +159,7 @@ export class JobRunner {
           !(await acquireLease(this.db, groupLease(exclusive.group), this.#groupHolder(name), leaseMs, this.now()))
         ) {
           if (this.now().getTime() >= until || stop.signal.aborted) {
+            heartbeat.end();
             await releaseLease(this.db, name, this.holder);
             if (stop.signal.aborted) return { ran: false, reason: "held-elsewhere" };
             this.log.info("job stood down: another job of its group is running", {
@@ -173,6 +174,7 @@ export class JobRunner {
       }
       // Another agent took the job's lease while this one waited for its group: that agent runs it.
       if (stop.signal.aborted) {
+        heartbeat.end();
         await this.#release(name);
         return { ran: false, reason: "held-elsewhere" };
       }
@@ -185,12 +187,13 @@ export class JobRunner {
         runId = await this.#recordStart(name, slot, trigger, startedAt);
         this.#runs.set(name, { runId, startedAt, stop });
       } catch (error) {
+        heartbeat.end();
         await this.#release(name);
         if (isUniqueViolation(error)) return { ran: false, reason: "slot-taken" };
         throw error;
       }
       const ended = await this.#execute(job, runId, trigger, slot, stop.signal);
-      clearInterval(heartbeat);
+      heartbeat.end();
       const finishedAt = this.now();
       await this.db
         .updateTable("jobRuns")
@@ -208,7 +211,7 @@ export class JobRunner {
       this.log.info("job finished", { job: name, runId, status: ended.status, ms });
       return { ran: true, runId, status: ended.status, error: ended.error };
     } finally {
-      clearInterval(heartbeat);
+      heartbeat?.end();
       this.#running.delete(name);
       this.#runs.delete(name);
     }
@@ -217,28 +220,37 @@ export class JobRunner {
   /**
    * Renews the job's lease (and its group's, once `group.held` names it) every third of the lease for
    * as long as the run lasts. Once a renewal finds a lease gone, another agent may be running the job:
-   * the run is told to stop.
+   * the run is told to stop. `end()` before letting go of the leases: a renewal still on its way then
+   * finds them gone and says nothing.
    */
-  #keepLease(
-    name: string,
-    leaseMs: number,
-    stop: AbortController,
-    group: { held?: string },
-  ): ReturnType<typeof setInterval> {
+  #keepLease(name: string, leaseMs: number, stop: AbortController, group: { held?: string }): { end: () => void } {
+    let ended = false;
     const renew = async () => {
-      if (stop.signal.aborted) return;
+      if (stop.signal.aborted || ended) return;
       const at = this.now();
       const renewed =
         (await renewLease(this.db, name, this.holder, leaseMs, at)) &&
         (!group.held || (await renewLease(this.db, groupLease(group.held), this.#groupHolder(name), leaseMs, at)));
-      // A run its own agent stopped (a shutdown) let go of its lease itself.
-      if (renewed || stop.signal.aborted) return;
+      // A run its own agent stopped (a shutdown) let go of its lease itself; so did one that ended.
+      if (renewed || stop.signal.aborted || ended) return;
       this.log.error("job lost its lease while running: telling it to stop", { job: name });
       stop.abort(new JobStopped(leaseTakenError, true));
     };
-    const heartbeat = setInterval(() => void renew().catch(() => {}), Math.max(1000, leaseMs / 3));
+    const heartbeat = setInterval(
+      () =>
+        void renew().catch((error: unknown) =>
+          // The run goes on: the next renewal may get through before the lease runs out.
+          this.log.warn("job lease renewal failed", { job: name, error: String(error) }),
+        ),
+      Math.max(1000, leaseMs / 3),
+    );
     heartbeat.unref?.();
-    return heartbeat;
+    return {
+      end: () => {
+        ended = true;
+        clearInterval(heartbeat);
+      },
+    };
   }
 
   /** Records a run as started; answers its id. Throws a unique violation when the slot already has one. */

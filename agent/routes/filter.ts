@@ -28,6 +28,7 @@ import { planRestore } from "../filter/remediation";
 import { directoryAdapter } from "../google/directory";
 import { policyAdapter } from "../google/policy";
 import { parseBody, parseQuery, requireJson } from "../http";
+import { leaseHolder } from "../jobs/lease";
 import { currentBaseline, filterStatusFor, saveBaseline } from "../services/filter-checks";
 import {
   authorizeRemediation,
@@ -141,12 +142,8 @@ export function filterRoutes(deps: AgentDeps) {
       throw new ApiError(403, "forbidden", "Your role does not include filter integrity.");
   };
   async function running() {
-    const lease = await deps.db
-      .selectFrom("jobLeases")
-      .selectAll()
-      .where("job", "=", "filter-audit")
-      .executeTakeFirst();
-    return Boolean(deps.jobs?.isRunningHere("filter-audit") || (lease && new Date(lease.expiresAt) > deps.now()));
+    if (deps.jobs?.isRunningHere("filter-audit")) return true;
+    return (await leaseHolder(deps.db, "filter-audit", deps.now())) !== undefined;
   }
   const agentUrl = (requestUrl: string) => deps.config.publicUrl ?? new URL(requestUrl).origin;
 

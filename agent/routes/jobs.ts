@@ -5,6 +5,7 @@ import { authorize, requireSession } from "../auth/session";
 import type { AgentDeps, AgentEnv } from "../context";
 import { ApiError } from "../errors";
 import { requireJson } from "../http";
+import { leaseHolder } from "../jobs/lease";
 import { closeAbandonedRuns } from "../jobs/runner";
 
 export function jobRoutes(deps: AgentDeps) {
@@ -69,8 +70,8 @@ export function jobRoutes(deps: AgentDeps) {
       const name = c.req.param("name");
       if (!jobs.jobs.some((j) => j.name === name))
         throw new ApiError(404, "not_found", `There is no job called ${name}.`);
-      const lease = await deps.db.selectFrom("jobLeases").selectAll().where("job", "=", name).executeTakeFirst();
-      if (jobs.isRunningHere(name) || (lease && new Date(lease.expiresAt) > deps.now())) {
+      // Judged as the runner judges leases (by the database's clock on PostgreSQL).
+      if (jobs.isRunningHere(name) || (await leaseHolder(deps.db, name, deps.now()))) {
         throw new ApiError(409, "conflict", "That job is running now; its progress shows on this page.");
       }
       // A job that stands down while another of its group runs would not start: say so now.

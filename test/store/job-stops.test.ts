@@ -188,6 +188,33 @@ describe.each(storageBackends())("jobs told to stop on $name", (backend) => {
       expect(await lockdownNotices()).toEqual([]);
     });
 
+    it("stopped while it waits, still tells the school of a disable that ended meanwhile", async () => {
+      const deviceId = await missingDevice();
+      const draining = gate();
+      const worker: Pick<ActionWorker, "drain"> = {
+        drain: async () => {
+          draining.arrive();
+          await draining.opened;
+          return true;
+        },
+      };
+      const lockdown = lockdownJob(testConfig(), store.db, worker as ActionWorker, () => new Date());
+      const stop = new AbortController();
+      const run = lockdown.run(contextFor(store, stop.signal));
+      run.catch(() => {}); // awaited below
+      await draining.arrived;
+      // The action worker confirms the disable; then another agent takes the lease.
+      await store.db
+        .updateTable("deviceActions")
+        .set({ state: "confirmed" })
+        .where("deviceId", "=", deviceId)
+        .execute();
+      stop.abort(takenOver);
+      await expect(run).rejects.toThrow(takenOver);
+      expect(await lockdownNotices()).toEqual([{ title: "Overnight lockdown disabled 1 device" }]);
+      draining.open();
+    });
+
     it("stops the lockdown told to stop before it records a disable", async () => {
       await missingDevice();
       const worker: Pick<ActionWorker, "drain"> = { drain: async () => true };

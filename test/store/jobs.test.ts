@@ -7,7 +7,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { sql } from "kysely";
 import { describe, expect, it } from "vitest";
-import { acquireLease } from "../../agent/jobs/lease";
+import { acquireLease, leaseClock } from "../../agent/jobs/lease";
 import {
   abandonedRunError,
   closeAbandonedRuns,
@@ -340,10 +340,10 @@ describe.each(storageBackends())("jobs on $name", (backend) => {
       const lagging = minutesAway(-10)();
       expect(await acquireLease(store.db, "demo", "crashed", 60_000)).toBe(true);
       expect(await acquireLease(store.db, "demo", "survivor", 60_000, lagging)).toBe(false);
-      // The holder stopped renewing, and its lease ran out a moment ago (this machine's clock is the database's).
+      // The holder stopped renewing, and its lease ran out a moment ago by the database's clock.
       await store.db
         .updateTable("jobLeases")
-        .set({ expiresAt: new Date(Date.now() - 1_000).toISOString() })
+        .set({ expiresAt: leaseClock(store.db, new Date(), -1_000) })
         .where("job", "=", "demo")
         .execute();
       expect(await acquireLease(store.db, "demo", "survivor", 60_000, lagging)).toBe(true);
