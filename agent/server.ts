@@ -141,6 +141,7 @@ export async function startAgent(
       // then do the workers, Google and the store they use go away.
       const drained = stopListening(server);
       await scheduler?.stop();
+      jobs.standDownWaiting();
       await jobs.idle();
       await actions.stop();
       await remediations.stop();

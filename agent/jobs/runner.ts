@@ -6,6 +6,7 @@
  * error is kept.
  */
 import { randomUUID } from "node:crypto";
+import { setTimeout as delay } from "node:timers/promises";
 import type { Kysely } from "kysely";
 import type { JobRun } from "../../shared";
 import type { Logger } from "../log";
@@ -71,6 +72,10 @@ export class JobRunner {
   readonly holder: string;
   readonly #running = new Set<string>();
   readonly #runs = new Map<string, RunHere>();
+  /** Runs here waiting for their group's lease: told to stop by `standDownWaiting`. */
+  readonly #waiting = new Map<string, AbortController>();
+  /** Set by `standDownWaiting`: a run that comes to wait for its group afterwards stands down too. */
+  #standingDown = false;
   readonly #jobs: Map<string, JobDefinition>;
 
   constructor(
@@ -102,6 +107,16 @@ export class JobRunner {
     if (!holder) return undefined;
     const other = holder.slice(holder.lastIndexOf("/") + 1);
     return this.#jobs.get(other)?.title ?? other;
+  }
+
+  /**
+   * For a shutdown: runs here still waiting for their group's lease (a full sync waiting on an
+   * incremental one, say) stand down at once, letting go of their job's lease, instead of holding the
+   * shutdown up and leaving the lease for the next start to wait out. They had not started.
+   */
+  standDownWaiting(): void {
+    this.#standingDown = true;
+    for (const stop of this.#waiting.values()) stop.abort(new JobStopped("The agent is shutting down."));
   }
 
   /** Resolves once no job is running in this process (or after `timeoutMs`): for a clean shutdown. */
@@ -155,21 +170,30 @@ export class JobRunner {
       const exclusive = job.exclusive;
       if (exclusive) {
         const until = this.now().getTime() + exclusive.waitMs;
+        this.#waiting.set(name, stop);
+        if (this.#standingDown) stop.abort(new JobStopped("The agent is shutting down."));
         while (
+          stop.signal.aborted ||
           !(await acquireLease(this.db, groupLease(exclusive.group), this.#groupHolder(name), leaseMs, this.now()))
         ) {
           if (this.now().getTime() >= until || stop.signal.aborted) {
             heartbeat.end();
             await releaseLease(this.db, name, this.holder);
-            if (stop.signal.aborted) return { ran: false, reason: "held-elsewhere" };
+            if (stop.signal.aborted) {
+              const taken = stop.signal.reason instanceof JobStopped && stop.signal.reason.leaseTaken;
+              if (!taken) this.log.info("job stood down while it waited for its group: shutting down", { job: name });
+              return { ran: false, reason: taken ? "held-elsewhere" : "group-busy" };
+            }
             this.log.info("job stood down: another job of its group is running", {
               job: name,
               running: await this.groupBusy(name),
             });
             return { ran: false, reason: "group-busy" };
           }
-          await new Promise((resolve) => setTimeout(resolve, this.groupPollMs));
+          // Woken early by a stop.
+          await delay(this.groupPollMs, undefined, { signal: stop.signal }).catch(() => {});
         }
+        this.#waiting.delete(name);
         group.held = exclusive.group;
       }
       // Another agent took the job's lease while this one waited for its group: that agent runs it.
@@ -212,6 +236,7 @@ export class JobRunner {
       return { ran: true, runId, status: ended.status, error: ended.error };
     } finally {
       heartbeat?.end();
+      this.#waiting.delete(name);
       this.#running.delete(name);
       this.#runs.delete(name);
     }

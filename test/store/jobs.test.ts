@@ -263,6 +263,33 @@ describe.each(storageBackends())("jobs on $name", (backend) => {
     ]);
   });
 
+  it("stands a run waiting for its group down at once on shutdown, letting go of its lease", async () => {
+    let ran = false;
+    const waiting = job({
+      exclusive: { group: "sync", waitMs: 30 * 60_000 },
+      run: async () => {
+        ran = true;
+        return {};
+      },
+    });
+    // It would ask for the group again only in ten minutes: standing down must wake it.
+    const runner = new JobRunner(store.db, [waiting], log, "replica-a", undefined, 10 * 60_000);
+    const far = new Date(Date.now() + 60 * 60_000).toISOString();
+    await store.db
+      .insertInto("jobLeases")
+      .values({ job: "group:sync", holder: "replica-b/full", expiresAt: far })
+      .execute();
+    const run = runner.run("demo", "schedule", "tick:1");
+    await expect
+      .poll(() => store.db.selectFrom("jobLeases").select("holder").where("job", "=", "demo").execute())
+      .toEqual([{ holder: "replica-a" }]);
+    runner.standDownWaiting();
+    expect(await run).toEqual({ ran: false, reason: "group-busy" });
+    expect(ran).toBe(false);
+    expect(await store.db.selectFrom("jobLeases").select("job").execute()).toEqual([{ job: "group:sync" }]);
+    expect(await store.db.selectFrom("jobRuns").selectAll().execute()).toEqual([]);
+  });
+
   it("does not start a run whose lease another agent took while it waited for its group", async () => {
     const lines: string[] = [];
     let ran = false;
