@@ -5,8 +5,9 @@
 import type { Kysely } from "kysely";
 import type { AgentConfig } from "../config";
 import type { ActionWorker } from "../services/action-worker";
-import { type NewAction, notify, recordActions, systemActor } from "../services/device-actions";
+import { type NewAction, recordActions, systemActor } from "../services/device-actions";
 import { overdueLoanerReason } from "../services/loans";
+import { notify } from "../services/notifications";
 import type { Database } from "../store/schema";
 import type { JobDefinition } from "./runner";
 

@@ -28,7 +28,8 @@ import { appendAudit } from "../store/audit";
 import type { Database, DeviceActionRow } from "../store/schema";
 import * as tickets from "../store/tickets";
 import { ClaimingWorker, type ClaimingWorkerOptions, isTransient } from "./claiming-worker";
-import { actionName, notify } from "./device-actions";
+import { actionName } from "./device-actions";
+import { notify } from "./notifications";
 
 const statusAfter: Record<string, string> = { disable: "DISABLED", reenable: "ACTIVE", deprovision: "DEPROVISIONED" };
 const googleAction = { disable: "DISABLE", reenable: "REENABLE", deprovision: "DEPROVISION" } as const;

@@ -28,6 +28,7 @@ import type { Database, DeviceActionRow, DeviceTable } from "../store/schema";
 import * as tickets from "../store/tickets";
 import { orUndefined } from "../store/values";
 import { toInventoryDevice } from "./devices";
+import { notify } from "./notifications";
 import type { StaffPrincipal } from "./staff-accounts";
 
 /** Who acts: a signed-in person, or TechDesk itself (the overnight lockdown). */
@@ -128,23 +129,6 @@ async function noteOnTicket(
     detail: JSON.stringify(detail),
     createdAt: at,
   });
-}
-
-export async function notify(
-  trx: Kysely<Database>,
-  input: { permission: Permission; school: string | null; title: string; body: string; link?: string; at: string },
-) {
-  await trx
-    .insertInto("notifications")
-    .values({
-      permission: input.permission,
-      school: input.school ?? "*",
-      title: input.title,
-      body: input.body,
-      link: input.link ?? null,
-      createdAt: input.at,
-    })
-    .execute();
 }
 
 const openStates = ["requested", "sent"];

@@ -18,7 +18,7 @@ import { sqliteHandle } from "../store/db";
 import type { Database } from "../store/schema";
 import * as tickets from "../store/tickets";
 import { orUndefined } from "../store/values";
-import { notify } from "./device-actions";
+import { notify } from "./notifications";
 import type { StaffPrincipal } from "./staff-accounts";
 
 const checker = { id: null, name: "TechDesk filter check" } as const;

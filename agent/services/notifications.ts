@@ -4,7 +4,7 @@
  * Read per person.
  */
 import type { ExpressionBuilder, Kysely } from "kysely";
-import { type Notification, rolePermissions, type StaffRole, schoolWithin } from "../../shared";
+import { type Notification, type Permission, rolePermissions, type StaffRole, schoolWithin } from "../../shared";
 import { ApiError } from "../errors";
 import type { Database } from "../store/schema";
 import { withinSchools } from "../store/ticket-desk";
@@ -51,15 +51,24 @@ export async function someoneHoldsRole(db: Kysely<Database>, role: StaffRole, sc
   return grants.some((grant) => (school ? schoolWithin(school, grant.school) : grant.school === "*"));
 }
 
-/** Tells whoever holds `role` in `school` (null: district-wide grants only), as `notify` tells a permission. */
-export async function notifyRole(
+/**
+ * Tells whoever holds `permission` in `school`, or, where no permission is theirs alone, whoever
+ * holds `role` there (a null school: district-wide grants only).
+ */
+export async function notify(
   trx: Kysely<Database>,
-  input: { role: StaffRole; school: string | null; title: string; body: string; link?: string; at: string },
+  input: ({ permission: Permission } | { role: StaffRole }) & {
+    school: string | null;
+    title: string;
+    body: string;
+    link?: string;
+    at: string;
+  },
 ): Promise<void> {
   await trx
     .insertInto("notifications")
     .values({
-      permission: roleAddress(input.role),
+      permission: "role" in input ? roleAddress(input.role) : input.permission,
       school: input.school ?? "*",
       title: input.title,
       body: input.body,

@@ -10,8 +10,8 @@ import type { Kysely } from "kysely";
 import { type Permission, type StaffRole, staffRoleLabels, type TicketQueue } from "../../shared";
 import type { Database } from "../store/schema";
 import { quietTickets } from "../store/ticket-desk";
-import { type Actor, notify } from "./device-actions";
-import { notifyRole, someoneHoldsRole } from "./notifications";
+import type { Actor } from "./device-actions";
+import { notify, someoneHoldsRole } from "./notifications";
 import { changeUnlessWorked } from "./ticket-desk";
 
 /** TechDesk on the timeline. Never rename it: a ticket's reminders are found by this name. */
@@ -207,10 +207,7 @@ export async function remindOverdue(
       kind: "comment",
       detail: { body: `${title}. ${note}`, sla: "overdue" },
       update: {},
-      also: (trx) =>
-        "role" in told.to
-          ? notifyRole(trx, { ...notification, role: told.to.role })
-          : notify(trx, { ...notification, permission: told.to.permission }),
+      also: (trx) => notify(trx, { ...notification, ...told.to }),
     },
     now,
   );

@@ -1,6 +1,6 @@
 /** The console's bell: notifications reach whoever holds the permission in the school, read per person. */
 import { beforeEach, describe, expect, it } from "vitest";
-import { notify } from "../../agent/services/device-actions";
+import { notify } from "../../agent/services/notifications";
 import { lincoln, type TestAgent, washington } from "../support/agent";
 import type { District } from "../support/district";
 import { seededAgentEach } from "../support/fresh-agent";

@@ -164,8 +164,8 @@ describe.each(storageBackends())("jobs told to stop on $name", (backend) => {
     const lockdownNotices = () =>
       store.db.selectFrom("notifications").select("title").where("title", "like", "Overnight lockdown%").execute();
 
-    it("stops the lockdown while it waits for its disables: they stay queued, and it tells no one", async () => {
-      const deviceId = await missingDevice();
+    /** A lockdown run that has recorded its disables and waits for the action worker (held by `draining`). */
+    async function lockdownWaiting() {
       const draining = gate();
       const worker: Pick<ActionWorker, "drain"> = {
         drain: async () => {
@@ -177,8 +177,14 @@ describe.each(storageBackends())("jobs told to stop on $name", (backend) => {
       const lockdown = lockdownJob(testConfig(), store.db, worker as ActionWorker, () => new Date());
       const stop = new AbortController();
       const run = lockdown.run(contextFor(store, stop.signal));
-      run.catch(() => {}); // awaited below
+      run.catch(() => {}); // awaited by the test
       await draining.arrived;
+      return { draining, stop, run };
+    }
+
+    it("stops the lockdown while it waits for its disables: they stay queued, and it tells no one", async () => {
+      const deviceId = await missingDevice();
+      const { draining, stop, run } = await lockdownWaiting();
       stop.abort(takenOver);
       draining.open();
       await expect(run).rejects.toThrow(takenOver);
@@ -190,19 +196,7 @@ describe.each(storageBackends())("jobs told to stop on $name", (backend) => {
 
     it("stopped while it waits, still tells the school of a disable that ended meanwhile", async () => {
       const deviceId = await missingDevice();
-      const draining = gate();
-      const worker: Pick<ActionWorker, "drain"> = {
-        drain: async () => {
-          draining.arrive();
-          await draining.opened;
-          return true;
-        },
-      };
-      const lockdown = lockdownJob(testConfig(), store.db, worker as ActionWorker, () => new Date());
-      const stop = new AbortController();
-      const run = lockdown.run(contextFor(store, stop.signal));
-      run.catch(() => {}); // awaited below
-      await draining.arrived;
+      const { draining, stop, run } = await lockdownWaiting();
       // The action worker confirms the disable; then another agent takes the lease.
       await store.db
         .updateTable("deviceActions")

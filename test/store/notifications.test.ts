@@ -1,6 +1,6 @@
 /** The console's bell on SQLite and on a real PostgreSQL server: filtered in SQL, before the limit. */
 import { beforeEach, describe, expect, it } from "vitest";
-import { notify } from "../../agent/services/device-actions";
+import { notify } from "../../agent/services/notifications";
 import { createTestAgent, lincoln, type TestAgent } from "../support/agent";
 import { freshDatabaseEach, storageBackends } from "../support/databases";
 import { type District, seedDistrict } from "../support/district";
