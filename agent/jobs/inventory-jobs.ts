@@ -15,20 +15,6 @@ export const inventoryLeaseMs = 2 * 60_000;
  */
 const inventoryGroup = "inventory";
 
-/**
- * The syncs call `onProgress` after each page they store (and each device they ask about before
- * marking it removed, and each telemetry listing). A run told to stop throws there, which ends the
- * walk as a failed page does: every page stored keeps its resume point, no device is marked removed,
- * and the next full sync resumes where this one stopped. A sync's last call, once it has finished
- * (`finished`), is let through.
- */
-function stopsWith<T>(signal: AbortSignal, report: (progress: T) => void, finished = (_progress: T) => false) {
-  return (progress: T) => {
-    if (!finished(progress)) signal.throwIfAborted();
-    report(progress);
-  };
-}
-
 export function inventoryJobs(
   config: AgentConfig,
   directory: DirectoryAdapter,
@@ -45,38 +31,34 @@ export function inventoryJobs(
       leaseMs: inventoryLeaseMs,
       exclusive: { group: inventoryGroup, waitMs: 30 * 60_000 },
       async run({ db, log, progress, signal }) {
+        // Told to stop, the sync stops between pages and throws: every page stored keeps its resume
+        // point, no device is marked removed, and the next full sync resumes where this one stopped.
         const result = await fullSync(db, directory, {
           log,
-          onProgress: stopsWith(
-            signal,
-            (p) =>
-              void progress({
-                ousDone: p.ousDone,
-                ousTotal: p.ousTotal,
-                devicesSeen: p.devicesSeen,
-                ...(p.removalChecks && {
-                  unlistedDevicesChecked: `${p.removalChecks.done} of ${p.removalChecks.total}`,
-                }),
-              }).catch(() => {}),
-            (p) => p.finishedAt !== undefined,
-          ),
+          signal,
+          onProgress: (p) =>
+            void progress({
+              ousDone: p.ousDone,
+              ousTotal: p.ousTotal,
+              devicesSeen: p.devicesSeen,
+              ...(p.removalChecks && {
+                unlistedDevicesChecked: `${p.removalChecks.done} of ${p.removalChecks.total}`,
+              }),
+            }).catch(() => {}),
         });
         signal.throwIfAborted();
         const synced = { ousDone: result.ousDone, ousTotal: result.ousTotal, devicesSeen: result.devicesSeen };
         await progress({ ...synced, phase: "telemetry" });
-        // Telemetry is read a listing (an OU's) at a time: a run told to stop stops once the listings in hand end.
         const telemetryDevices = await syncTelemetry(db, telemetry, {
           directory,
-          onProgress: stopsWith(
-            signal,
-            (p) =>
-              void progress({
-                ...synced,
-                phase: "telemetry",
-                telemetryListings: `${p.listingsDone} of ${p.listingsTotal}`,
-                telemetryDevices: p.devicesUpdated,
-              }).catch(() => {}),
-          ),
+          signal,
+          onProgress: (p) =>
+            void progress({
+              ...synced,
+              phase: "telemetry",
+              telemetryListings: `${p.listingsDone} of ${p.listingsTotal}`,
+              telemetryDevices: p.devicesUpdated,
+            }).catch(() => {}),
         });
         return {
           ousTotal: result.ousTotal,
@@ -98,12 +80,8 @@ export function inventoryJobs(
       async run({ db, log, progress, signal }) {
         const result = await incrementalSync(db, directory, {
           log,
-          // Its fallback to a full sync (no sync yet) ends with a last call once finished: let through.
-          onProgress: stopsWith(
-            signal,
-            (p) => void progress({ devicesSeen: p.devicesSeen }).catch(() => {}),
-            (p) => p.finishedAt !== undefined,
-          ),
+          signal,
+          onProgress: (p) => void progress({ devicesSeen: p.devicesSeen }).catch(() => {}),
         });
         return { kind: result.kind, devicesSeen: result.devicesSeen };
       },

@@ -7,7 +7,8 @@
  * run out and take it, and one whose clock lags would write a lease the others already see as over.
  * SQLite has one agent process, and its own clock serves (`now`, which tests set).
  */
-import { type Expression, type Kysely, PostgresAdapter, sql } from "kysely";
+import { type Expression, type Kysely, sql } from "kysely";
+import { sqliteHandle } from "../store/db";
 import type { Database } from "../store/schema";
 
 /**
@@ -15,7 +16,7 @@ import type { Database } from "../store/schema";
  * database's clock on PostgreSQL, by `now` on SQLite.
  */
 export function leaseClock(db: Kysely<Database>, now: Date, afterMs = 0): string | Expression<string> {
-  if (!(db.getExecutor().adapter instanceof PostgresAdapter)) return new Date(now.getTime() + afterMs).toISOString();
+  if (sqliteHandle(db)) return new Date(now.getTime() + afterMs).toISOString();
   return sql<string>`to_char((clock_timestamp() + make_interval(secs => ${afterMs / 1000})) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 }
 

@@ -113,6 +113,12 @@ export interface SyncOptions {
   /** Pages an incremental sync lists one after another before it walks the rest OU by OU. */
   incrementalPages?: number;
   onProgress?: (progress: SyncProgress) => void;
+  /**
+   * A run told to stop (another agent took its lease, a shutdown): the walk stops between pages,
+   * every page stored keeping its resume point, nothing is marked removed, and the sync throws the
+   * signal's reason. The next full sync resumes where this one stopped.
+   */
+  signal?: AbortSignal;
   now?: () => Date;
   log?: Logger;
 }
@@ -337,7 +343,13 @@ export async function fullSync(
   const committer = pageCommitter(db, progress, now);
   const parallel = options.parallelOus ?? defaultParallelOus;
   const walkOus = (ous: string[], onLastTaken?: () => unknown) =>
-    walkAll(ous, parallel, (ou, stopped) => walkOu(directory, committer, progress, ou, options, stopped), onLastTaken);
+    walkAll(
+      ous,
+      parallel,
+      (ou, stopped) => walkOu(directory, committer, progress, ou, options, stopped),
+      onLastTaken,
+      options.signal,
+    );
   // OUs created while the walk ran are walked too, before anything they hold could count as removed.
   // The tree is listed again as the last OU is taken, so that call overlaps the walk's last pages.
   let tree: Promise<string[]> | undefined;
@@ -420,16 +432,22 @@ async function removeUnseen(
   const checks = { done: 0, total: unseen.length };
   progress.removalChecks = checks;
   options.onProgress?.(progress);
-  await walkAll(unseen, options.parallelOus ?? defaultParallelOus, async (deviceId) => {
-    const device = await directory.getDevice(deviceId, syncDeviceFields).catch((error: unknown) => {
-      if (error instanceof GoogleCallError && error.failure.status === 404) return undefined;
-      throw error;
-    });
-    if (device?.deviceId) found.push(toDeviceRow(device, runId, at));
-    else gone.push(deviceId);
-    checks.done += 1;
-    options.onProgress?.(progress);
-  });
+  await walkAll(
+    unseen,
+    options.parallelOus ?? defaultParallelOus,
+    async (deviceId) => {
+      const device = await directory.getDevice(deviceId, syncDeviceFields).catch((error: unknown) => {
+        if (error instanceof GoogleCallError && error.failure.status === 404) return undefined;
+        throw error;
+      });
+      if (device?.deviceId) found.push(toDeviceRow(device, runId, at));
+      else gone.push(deviceId);
+      checks.done += 1;
+      options.onProgress?.(progress);
+    },
+    undefined,
+    options.signal,
+  );
   const removed = await db.transaction().execute(async (trx) => {
     await writeDevices(trx, found, at);
     return tombstoneUnseen(trx, runId, at, gone);
@@ -484,10 +502,11 @@ async function walkAll<T>(
   parallel: number,
   walk: (item: T, stopped: () => boolean) => Promise<void>,
   onLastTaken?: () => unknown,
+  signal?: AbortSignal,
 ): Promise<void> {
   const queue = [...items];
   let failure: { error: unknown } | undefined;
-  const stopped = () => failure !== undefined;
+  const stopped = () => failure !== undefined || signal?.aborted === true;
   const walkers = Array.from({ length: Math.min(parallel, queue.length) }, async () => {
     while (queue.length && !stopped()) {
       const item = queue.shift() as T;
@@ -499,6 +518,7 @@ async function walkAll<T>(
   });
   await Promise.all(walkers);
   if (failure) throw failure.error;
+  signal?.throwIfAborted();
 }
 
 /**
@@ -538,7 +558,8 @@ export async function incrementalSync(
   };
   // Lists `listing`'s pages, storing each, until it ends, `stopped` says so or `maxPages` are in;
   // answers the token of the page not yet listed, if any.
-  const listAndStore = async (listing: DevicePageQuery, stopped = () => false, maxPages = Number.POSITIVE_INFINITY) => {
+  const told = () => options.signal?.aborted === true;
+  const listAndStore = async (listing: DevicePageQuery, stopped = told, maxPages = Number.POSITIVE_INFINITY) => {
     let pageToken: string | undefined;
     let pages = 0;
     do {
@@ -557,6 +578,7 @@ export async function incrementalSync(
     return pageToken;
   };
   const more = await listAndStore({ query }, undefined, options.incrementalPages ?? defaultIncrementalPages);
+  options.signal?.throwIfAborted();
   if (more) {
     const ous = await ouPaths(directory);
     options.log?.info("inventory incremental sync: many devices synced, listing them OU by OU", {
@@ -565,10 +587,16 @@ export async function incrementalSync(
     });
     progress.ousTotal = ous.length;
     progress.devicesSeen = 0;
-    await walkAll(ous, options.parallelOus ?? defaultParallelOus, async (ou, stopped) => {
-      await listAndStore({ query, orgUnitPath: ou, includeChildOrgunits: false }, stopped);
-      progress.ousDone += 1;
-    });
+    await walkAll(
+      ous,
+      options.parallelOus ?? defaultParallelOus,
+      async (ou, stopped) => {
+        await listAndStore({ query, orgUnitPath: ou, includeChildOrgunits: false }, stopped);
+        progress.ousDone += 1;
+      },
+      undefined,
+      options.signal,
+    );
   } else progress.ousDone = 1;
   progress.finishedAt = now().toISOString();
   await writeSyncState(db, lastSyncState, { startedAt, kind: "incremental" }, progress.finishedAt);
@@ -583,6 +611,8 @@ export interface TelemetrySyncOptions {
   now?: () => Date;
   /** After each listing (an OU's, or the customer's) is stored. */
   onProgress?: (progress: TelemetryProgress) => void;
+  /** A run told to stop: the listings stop between pages, and the sync throws the signal's reason. */
+  signal?: AbortSignal;
 }
 
 export interface TelemetryProgress {
@@ -614,17 +644,23 @@ export async function syncTelemetry(
   });
   const listings = ous ? ous.map((id) => `org_unit_id=${id}`) : [undefined];
   let listingsDone = 0;
-  await walkAll(listings, options.parallel ?? defaultParallelTelemetry, async (filter, stopped) => {
-    let pageToken: string | undefined;
-    do {
-      const page = await telemetry.listPage(pageToken, filter);
-      await committer.add(telemetryRows(page.devices, now().toISOString()));
-      pageToken = page.nextPageToken;
-    } while (pageToken && !stopped());
-    if (pageToken) return; // stopped by another listing's failure
-    listingsDone += 1;
-    options.onProgress?.({ listingsDone, listingsTotal: listings.length, devicesUpdated: updated });
-  });
+  await walkAll(
+    listings,
+    options.parallel ?? defaultParallelTelemetry,
+    async (filter, stopped) => {
+      let pageToken: string | undefined;
+      do {
+        const page = await telemetry.listPage(pageToken, filter);
+        await committer.add(telemetryRows(page.devices, now().toISOString()));
+        pageToken = page.nextPageToken;
+      } while (pageToken && !stopped());
+      if (pageToken) return; // stopped by another listing's failure, or told to stop
+      listingsDone += 1;
+      options.onProgress?.({ listingsDone, listingsTotal: listings.length, devicesUpdated: updated });
+    },
+    undefined,
+    options.signal,
+  );
   return updated;
 }
 
